@@ -1,0 +1,172 @@
+package policy
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Workload is the pod part of an object: a Pod itself, or the pod template
+// of a workload controller.
+type Workload struct {
+	// Kind is the object's kind ("Pod", "Deployment", …).
+	Kind string
+	// Name and Namespace come from the object's metadata.
+	Name, Namespace string
+	// Path is the JSON path of the pod spec's parent, as written in
+	// messages ("" for a Pod, "spec.template" for a Deployment,
+	// "spec.jobTemplate.spec.template" for a CronJob).
+	Path string
+	// Annotations are the pod's (or pod template's) annotations.
+	Annotations map[string]string
+	// Images lists every image the pod would run, in the order
+	// containers, init containers, ephemeral containers, image volumes.
+	Images []ImageUse
+}
+
+// ImageUse is one image of a pod and where it is written.
+type ImageUse struct {
+	// Image is the reference as written.
+	Image string
+	// What describes its place: `container "web"`, `init container "x"`,
+	// `ephemeral container "d"`, `image volume "v"`.
+	What string
+	// Field is its JSON path, e.g. spec.template.spec.containers[0].image.
+	Field string
+}
+
+// WorkloadKinds are the kinds whose pods tollgate checks.
+var workloadPaths = map[string]string{
+	"Pod":                   "",
+	"Deployment":            "spec.template",
+	"StatefulSet":           "spec.template",
+	"DaemonSet":             "spec.template",
+	"ReplicaSet":            "spec.template",
+	"ReplicationController": "spec.template",
+	"Job":                   "spec.template",
+	"CronJob":               "spec.jobTemplate.spec.template",
+}
+
+// IsWorkloadKind reports whether kind has a pod spec tollgate checks.
+func IsWorkloadKind(kind string) bool {
+	_, ok := workloadPaths[kind]
+	return ok
+}
+
+type metaJSON struct {
+	Name        string            `json:"name"`
+	Namespace   string            `json:"namespace"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+type containerJSON struct {
+	Name  string `json:"name"`
+	Image string `json:"image"`
+}
+
+type podSpecJSON struct {
+	Containers          []containerJSON `json:"containers"`
+	InitContainers      []containerJSON `json:"initContainers"`
+	EphemeralContainers []containerJSON `json:"ephemeralContainers"`
+	Volumes             []struct {
+		Name  string `json:"name"`
+		Image *struct {
+			Reference string `json:"reference"`
+		} `json:"image"`
+	} `json:"volumes"`
+}
+
+type templateJSON struct {
+	Metadata metaJSON    `json:"metadata"`
+	Spec     podSpecJSON `json:"spec"`
+}
+
+type objectJSON struct {
+	Kind     string   `json:"kind"`
+	Metadata metaJSON `json:"metadata"`
+	Spec     struct {
+		podSpecJSON
+		Template    *templateJSON `json:"template"`
+		JobTemplate *struct {
+			Spec struct {
+				Template *templateJSON `json:"template"`
+			} `json:"spec"`
+		} `json:"jobTemplate"`
+	} `json:"spec"`
+}
+
+// DecodeWorkload reads the pod part of a JSON object of the given kind
+// (when kind is empty, the object's own "kind" field decides). ok is false
+// for kinds that have no pod spec.
+func DecodeWorkload(kind string, raw []byte) (w Workload, ok bool, err error) {
+	var o objectJSON
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return Workload{}, false, fmt.Errorf("decoding object: %w", err)
+	}
+	if kind == "" {
+		kind = o.Kind
+	}
+	path, ok := workloadPaths[kind]
+	if !ok {
+		return Workload{}, false, nil
+	}
+	w = Workload{Kind: kind, Name: o.Metadata.Name, Namespace: o.Metadata.Namespace, Path: path}
+	var spec *podSpecJSON
+	switch {
+	case path == "":
+		w.Annotations = o.Metadata.Annotations
+		spec = &o.Spec.podSpecJSON
+	case kind == "CronJob":
+		if o.Spec.JobTemplate == nil || o.Spec.JobTemplate.Spec.Template == nil {
+			return w, true, nil
+		}
+		w.Annotations = o.Spec.JobTemplate.Spec.Template.Metadata.Annotations
+		spec = &o.Spec.JobTemplate.Spec.Template.Spec
+	default:
+		if o.Spec.Template == nil {
+			return w, true, nil
+		}
+		w.Annotations = o.Spec.Template.Metadata.Annotations
+		spec = &o.Spec.Template.Spec
+	}
+	prefix := "spec."
+	if path != "" {
+		prefix = path + ".spec."
+	}
+	add := func(list []containerJSON, field, what string) {
+		for i, c := range list {
+			w.Images = append(w.Images, ImageUse{
+				Image: c.Image,
+				What:  fmt.Sprintf("%s %q", what, c.Name),
+				Field: fmt.Sprintf("%s%s[%d].image", prefix, field, i),
+			})
+		}
+	}
+	add(spec.Containers, "containers", "container")
+	add(spec.InitContainers, "initContainers", "init container")
+	add(spec.EphemeralContainers, "ephemeralContainers", "ephemeral container")
+	for i, v := range spec.Volumes {
+		if v.Image == nil {
+			continue
+		}
+		w.Images = append(w.Images, ImageUse{
+			Image: v.Image.Reference,
+			What:  fmt.Sprintf("image volume %q", v.Name),
+			Field: fmt.Sprintf("%svolumes[%d].image.reference", prefix, i),
+		})
+	}
+	return w, true, nil
+}
+
+// breakGlassRequested reports whether annotations carry the ImagePolicyWebhook
+// break-glass request: a key "<prefix>.image-policy.k8s.io/break-glass"
+// (the apiserver forwards every key containing ".image-policy.k8s.io/") with
+// the value "true".
+func breakGlassRequested(annotations map[string]string) bool {
+	for k, v := range annotations {
+		if strings.HasSuffix(k, ".image-policy.k8s.io/break-glass") && strings.EqualFold(v, "true") {
+			return true
+		}
+	}
+	return false
+}
