@@ -17,10 +17,10 @@ import (
 
 // The files WriteAPIServerConfig writes, in Dir.
 const (
-	AdmissionConfigFile  = "admission_configuration.yaml"
+	AdmissionConfigFile   = "admission_configuration.yaml"
 	ImagePolicyKubeconfig = "connect_webhook.yaml"
-	WebhookKubeconfig    = "webhook_kubeconfig.yaml"
-	WebhooksFile         = "webhooks.yaml"
+	WebhookKubeconfig     = "webhook_kubeconfig.yaml"
+	WebhooksFile          = "webhooks.yaml"
 )
 
 // Names of the objects and webhooks in webhooks.yaml.
@@ -84,8 +84,8 @@ func WriteAPIServerConfig(o APIServerOptions) ([]string, error) {
 	// The apiserver refuses to start outside these ranges (imagepolicy
 	// config.go); -1 is its "disabled" sentinel.
 	for _, c := range []struct {
-		name     string
-		v, max   int
+		name   string
+		v, max int
 	}{{"allow TTL", o.AllowTTL, 1800}, {"deny TTL", o.DenyTTL, 1800}, {"retry backoff", o.RetryBackoff, 300000}} {
 		if c.v != -1 && (c.v < 1 || c.v > c.max) {
 			return nil, fmt.Errorf("%s %d is outside 1–%d (or -1)", c.name, c.v, c.max)
