@@ -1,0 +1,216 @@
+package kube
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Output formats for WriteReports.
+const (
+	FormatJSON  = "json"
+	FormatTable = "table"
+	FormatSARIF = "sarif"
+)
+
+// Formats lists the output formats.
+func Formats() []string { return []string{FormatJSON, FormatTable, FormatSARIF} }
+
+// WriteReports writes reports in format.
+func WriteReports(w io.Writer, format string, reports []Report, rules []Rule) error {
+	switch format {
+	case FormatJSON:
+		return WriteJSON(w, reports)
+	case FormatTable:
+		return WriteTable(w, reports)
+	case FormatSARIF:
+		return WriteSARIF(w, reports, rules)
+	}
+	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats(), ", "))
+}
+
+// WriteJSON writes reports as kubesec does: a JSON array indented by two
+// spaces, with a final newline. Reports are encoded one at a time, so a
+// large result is never held twice in memory.
+func WriteJSON(w io.Writer, reports []Report) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if len(reports) == 0 {
+		bw.WriteString("[]\n")
+		return bw.Flush()
+	}
+	bw.WriteString("[\n")
+	for i := range reports {
+		b, err := json.MarshalIndent(&reports[i], "  ", "  ")
+		if err != nil {
+			return fmt.Errorf("encoding report %d: %w", i, err)
+		}
+		bw.WriteString("  ")
+		bw.Write(b)
+		if i < len(reports)-1 {
+			bw.WriteString(",\n")
+		} else {
+			bw.WriteString("\n")
+		}
+	}
+	bw.WriteString("]\n")
+	return bw.Flush()
+}
+
+// WriteTable writes a human-readable summary: one line per document
+// (position, object, score, message), then one line per critical finding
+// with its line and field, then the passed and advised rule IDs.
+func WriteTable(w io.Writer, reports []Report) error {
+	bw := bufio.NewWriter(w)
+	for i := range reports {
+		r := &reports[i]
+		fmt.Fprintf(bw, "%s:%d  %s  score %d  %s\n", r.FileName, r.Line, r.Object, r.Score, oneLine(r.Message))
+		tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
+		for _, c := range r.Scoring.Critical {
+			loc := "-"
+			if c.Line > 0 {
+				loc = fmt.Sprintf("line %d", c.Line)
+			}
+			fmt.Fprintf(tw, "  critical\t%s(%+d)\t%s\t%s\n", c.ID, c.Points, loc, c.Path)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if ids := resultIDs(r.Scoring.Passed); ids != "" {
+			fmt.Fprintf(bw, "  passed    %s\n", ids)
+		}
+		if ids := resultIDs(r.Scoring.Advise); ids != "" {
+			fmt.Fprintf(bw, "  advise    %s\n", ids)
+		}
+	}
+	return bw.Flush()
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
+
+func resultIDs(rs []RuleResult) string {
+	ids := make([]string, len(rs))
+	for i, r := range rs {
+		ids[i] = fmt.Sprintf("%s(%+d)", r.ID, r.Points)
+	}
+	return strings.Join(ids, " ")
+}
+
+// SARIF 2.1.0, the subset code-scanning services read.
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool    sarifTool     `json:"tool"`
+	Results []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	InformationURI string      `json:"informationUri,omitempty"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID               string         `json:"id"`
+	ShortDescription sarifText      `json:"shortDescription"`
+	Properties       map[string]any `json:"properties,omitempty"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifResult struct {
+	RuleID    string          `json:"ruleId"`
+	Level     string          `json:"level"`
+	Message   sarifText       `json:"message"`
+	Locations []sarifLocation `json:"locations"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           *sarifRegion  `json:"region,omitempty"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine int `json:"startLine"`
+}
+
+// invalidRuleID is the SARIF rule of documents that do not validate.
+const invalidRuleID = "InvalidDocument"
+
+// WriteSARIF writes reports as a SARIF 2.1.0 log: critical findings are
+// errors at the offending line, advice are notes at the document, invalid
+// documents are errors at the first problem.
+func WriteSARIF(w io.Writer, reports []Report, rules []Rule) error {
+	driver := sarifDriver{Name: "tollgate", Rules: []sarifRule{{
+		ID: invalidRuleID, ShortDescription: sarifText{"The document does not decode or validate against the Kubernetes API types"},
+	}}}
+	for _, r := range rules {
+		driver.Rules = append(driver.Rules, sarifRule{
+			ID: r.ID, ShortDescription: sarifText{r.Reason},
+			Properties: map[string]any{"points": r.Points, "selector": r.Selector},
+		})
+	}
+	results := []sarifResult{}
+	at := func(file string, line int) []sarifLocation {
+		loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: file}}}
+		if line > 0 {
+			loc.PhysicalLocation.Region = &sarifRegion{StartLine: line}
+		}
+		return []sarifLocation{loc}
+	}
+	for i := range reports {
+		r := &reports[i]
+		if !r.Valid {
+			line := r.Line
+			if len(r.Problems) > 0 && r.Problems[0].Line > 0 {
+				line = r.Problems[0].Line
+			}
+			results = append(results, sarifResult{RuleID: invalidRuleID, Level: "error",
+				Message: sarifText{r.Object + ": " + r.Message}, Locations: at(r.FileName, line)})
+			continue
+		}
+		for _, c := range r.Scoring.Critical {
+			line := c.Line
+			if line == 0 {
+				line = r.Line
+			}
+			msg := fmt.Sprintf("%s: %s (%d points)", r.Object, c.Reason, c.Points)
+			if c.Path != "" {
+				msg = fmt.Sprintf("%s: %s: %s (%d points)", r.Object, c.Path, c.Reason, c.Points)
+			}
+			results = append(results, sarifResult{RuleID: c.ID, Level: "error", Message: sarifText{msg}, Locations: at(r.FileName, line)})
+		}
+		for _, a := range r.Scoring.Advise {
+			results = append(results, sarifResult{RuleID: a.ID, Level: "note",
+				Message:   sarifText{fmt.Sprintf("%s: %s (%+d points)", r.Object, a.Reason, a.Points)},
+				Locations: at(r.FileName, r.Line)})
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(sarifLog{
+		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
+		Version: "2.1.0",
+		Runs:    []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}},
+	})
+}

@@ -1,0 +1,330 @@
+package kube
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	kjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
+)
+
+// Options configure a Scanner.
+type Options struct {
+	// Ruleset is "default" (kubesec v2.14.2's 26 rules, so that scores
+	// compare with kubesec's) or "extended" (those plus the 4 rules kubesec
+	// added later). Empty means default.
+	Ruleset string
+	// Rules, when not empty, restricts scanning to these rule IDs, taken
+	// from all known rules whatever the Ruleset.
+	Rules []string
+}
+
+// Scanner scores manifests. It holds no mutable state: one Scanner may
+// serve any number of goroutines.
+type Scanner struct {
+	rules  []Rule
+	scheme *runtime.Scheme
+}
+
+// maxListDepth bounds the nesting of List documents (a List of Lists …).
+const maxListDepth = 8
+
+// maxProblems caps the validation problems kept for one document.
+const maxProblems = 20
+
+// NewScanner returns a Scanner for opts, or an error naming an unknown rule
+// set or rule ID.
+func NewScanner(opts Options) (*Scanner, error) {
+	all := Rules()
+	var rules []Rule
+	switch {
+	case len(opts.Rules) > 0:
+		byID := make(map[string]Rule, len(all))
+		for _, r := range all {
+			byID[r.ID] = r
+		}
+		var unknown []string
+		for _, id := range opts.Rules {
+			r, ok := byID[id]
+			if !ok {
+				unknown = append(unknown, id)
+				continue
+			}
+			if !slices.ContainsFunc(rules, func(x Rule) bool { return x.ID == id }) {
+				rules = append(rules, r)
+			}
+		}
+		if len(unknown) > 0 {
+			return nil, fmt.Errorf("unknown rule ID %s (see 'tollgate kube rules')", strings.Join(unknown, ", "))
+		}
+	case opts.Ruleset == "" || opts.Ruleset == RulesetDefault:
+		for _, r := range all {
+			if !r.Extended {
+				rules = append(rules, r)
+			}
+		}
+	case opts.Ruleset == RulesetExtended:
+		rules = all
+	default:
+		return nil, fmt.Errorf("unknown rule set %q (want %q or %q)", opts.Ruleset, RulesetDefault, RulesetExtended)
+	}
+	scheme, err := newScheme()
+	if err != nil {
+		return nil, fmt.Errorf("registering Kubernetes types: %w", err)
+	}
+	return &Scanner{rules: rules, scheme: scheme}, nil
+}
+
+// Rules returns the rules the scanner runs.
+func (s *Scanner) Rules() []Rule { return slices.Clone(s.rules) }
+
+// Scan scores every document of data, a YAML stream or JSON, and returns
+// one report per document in input order (one per item for a List).
+// fileName is copied into the reports. A document that does not decode or
+// validate gets an invalid report of its own; the others are still scored.
+// Blank and comment-only documents are skipped, so input without any
+// document yields no report.
+func (s *Scanner) Scan(data []byte, fileName string) []Report {
+	var reports []Report
+	for i, p := range splitStream(data) {
+		reports = s.scanPiece(reports, p, i, fileName)
+	}
+	return reports
+}
+
+// scanPiece converts one document to JSON and scores it.
+func (s *Scanner) scanPiece(reports []Report, p piece, idx int, fileName string) []Report {
+	doc := &document{src: p.data, line: p.line}
+	js := p.data
+	if !p.json {
+		var err error
+		js, err = yaml.YAMLToJSONStrict(p.data)
+		if err != nil {
+			return append(reports, invalid(fileName, "Unknown", idx, p.line, yamlProblems(err, p.line)))
+		}
+		if string(js) == "null" { // only comments, or an explicit null
+			return reports
+		}
+	}
+	return s.scanJSON(reports, js, doc, "", idx, 0, fileName)
+}
+
+// head is the part of a document read before its type is known.
+type head struct {
+	APIVersion any `json:"apiVersion"`
+	Kind       any `json:"kind"`
+	Metadata   *struct {
+		Name      any `json:"name"`
+		Namespace any `json:"namespace"`
+	} `json:"metadata"`
+}
+
+// scanJSON scores one JSON document found at prefix (a field path inside
+// doc, "" for the whole document).
+func (s *Scanner) scanJSON(reports []Report, js []byte, doc *document, prefix string, idx, depth int, fileName string) []Report {
+	line := doc.line
+	if prefix != "" {
+		line = doc.lineOf(prefix)
+	}
+	bad := func(object string, probs ...Problem) []Report {
+		for i := range probs {
+			probs[i].Path = joinPath(prefix, probs[i].Path)
+			if probs[i].Line == 0 && probs[i].Path != "" {
+				probs[i].Line = doc.lineOf(probs[i].Path)
+			}
+		}
+		return append(reports, invalid(fileName, object, idx, line, probs))
+	}
+
+	var h head
+	if err := json.Unmarshal(js, &h); err != nil {
+		var top any
+		if json.Unmarshal(js, &top) == nil {
+			if _, isObject := top.(map[string]any); !isObject {
+				return bad("Unknown", Problem{Message: fmt.Sprintf("a document must be a mapping of fields, not %s", jsonKind(top))})
+			}
+		}
+		// metadata of the wrong type: name the object from its kind only.
+		h = head{}
+		var kindOnly struct {
+			APIVersion any `json:"apiVersion"`
+			Kind       any `json:"kind"`
+		}
+		_ = json.Unmarshal(js, &kindOnly)
+		h.APIVersion, h.Kind = kindOnly.APIVersion, kindOnly.Kind
+	}
+	object := objectName(&h)
+	kind, _ := h.Kind.(string)
+	apiVersion, _ := h.APIVersion.(string)
+	switch {
+	case kind == "":
+		return bad(object, Problem{Path: "kind", Message: "kind is missing or not a string"})
+	case apiVersion == "":
+		return bad(object, Problem{Path: "apiVersion", Message: "apiVersion is missing or not a string"})
+	}
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return bad(object, Problem{Path: "apiVersion", Message: err.Error()})
+	}
+
+	if kind == "List" {
+		if depth >= maxListDepth {
+			return bad(object, Problem{Message: fmt.Sprintf("Lists nested more than %d deep", maxListDepth)})
+		}
+		var list corev1.List
+		if probs := decodeStrict(js, &list); len(probs) > 0 {
+			return bad(object, probs...)
+		}
+		for i, item := range list.Items {
+			reports = s.scanJSON(reports, item.Raw, doc, joinPath(prefix, "items"+index(i)), idx, depth+1, fileName)
+		}
+		return reports
+	}
+
+	obj, err := s.scheme.New(gv.WithKind(kind))
+	if err != nil {
+		if isWorkloadKind(kind) {
+			return bad(object, Problem{Path: "apiVersion", Message: fmt.Sprintf("%s has no kind %s", apiVersion, kind)})
+		}
+		// A custom resource or an unknown kind: nothing to validate it
+		// against offline, and no rule applies.
+		return append(reports, Report{Object: object, Valid: true, FileName: fileName, Document: idx, Line: line,
+			Message: fmt.Sprintf("This resource kind is not supported by tollgate (no built-in schema for %s %s)", apiVersion, kind)})
+	}
+	if probs := decodeStrict(js, obj); len(probs) > 0 {
+		return bad(object, probs...)
+	}
+	t, probs := targetOf(obj, kind)
+	if len(probs) > 0 {
+		return bad(object, probs...)
+	}
+	r := s.score(t, doc, prefix)
+	r.Object, r.FileName, r.Document, r.Line = object, fileName, idx, line
+	return append(reports, r)
+}
+
+// score runs the rules over a valid document.
+func (s *Scanner) score(t *target, doc *document, prefix string) Report {
+	r := Report{Valid: true}
+	applied := 0
+	for i := range s.rules {
+		rule := &s.rules[i]
+		if !rule.applies(t) {
+			continue
+		}
+		applied++
+		matched, path := rule.check(t)
+		res := RuleResult{ID: rule.ID, Selector: rule.Selector, Reason: rule.Reason, Points: rule.Points}
+		switch {
+		case matched && rule.Points < 0:
+			if path != "" {
+				res.Path = joinPath(prefix, path)
+				res.Line = doc.lineOf(res.Path)
+			}
+			r.Score += rule.Points
+			r.Scoring.Critical = append(r.Scoring.Critical, res)
+		case matched:
+			r.Score += rule.Points
+			r.Scoring.Passed = append(r.Scoring.Passed, res)
+		case rule.Points >= 0:
+			r.Scoring.Advise = append(r.Scoring.Advise, res)
+		}
+	}
+	if applied == 0 {
+		r.Message = "This resource kind is not supported by tollgate"
+		return r
+	}
+	r.Supported = true
+	r.Message = scoreMessage(r.Score)
+	sortResults(r.Scoring.Critical)
+	sortResults(r.Scoring.Passed)
+	sortResults(r.Scoring.Advise)
+	return r
+}
+
+// invalid builds the report of a document that does not decode or
+// validate. Its message says which document, where, and what is wrong.
+func invalid(fileName, object string, idx, line int, probs []Problem) Report {
+	if len(probs) > maxProblems {
+		probs = append(probs[:maxProblems:maxProblems], Problem{Message: fmt.Sprintf("and %d more problems", len(probs)-maxProblems)})
+	}
+	msgs := make([]string, len(probs))
+	for i, p := range probs {
+		msgs[i] = p.String()
+	}
+	return Report{
+		Object: object, FileName: fileName, Document: idx, Line: line, Problems: probs,
+		Message: fmt.Sprintf("document %d (line %d) is invalid: %s", idx+1, line, strings.Join(msgs, "; ")),
+	}
+}
+
+// objectName is kubesec's "Kind/name.namespace", with "undefined" for a
+// missing name and "default" for a missing namespace.
+func objectName(h *head) string {
+	if h.Kind == nil {
+		return "Unknown"
+	}
+	name, ns := any("undefined"), any("default")
+	if h.Metadata != nil {
+		if h.Metadata.Name != nil {
+			name = h.Metadata.Name
+		}
+		if h.Metadata.Namespace != nil {
+			ns = h.Metadata.Namespace
+		}
+	}
+	return fmt.Sprintf("%v/%v.%v", h.Kind, name, ns)
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "a list"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "null"
+}
+
+func joinPath(prefix, p string) string {
+	switch {
+	case prefix == "":
+		return p
+	case p == "":
+		return prefix
+	}
+	return prefix + "." + p
+}
+
+// decodeStrict decodes js into obj the way the API server does with strict
+// field validation: case-sensitive, unknown and duplicate fields refused.
+func decodeStrict(js []byte, obj any) []Problem {
+	strictErrs, err := kjson.UnmarshalStrict(js, obj)
+	if err != nil {
+		return []Problem{decodeProblem(err)}
+	}
+	var probs []Problem
+	for _, e := range strictErrs {
+		p := Problem{Message: e.Error()}
+		if fe, ok := e.(kjson.FieldError); ok {
+			p.Path = fe.FieldPath()
+			switch msg := e.Error(); {
+			case strings.HasPrefix(msg, "unknown field"):
+				p.Message = "unknown field"
+			case strings.HasPrefix(msg, "duplicate field"):
+				p.Message = "duplicate field"
+			}
+		}
+		probs = append(probs, p)
+	}
+	return probs
+}
