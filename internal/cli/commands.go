@@ -7,6 +7,7 @@ import "github.com/spf13/cobra"
 func addCommands(root *cobra.Command, s *streams) {
 	for _, newCmd := range []func(*streams) *cobra.Command{
 		// one line per top-level command
+		newKubeCmd,
 	} {
 		root.AddCommand(newCmd(s))
 	}

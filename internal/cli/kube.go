@@ -1,0 +1,196 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tollgate-dev/tollgate/internal/kube"
+)
+
+func newKubeCmd(s *streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "kube",
+		Short: "Score Kubernetes manifests for security (kubesec-compatible)",
+		Long: `Score Kubernetes manifests against security practices with kubesec's rule IDs,
+points and JSON report, offline: from files (kube scan) or over HTTP (kube http).`,
+	}
+	cmd.AddCommand(newKubeScanCmd(s), newKubeHTTPCmd(s), newKubeRulesCmd(s))
+	return cmd
+}
+
+// ruleFlags are the flags choosing the rules, shared by scan and http.
+type ruleFlags struct {
+	ruleset string
+	rules   []string
+}
+
+func (f *ruleFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.ruleset, "ruleset", kube.RulesetDefault,
+		`rule set: "default" (kubesec v2.14.2's 26 rules) or "extended" (plus the 4 newer kubesec rules)`)
+	cmd.Flags().StringSliceVarP(&f.rules, "rules", "r", nil, "run only these rule IDs (comma-separated; see 'tollgate kube rules')")
+}
+
+func (f *ruleFlags) scanner() (*kube.Scanner, error) {
+	s, err := kube.NewScanner(kube.Options{Ruleset: f.ruleset, Rules: f.rules})
+	if err != nil {
+		return nil, &ExitError{Code: ExitUsage, Err: err}
+	}
+	return s, nil
+}
+
+func newKubeScanCmd(s *streams) *cobra.Command {
+	var (
+		rf       ruleFlags
+		format   string
+		output   string
+		exitCode int
+		minScore int
+	)
+	cmd := &cobra.Command{
+		Use:   "scan FILE|DIR|- ...",
+		Short: "Score manifests from files, directories or stdin",
+		Long: `Score every document of the given YAML or JSON files (directories: every .yaml,
+.yml and .json file below them; "-": standard input) and print one report per
+document, in kubesec's JSON by default.
+
+A report fails when its score is below --min-score (default 1: a score of 0 or
+less fails, as in kubesec). Invalid documents always fail. When any report
+fails, or an input holds no document, the command exits with --exit-code
+(default 2, as kubesec).`,
+		Example: `  tollgate kube scan deployment.yaml
+  helm template chart | tollgate kube scan -f table -
+  tollgate kube scan --ruleset extended --min-score 5 -f sarif -o kube.sarif manifests/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sc, err := rf.scanner()
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if output != "" {
+				f, err := os.Create(output)
+				if err != nil {
+					return &ExitError{Code: ExitUsage, Err: fmt.Errorf("creating output: %w", err)}
+				}
+				defer f.Close()
+				out = f
+			}
+			reports, inputErrs := sc.ScanPaths(args, s.in)
+			if err := kube.WriteReports(out, format, reports, sc.Rules()); err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			return scanOutcome(cmd.ErrOrStderr(), reports, inputErrs, minScore, exitCode)
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().StringVarP(&format, "format", "f", kube.FormatJSON, "output format: "+strings.Join(kube.Formats(), ", "))
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write the report to this file instead of stdout")
+	cmd.Flags().IntVar(&exitCode, "exit-code", 2, "exit code when a report fails or an input holds no document")
+	cmd.Flags().IntVar(&minScore, "min-score", 1, "lowest passing score")
+	return cmd
+}
+
+// scanOutcome prints the input errors and picks the exit code: 2 when an
+// input could not be read; exitCode when a report fails or an input holds
+// no document; 0 otherwise.
+func scanOutcome(stderr io.Writer, reports []kube.Report, inputErrs []error, minScore, exitCode int) error {
+	code := ExitOK
+	for _, err := range inputErrs {
+		fmt.Fprintf(stderr, "tollgate: %v\n", err)
+		if errors.Is(err, kube.ErrNoDocument) {
+			code = max(code, exitCode)
+		} else {
+			code = ExitUsage
+		}
+	}
+	if code == ExitUsage {
+		return &ExitError{Code: ExitUsage}
+	}
+	for i := range reports {
+		if !reports[i].Valid || reports[i].Failed(minScore) {
+			code = exitCode
+			break
+		}
+	}
+	if code != ExitOK {
+		return &ExitError{Code: code}
+	}
+	return nil
+}
+
+func newKubeHTTPCmd(s *streams) *cobra.Command {
+	var (
+		rf      ruleFlags
+		maxBody int64
+	)
+	cmd := &cobra.Command{
+		Use:   "http [ADDR]",
+		Short: "Serve POST /scan (kubesec-compatible) over plain HTTP",
+		Long: `Serve the scanner over plain HTTP until SIGINT or SIGTERM:
+
+  POST /scan (or /)   body: YAML or JSON manifests; reply: the JSON array of reports
+  GET /               usage
+  GET /healthz        liveness
+
+ADDR is host:port, :port (every interface) or a bare port (127.0.0.1 only);
+default ` + kube.DefaultAddr + `.`,
+		Example: `  tollgate kube http 8080 &
+  curl -sS --data-binary @deployment.yaml http://127.0.0.1:8080/scan`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sc, err := rf.scanner()
+			if err != nil {
+				return err
+			}
+			addr := kube.ListenAddr("")
+			if len(args) == 1 {
+				addr = kube.ListenAddr(args[0])
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("listening: %w", err)}
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			fmt.Fprintf(cmd.ErrOrStderr(), "tollgate kube http: listening on http://%s\n", ln.Addr())
+			h := kube.NewHandler(sc, kube.HandlerOptions{MaxBodyBytes: maxBody})
+			if err := kube.Serve(ctx, ln, kube.NewMux(h)); err != nil {
+				return &ExitError{Code: ExitFindings, Err: fmt.Errorf("serving: %w", err)}
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "tollgate kube http: stopped")
+			return nil
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().Int64Var(&maxBody, "max-body-bytes", kube.DefaultMaxBodyBytes, "largest request body accepted (larger: 413)")
+	return cmd
+}
+
+func newKubeRulesCmd(s *streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rules",
+		Short: "List the scoring rules",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tPOINTS\tRULESET\tKINDS\tSELECTOR")
+			for _, r := range kube.Rules() {
+				set := kube.RulesetDefault
+				if r.Extended {
+					set = kube.RulesetExtended
+				}
+				fmt.Fprintf(tw, "%s\t%+d\t%s\t%s\t%s\n", r.ID, r.Points, set, r.Kinds, r.Selector)
+			}
+			return tw.Flush()
+		},
+	}
+}

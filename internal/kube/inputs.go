@@ -1,0 +1,107 @@
+package kube
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// StdinName is the fileName of reports for standard input, as in kubesec.
+const StdinName = "STDIN"
+
+// ErrNoDocument is reported for an input holding no YAML or JSON document.
+var ErrNoDocument = errors.New("no YAML or JSON document")
+
+// InputError is an input that could not be scanned.
+type InputError struct {
+	Path string
+	Err  error
+}
+
+func (e *InputError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// ScanPaths scans files, directories (every .yaml, .yml and .json file
+// below them, in lexical order) and "-" (stdin), in argument order. Inputs
+// that cannot be read, or hold no document, are returned as *InputError
+// (wrapping ErrNoDocument for the latter) while the others are scanned.
+func (s *Scanner) ScanPaths(paths []string, stdin io.Reader) ([]Report, []error) {
+	var reports []Report
+	var errs []error
+	scan := func(name string, data []byte) {
+		rs := s.Scan(data, name)
+		if len(rs) == 0 {
+			errs = append(errs, &InputError{name, ErrNoDocument})
+		}
+		reports = append(reports, rs...)
+	}
+	for _, p := range paths {
+		if p == "-" {
+			data, err := io.ReadAll(stdin)
+			if err != nil {
+				errs = append(errs, &InputError{StdinName, fmt.Errorf("reading: %w", err)})
+				continue
+			}
+			scan(StdinName, data)
+			continue
+		}
+		files, err := manifestFiles(p)
+		if err != nil {
+			errs = append(errs, &InputError{p, err})
+			continue
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				errs = append(errs, &InputError{f, pathErr(err)})
+				continue
+			}
+			scan(f, data)
+		}
+	}
+	return reports, errs
+}
+
+// manifestFiles returns p itself when it is not a directory, else the
+// manifest files below it.
+func manifestFiles(p string) ([]string, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, pathErr(err)
+	}
+	if !fi.IsDir() {
+		return []string{p}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".yaml", ".yml", ".json":
+			if d.Type().IsRegular() {
+				files = append(files, path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("walking: %w", err)
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// pathErr drops the operation and path of an *fs.PathError, which
+// InputError already names.
+func pathErr(err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return pe.Err
+	}
+	return err
+}
