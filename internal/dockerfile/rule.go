@@ -1,0 +1,116 @@
+package dockerfile
+
+import "fmt"
+
+// Rule describes one check.
+type Rule struct {
+	// ID is the stable identifier: hadolint's DLxxxx codes, TGxxx for
+	// tollgate's own rules.
+	ID string
+	// Severity is the default severity.
+	Severity Severity
+	// Message is the text of a finding.
+	Message string
+	// Explain says why the rule matters.
+	Explain string
+	// Fix says how to satisfy the rule.
+	Fix string
+	// OnBuild reports that the rule also checks instructions inside
+	// ONBUILD triggers.
+	OnBuild bool
+	// needs lists the configuration the rule needs to run at all.
+	needs ruleNeed
+	// newChecker returns a checker with fresh state for one pass over a
+	// file.
+	newChecker func(env *ruleEnv) checker
+}
+
+type ruleNeed uint8
+
+const (
+	needNothing ruleNeed = iota
+	needTrustedRegistries
+	needLabelSchema
+	needStrictLabels
+)
+
+// Tollgate reports whether the rule is one of tollgate's own.
+func (r *Rule) Tollgate() bool { return len(r.ID) > 2 && r.ID[:2] == "TG" }
+
+// ruleEnv is what a checker may consult besides the instructions.
+type ruleEnv struct {
+	cfg *Config
+	// file is the whole file, for rules that need to know what comes
+	// later (which stage is the final one). Nil for the ONBUILD pass.
+	file *File
+	// stages describes the stages of file; nil for the ONBUILD pass.
+	stages *stageGraph
+}
+
+// checker sees the instructions of one file in order, then done.
+type checker interface {
+	check(in *Instruction, r *reporter)
+	done(r *reporter)
+}
+
+// reporter collects a checker's findings.
+type reporter struct {
+	rule *Rule
+	out  []Finding
+}
+
+// add reports a finding with the rule's message.
+func (r *reporter) add(line int) {
+	r.out = append(r.out, Finding{Line: line, Column: 1, Rule: r.rule.ID, Severity: r.rule.Severity, Message: r.rule.Message})
+}
+
+// addf reports a finding with its own message.
+func (r *reporter) addf(line int, format string, args ...any) {
+	r.out = append(r.out, Finding{Line: line, Column: 1, Rule: r.rule.ID, Severity: r.rule.Severity, Message: fmt.Sprintf(format, args...)})
+}
+
+// each adapts a stateless per-instruction check: ok returns false to report
+// the instruction.
+type each func(in *Instruction, env *ruleEnv) bool
+
+type eachChecker struct {
+	f   each
+	env *ruleEnv
+}
+
+func (c eachChecker) check(in *Instruction, r *reporter) {
+	if !c.f(in, c.env) {
+		r.add(in.Line)
+	}
+}
+
+func (eachChecker) done(*reporter) {}
+
+func perInstruction(f each) func(*ruleEnv) checker {
+	return func(env *ruleEnv) checker { return eachChecker{f: f, env: env} }
+}
+
+// funcChecker adapts a pair of closures.
+type funcChecker struct {
+	onCheck func(in *Instruction, r *reporter)
+	onDone  func(r *reporter)
+}
+
+func (c funcChecker) check(in *Instruction, r *reporter) { c.onCheck(in, r) }
+
+func (c funcChecker) done(r *reporter) {
+	if c.onDone != nil {
+		c.onDone(r)
+	}
+}
+
+// runRule is a per-RUN check over the shell commands: ok returns false to
+// report the RUN.
+func runRule(ok func(in *Instruction) bool) func(*ruleEnv) checker {
+	return perInstruction(func(in *Instruction, _ *ruleEnv) bool {
+		if in.Kind != KindRun {
+			return true
+		}
+		return ok(in)
+	})
+}
