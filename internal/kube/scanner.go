@@ -105,7 +105,13 @@ func (s *Scanner) scanPiece(reports []Report, p piece, idx int, fileName string)
 		var err error
 		js, err = yaml.YAMLToJSONStrict(p.data)
 		if err != nil {
-			return append(reports, invalid(fileName, "Unknown", idx, p.line, yamlProblems(err, p.line)))
+			// Name the object when only the strict checks (duplicate
+			// keys) failed.
+			object := "Unknown"
+			if lax, err := yaml.YAMLToJSON(p.data); err == nil {
+				object = objectName(readHead(lax))
+			}
+			return append(reports, invalid(fileName, object, idx, p.line, yamlProblems(err, p.line)))
 		}
 		if string(js) == "null" { // only comments, or an explicit null
 			return reports
@@ -141,24 +147,13 @@ func (s *Scanner) scanJSON(reports []Report, js []byte, doc *document, prefix st
 		return append(reports, invalid(fileName, object, idx, line, probs))
 	}
 
-	var h head
-	if err := json.Unmarshal(js, &h); err != nil {
+	if len(js) == 0 || js[0] != '{' { // js is compact JSON: an object starts with '{'
 		var top any
-		if json.Unmarshal(js, &top) == nil {
-			if _, isObject := top.(map[string]any); !isObject {
-				return bad("Unknown", Problem{Message: fmt.Sprintf("a document must be a mapping of fields, not %s", jsonKind(top))})
-			}
-		}
-		// metadata of the wrong type: name the object from its kind only.
-		h = head{}
-		var kindOnly struct {
-			APIVersion any `json:"apiVersion"`
-			Kind       any `json:"kind"`
-		}
-		_ = json.Unmarshal(js, &kindOnly)
-		h.APIVersion, h.Kind = kindOnly.APIVersion, kindOnly.Kind
+		_ = json.Unmarshal(js, &top)
+		return bad("Unknown", Problem{Message: fmt.Sprintf("a document must be a mapping of fields, not %s", jsonKind(top))})
 	}
-	object := objectName(&h)
+	h := readHead(js)
+	object := objectName(h)
 	kind, _ := h.Kind.(string)
 	apiVersion, _ := h.APIVersion.(string)
 	switch {
@@ -261,6 +256,22 @@ func invalid(fileName, object string, idx, line int, probs []Problem) Report {
 		Object: object, FileName: fileName, Document: idx, Line: line, Problems: probs,
 		Message: fmt.Sprintf("document %d (line %d) is invalid: %s", idx+1, line, strings.Join(msgs, "; ")),
 	}
+}
+
+// readHead reads kind, apiVersion, name and namespace of a JSON object,
+// whatever the rest holds.
+func readHead(js []byte) *head {
+	var h head
+	if err := json.Unmarshal(js, &h); err != nil {
+		// metadata of the wrong type: name the object from its kind only.
+		var kindOnly struct {
+			APIVersion any `json:"apiVersion"`
+			Kind       any `json:"kind"`
+		}
+		_ = json.Unmarshal(js, &kindOnly)
+		h = head{APIVersion: kindOnly.APIVersion, Kind: kindOnly.Kind}
+	}
+	return &h
 }
 
 // objectName is kubesec's "Kind/name.namespace", with "undefined" for a
