@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -101,6 +102,12 @@ type objectJSON struct {
 func DecodeWorkload(kind string, raw []byte) (w Workload, ok bool, err error) {
 	var o objectJSON
 	if err := json.Unmarshal(raw, &o); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			// Name the field as the manifest spells it, not our Go types.
+			field := strings.ReplaceAll(te.Field, "podSpecJSON.", "")
+			return Workload{}, false, fmt.Errorf("decoding object: %s: a JSON %s is not allowed here", field, te.Value)
+		}
 		return Workload{}, false, fmt.Errorf("decoding object: %w", err)
 	}
 	if kind == "" {

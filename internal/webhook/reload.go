@@ -1,0 +1,226 @@
+package webhook
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/tollgate-dev/tollgate/internal/policy"
+)
+
+// fileSig identifies a file's content well enough to notice a change
+// without reading it: replaced files (renames, Kubernetes' symlink swaps)
+// change the inode, rewritten ones the size or modification time.
+type fileSig struct {
+	ino   uint64
+	size  int64
+	mtime time.Time
+}
+
+func sigOf(path string) fileSig {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileSig{}
+	}
+	s := fileSig{size: fi.Size(), mtime: fi.ModTime()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		s.ino = st.Ino
+	}
+	return s
+}
+
+func sigsOf(paths []string) []fileSig {
+	out := make([]fileSig, len(paths))
+	for i, p := range paths {
+		out[i] = sigOf(p)
+	}
+	return out
+}
+
+func sameSigs(a, b []fileSig) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// tlsStore holds the serving certificate and the client CA, reloaded from
+// disk when they change. Handshakes read the current tls.Config through
+// GetConfigForClient, so a new certificate is served from the next
+// connection on, without a restart.
+type tlsStore struct {
+	certFile, keyFile, caFile string
+
+	mu     sync.Mutex // serialises reloads
+	sigs   []fileSig  // of the files in force
+	failed []fileSig  // of the files that last failed to load
+	cur    atomic.Pointer[tls.Config]
+}
+
+func (s *tlsStore) files() []string {
+	f := []string{s.certFile, s.keyFile}
+	if s.caFile != "" {
+		f = append(f, s.caFile)
+	}
+	return f
+}
+
+// reload loads the files when they changed since the last successful load.
+// On error the previous configuration stays in force.
+func (s *tlsStore) reload() (changed bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sigs := sigsOf(s.files())
+	if s.cur.Load() != nil && (sameSigs(sigs, s.sigs) || sameSigs(sigs, s.failed)) {
+		return false, nil
+	}
+	cfg, err := s.load()
+	if err != nil {
+		s.failed = sigs
+		return true, err
+	}
+	s.cur.Store(cfg)
+	s.sigs, s.failed = sigs, nil
+	return true, nil
+}
+
+func (s *tlsStore) load() (*tls.Config, error) {
+	pair, err := tls.LoadX509KeyPair(s.certFile, s.keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("loading serving certificate: %w", err)
+	}
+	cfg := &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{pair},
+		NextProtos:   []string{"h2", "http/1.1"},
+	}
+	if s.caFile != "" {
+		pem, err := os.ReadFile(s.caFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading client CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("client CA %s holds no PEM certificate", s.caFile)
+		}
+		cfg.ClientCAs = pool
+		// Verify a certificate when one is sent; the routes that need one
+		// check for it, so /healthz, /readyz and /metrics stay open to
+		// probes.
+		cfg.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	return cfg, nil
+}
+
+func (s *tlsStore) configForClient(*tls.ClientHelloInfo) (*tls.Config, error) {
+	return s.cur.Load(), nil
+}
+
+// policyStore holds the policy, reloaded from its file when it changes.
+type policyStore struct {
+	file string // "" = the built-in default, never reloaded
+
+	mu     sync.Mutex
+	sigs   []fileSig
+	failed []fileSig
+	cur    atomic.Pointer[policy.Policy]
+}
+
+func (s *policyStore) get() *policy.Policy { return s.cur.Load() }
+
+func (s *policyStore) reload() (changed bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.file == "" {
+		if s.cur.Load() == nil {
+			s.cur.Store(policy.Default())
+			return true, nil
+		}
+		return false, nil
+	}
+	sigs := sigsOf([]string{s.file})
+	if s.cur.Load() != nil && (sameSigs(sigs, s.sigs) || sameSigs(sigs, s.failed)) {
+		return false, nil
+	}
+	p, err := policy.Load(s.file)
+	if err != nil {
+		s.failed = sigs
+		return true, err
+	}
+	s.cur.Store(p)
+	s.sigs, s.failed = sigs, nil
+	return true, nil
+}
+
+// watch calls check whenever something changes in the directories of
+// files (fsnotify, debounced), and at least every interval as a fallback
+// for file systems without notifications. It returns when ctx is done.
+func watch(ctx context.Context, log *slog.Logger, files []string, interval time.Duration, check func()) {
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		log.Warn("file notifications unavailable, polling", "interval", interval, "error", err)
+	} else {
+		defer w.Close()
+		dirs := map[string]bool{}
+		for _, f := range files {
+			dirs[filepath.Dir(f)] = true
+		}
+		for d := range dirs {
+			if err := w.Add(d); err != nil {
+				log.Warn("cannot watch directory, polling", "dir", d, "interval", interval, "error", err)
+			}
+		}
+		events, errs = w.Events, w.Errors
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	// Writers replace files in several steps (key, then certificate);
+	// wait for the burst to end before looking.
+	const settle = 100 * time.Millisecond
+	debounce := time.NewTimer(time.Hour)
+	debounce.Stop()
+	defer debounce.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			debounce.Reset(settle)
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			log.Warn("file watch error", "error", err)
+		case <-debounce.C:
+			check()
+		case <-tick.C:
+			check()
+		}
+	}
+}
+
+// errNoCert is returned when no serving certificate is configured.
+var errNoCert = errors.New("no serving certificate and key given")
