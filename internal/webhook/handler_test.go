@@ -60,7 +60,9 @@ func (panicScorer) Score([]byte) (policy.Score, error) { panic("scorer exploded"
 
 type errScorer struct{}
 
-func (errScorer) Score([]byte) (policy.Score, error) { return policy.Score{}, errors.New("scorer broke") }
+func (errScorer) Score([]byte) (policy.Score, error) {
+	return policy.Score{}, errors.New("scorer broke")
+}
 
 func testHandler(t testing.TB, o HandlerOptions) http.Handler {
 	t.Helper()
@@ -407,7 +409,7 @@ func TestHandlerResolves(t *testing.T) {
 	t.Parallel()
 	p := mustPolicy(t, "apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nspec:\n  mutations:\n    pinDigests: {enabled: true, timeoutSeconds: 2}\n")
 	h := testHandler(t, HandlerOptions{
-		Policy:   func() *policy.Policy { return p },
+		Policy: func() *policy.Policy { return p },
 		Resolver: resolverFunc(func(_ context.Context, img string) (string, error) {
 			if img == "reg.io/gone:1" {
 				return "", errors.New("manifest unknown")
