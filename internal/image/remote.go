@@ -1,0 +1,113 @@
+package image
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// Options control how images are opened. The zero value is usable: no
+// credentials, TLS verified, the host's architecture on linux, spill files
+// in the system temp directory.
+type Options struct {
+	// Keychain supplies registry credentials; nil means anonymous. The CLI
+	// passes authn.DefaultKeychain (Docker config and credential helpers).
+	Keychain authn.Keychain
+	// InsecureSkipTLSVerify allows plain HTTP and unverified TLS to the
+	// registry. Only for local test registries.
+	InsecureSkipTLSVerify bool
+	// Platform selects the image from a multi-platform index.
+	Platform *v1.Platform
+	// TempDir receives spill files ("" = os.TempDir()).
+	TempDir string
+	// Transport overrides the HTTP transport (tests).
+	Transport http.RoundTripper
+}
+
+func (o Options) platform() v1.Platform {
+	if o.Platform != nil {
+		return *o.Platform
+	}
+	return v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
+}
+
+// OpenRemote opens an image in a registry. A reference without a tag means
+// the "latest" tag, as with docker pull.
+func OpenRemote(ctx context.Context, ref string, o Options) (*Image, error) {
+	var nameOpts []name.Option
+	if o.InsecureSkipTLSVerify {
+		nameOpts = append(nameOpts, name.Insecure)
+	}
+	r, err := name.ParseReference(ref, nameOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("parsing image reference %q: %w", ref, err)
+	}
+	keychain := o.Keychain
+	if keychain == nil {
+		keychain = authn.NewMultiKeychain() // anonymous
+	}
+	transport := o.Transport
+	if transport == nil {
+		t := remote.DefaultTransport.(*http.Transport).Clone()
+		if o.InsecureSkipTLSVerify {
+			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
+		}
+		transport = t
+	}
+	ropts := []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithAuthFromKeychain(keychain),
+		remote.WithPlatform(o.platform()),
+		remote.WithTransport(transport),
+		remote.WithUserAgent("tollgate"),
+	}
+	desc, err := remote.Get(r, ropts...)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %w", ref, err)
+	}
+	ri, err := desc.Image() // resolves an index to the wanted platform
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %w", ref, err)
+	}
+	raw, err := ri.RawConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("fetching config of %s: %w", ref, err)
+	}
+	img, err := newImage(ref, raw)
+	if err != nil {
+		return nil, err
+	}
+	mdig, err := ri.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s: %w", ref, err)
+	}
+	img.ManifestDigest = mdig.String()
+	if tag, ok := r.(name.Tag); ok {
+		img.RepoTags = []string{tag.Name()}
+	}
+	img.RepoDigests = []string{r.Context().Name() + "@" + desc.Digest.String()}
+	m, err := ri.Manifest()
+	if err != nil {
+		return nil, fmt.Errorf("fetching manifest of %s: %w", ref, err)
+	}
+	if err := img.setLayers(m, func(d v1.Hash) func() (io.ReadCloser, error) {
+		return func() (io.ReadCloser, error) {
+			l, err := ri.LayerByDigest(d)
+			if err != nil {
+				return nil, err
+			}
+			return l.Compressed() // verified against d while read
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, err)
+	}
+	return img, nil
+}

@@ -1,0 +1,149 @@
+package image
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+)
+
+// EntryType classifies a layer entry after whiteouts are decoded.
+type EntryType int
+
+const (
+	TypeFile     EntryType = iota // regular file; Walk passes its content
+	TypeDir                       // directory
+	TypeSymlink                   // symbolic link; never followed
+	TypeHardlink                  // hard link to Linkname (an earlier entry)
+	TypeOther                     // device, fifo, …
+	TypeWhiteout                  // Path was deleted from lower layers
+	TypeOpaque                    // everything below directory Path in lower layers was deleted
+)
+
+// Entry is one entry of a layer tar. Path is relative to the image root,
+// '/'-separated, cleaned, without a leading "/" and never "..": names that
+// climb out of the root are not passed on (see Walk).
+type Entry struct {
+	Path     string
+	Type     EntryType
+	Mode     fs.FileMode
+	Size     int64
+	Linkname string // symlink target as written; hardlink target made safe like Path
+}
+
+// Whiteout markers (OCI image spec, "Whiteouts"; the aufs convention).
+const (
+	whiteoutPrefix = ".wh."
+	opaqueMarker   = ".wh..wh..opq"
+	aufsMeta       = ".wh..wh."
+)
+
+// Walk reads a layer tar and calls fn for every entry. For regular files r
+// yields the content (at most Size bytes); fn may leave it unread. Entries
+// whose names escape the root ("../x", "a/../../x") are skipped and
+// reported to warn; absolute names are taken relative to the root, as
+// container runtimes do. Walk reads the stream to its end, so a verifying
+// reader (Layer.Open) gets to check the whole layer, and a truncated or
+// corrupt stream is an error.
+func Walk(r io.Reader, fn func(e *Entry, content io.Reader) error, warn func(string)) error {
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading tar: %w", err)
+		}
+		e, ok := entryOf(hdr, warn)
+		if !ok {
+			continue
+		}
+		var content io.Reader
+		if e.Type == TypeFile {
+			content = tr
+		}
+		if err := fn(e, content); err != nil {
+			return err
+		}
+	}
+	// Drain what follows the end-of-archive marker so the whole stream is
+	// decompressed and verified (and truncation after it is still seen).
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return fmt.Errorf("reading tar: %w", err)
+	}
+	return nil
+}
+
+// SafePath turns a tar entry name into a path relative to the root, or
+// reports false when the name climbs out of the root.
+func SafePath(name string) (string, bool) {
+	name = strings.TrimLeft(name, "/")
+	if name == "" {
+		return "", false
+	}
+	clean := path.Clean(name)
+	if clean == ".." || strings.HasPrefix(clean, "../") {
+		return "", false
+	}
+	if clean == "." {
+		return "", false
+	}
+	return clean, true
+}
+
+func entryOf(hdr *tar.Header, warn func(string)) (*Entry, bool) {
+	switch hdr.Typeflag {
+	case tar.TypeXGlobalHeader, tar.TypeXHeader, tar.TypeGNULongName, tar.TypeGNULongLink:
+		return nil, false
+	}
+	p, ok := SafePath(hdr.Name)
+	if !ok {
+		if strings.Trim(hdr.Name, "/.") != "" && warn != nil {
+			warn(fmt.Sprintf("skipped tar entry %q: its name leaves the image root", hdr.Name))
+		}
+		return nil, false
+	}
+	e := &Entry{Path: p, Mode: hdr.FileInfo().Mode(), Size: hdr.Size}
+	dir, base := path.Split(p)
+	dir = strings.TrimSuffix(dir, "/")
+	if strings.HasPrefix(base, whiteoutPrefix) {
+		switch {
+		case base == opaqueMarker:
+			if dir == "" {
+				dir = "." // the root itself is opaque
+			}
+			return &Entry{Path: dir, Type: TypeOpaque}, true
+		case strings.HasPrefix(base, aufsMeta):
+			return nil, false // aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs)
+		}
+		return &Entry{Path: path.Join(dir, base[len(whiteoutPrefix):]), Type: TypeWhiteout}, true
+	}
+	switch hdr.Typeflag {
+	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+		e.Type = TypeFile
+	case tar.TypeDir:
+		e.Type = TypeDir
+	case tar.TypeSymlink:
+		e.Type = TypeSymlink
+		e.Linkname = hdr.Linkname
+	case tar.TypeLink:
+		target, ok := SafePath(hdr.Linkname)
+		if !ok {
+			if warn != nil {
+				warn(fmt.Sprintf("skipped hard link %q: its target %q leaves the image root", hdr.Name, hdr.Linkname))
+			}
+			return nil, false
+		}
+		e.Type = TypeHardlink
+		e.Linkname = target
+		e.Size = 0
+	default:
+		e.Type = TypeOther
+		e.Size = 0
+	}
+	return e, true
+}

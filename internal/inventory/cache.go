@@ -1,0 +1,115 @@
+package inventory
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/google/renameio/v2"
+)
+
+// layerCache keeps what the analyzers found in each layer, one file per
+// layer under <dir>/layers/. A file is written to a temporary name and
+// renamed into place, so readers (other tollgate processes included) see
+// either no entry or a whole one, and no lock is needed: two processes
+// analysing the same layer at once both write the same content and the
+// last rename wins. Each file starts with a header line holding a format
+// version and the SHA-256 of the rest; an entry that fails the check
+// (truncated by a full disk, edited, written by another version) is
+// treated as missing and rewritten.
+type layerCache struct {
+	dir string
+}
+
+const cacheMagic = "tollgate-layer-cache/1 "
+
+// layerResult is what one layer contributed. It is what the cache stores.
+type layerResult struct {
+	Key       string       `json:"key"`
+	Files     []fileResult `json:"files,omitempty"`
+	Whiteouts []string     `json:"whiteouts,omitempty"`
+	Opaque    []string     `json:"opaque,omitempty"`
+	// Removed are paths analyzers would read that this layer replaced by
+	// something unreadable to them (a symlink, a file over a size limit).
+	// Like whiteouts they hide older versions of those paths.
+	Removed  []string `json:"removed,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+func newLayerCache(dir string) (*layerCache, error) {
+	d := filepath.Join(dir, "layers")
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return nil, fmt.Errorf("creating cache directory: %w", err)
+	}
+	return &layerCache{dir: d}, nil
+}
+
+// cacheKey names the cache entry of a layer analysed by an analyzer set.
+func cacheKey(diffID, fingerprint string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n", cacheMagic, diffID, fingerprint)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (c *layerCache) path(key string) string {
+	return filepath.Join(c.dir, key+".json")
+}
+
+// get returns the entry for key. A missing or damaged entry is a miss.
+func (c *layerCache) get(key string) (*layerResult, bool) {
+	b, err := os.ReadFile(c.path(key))
+	if err != nil {
+		return nil, false
+	}
+	header, body, ok := bytes.Cut(b, []byte("\n"))
+	if !ok || !bytes.HasPrefix(header, []byte(cacheMagic)) {
+		return nil, false
+	}
+	sum := sha256.Sum256(body)
+	if string(header[len(cacheMagic):]) != hex.EncodeToString(sum[:]) {
+		return nil, false
+	}
+	var r layerResult
+	if err := json.Unmarshal(body, &r); err != nil || r.Key != key {
+		return nil, false
+	}
+	return &r, true
+}
+
+// put stores the entry for key atomically.
+func (c *layerCache) put(key string, r *layerResult) error {
+	r.Key = key
+	body, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body)
+	var buf bytes.Buffer
+	buf.WriteString(cacheMagic)
+	buf.WriteString(hex.EncodeToString(sum[:]))
+	buf.WriteByte('\n')
+	buf.Write(body)
+	if err := renameio.WriteFile(c.path(key), buf.Bytes(), 0o644, renameio.WithTempDir(c.dir)); err != nil {
+		return fmt.Errorf("writing cache entry: %w", err)
+	}
+	return nil
+}
+
+// errNoCache is returned by DefaultCacheDir when the platform has no user
+// cache directory.
+var errNoCache = errors.New("no user cache directory")
+
+// DefaultCacheDir is the cache directory used unless one is given:
+// $XDG_CACHE_HOME/tollgate or ~/.cache/tollgate on Linux.
+func DefaultCacheDir() (string, error) {
+	d, err := os.UserCacheDir()
+	if err != nil || d == "" {
+		return "", fmt.Errorf("%w: %v", errNoCache, err)
+	}
+	return filepath.Join(d, "tollgate"), nil
+}

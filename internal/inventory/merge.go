@@ -1,0 +1,173 @@
+package inventory
+
+import (
+	"fmt"
+	"path"
+	"slices"
+)
+
+// layerIndex is a layer's findings indexed for merging.
+type layerIndex struct {
+	files   map[string][]fileResult // by path
+	deleted map[string]bool         // whiteouts and removed paths
+	opaque  map[string]bool         // directories emptied of lower content ("." = root)
+}
+
+func indexLayer(r *layerResult) *layerIndex {
+	li := &layerIndex{files: map[string][]fileResult{}, deleted: map[string]bool{}, opaque: map[string]bool{}}
+	for _, f := range r.Files {
+		li.files[f.Path] = append(li.files[f.Path], f)
+	}
+	for _, p := range r.Whiteouts {
+		li.deleted[p] = true
+	}
+	for _, p := range r.Removed {
+		li.deleted[p] = true
+	}
+	for _, p := range r.Opaque {
+		li.opaque[p] = true
+	}
+	return li
+}
+
+// hides reports whether the layer hides the version of p that lower
+// layers have: p or a directory above it is whited out, or a directory
+// above it is opaque.
+func (li *layerIndex) hides(p string) bool {
+	if len(li.deleted) == 0 && len(li.opaque) == 0 {
+		return false
+	}
+	if li.deleted[p] || li.opaque["."] {
+		return true
+	}
+	for d := path.Dir(p); d != "." && d != "/"; d = path.Dir(d) {
+		if li.deleted[d] || li.opaque[d] {
+			return true
+		}
+	}
+	return false
+}
+
+// placed is a file of the final filesystem and the layer it is from.
+type placed struct {
+	layer   int
+	results []fileResult
+}
+
+// merge combines per-layer findings, bottom layer first, into the
+// inventory of the final filesystem. layers describe the image's layers
+// (nil for a directory scan, whose one "layer" has no identity).
+func merge(results []*layerResult, layers []Layer) *Inventory {
+	idx := make([]*layerIndex, len(results))
+	final := map[string]*placed{}
+	inv := &Inventory{}
+	for i, r := range results {
+		li := indexLayer(r)
+		idx[i] = li
+		for p := range final {
+			if li.hides(p) {
+				delete(final, p)
+			}
+		}
+		for p, rs := range li.files {
+			final[p] = &placed{layer: i, results: rs}
+		}
+		for _, w := range r.Warnings {
+			inv.Warnings = append(inv.Warnings, layerPrefix(layers, i)+w)
+		}
+	}
+
+	paths := make([]string, 0, len(final))
+	for p := range final {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+
+	releases := map[string]*release{}
+	licenses := map[string][]string{}
+	for _, p := range paths {
+		pl := final[p]
+		for _, r := range pl.results {
+			if r.Error != "" {
+				inv.Warnings = append(inv.Warnings, fmt.Sprintf("%s%s: %s: %s", layerPrefix(layers, pl.layer), p, r.Analyzer, r.Error))
+				continue
+			}
+			if r.Release != nil {
+				releases[p] = r.Release
+			}
+			for name, l := range r.Licenses {
+				licenses[name] = l
+			}
+			for _, pkg := range r.Packages {
+				if layers != nil {
+					origin := originLayer(idx, pl.layer, p, r.Analyzer, pkg)
+					l := layers[origin]
+					pkg.Layer = &l
+				}
+				inv.Packages = append(inv.Packages, pkg)
+			}
+		}
+	}
+	inv.OS = detectOS(releases)
+	for i := range inv.Packages {
+		p := &inv.Packages[i]
+		if p.Type == TypeDpkg && len(p.Licenses) == 0 {
+			p.Licenses = licenses[p.Name]
+		}
+	}
+	finalize(inv.Packages, inv.OS)
+	sortPackages(inv.Packages)
+	return inv
+}
+
+func layerPrefix(layers []Layer, i int) string {
+	if layers == nil {
+		return ""
+	}
+	l := layers[i]
+	id := l.Digest
+	if id == "" {
+		id = l.DiffID
+	}
+	return fmt.Sprintf("layer %d (%s): ", i+1, id)
+}
+
+// originLayer finds the layer a package arrived in. A package database is
+// rewritten by every layer that installs something, so the layer of the
+// final file is only where the database last changed. Walking down from
+// there, each older version of the same file that still lists the package
+// moves the origin down; a version without it, or a whiteout in between,
+// ends the walk (the package was installed again after that).
+func originLayer(idx []*layerIndex, top int, p, analyzer string, pkg Package) int {
+	origin := top
+	if idx[top].hides(p) {
+		return origin // the file was recreated from scratch in this layer
+	}
+	for j := top - 1; j >= 0; j-- {
+		rs, ok := idx[j].files[p]
+		if ok {
+			if !listsPackage(rs, analyzer, pkg) {
+				break
+			}
+			origin = j
+		}
+		if idx[j].hides(p) {
+			break
+		}
+	}
+	return origin
+}
+
+func listsPackage(rs []fileResult, analyzer string, pkg Package) bool {
+	for _, r := range rs {
+		if r.Analyzer != analyzer {
+			continue
+		}
+		for _, q := range r.Packages {
+			if q.Name == pkg.Name && q.Version == pkg.Version && q.Arch == pkg.Arch && q.FilePath == pkg.FilePath {
+				return true
+			}
+		}
+	}
+	return false
+}
