@@ -8,6 +8,7 @@ func addCommands(root *cobra.Command, s *streams) {
 	for _, newCmd := range []func(*streams) *cobra.Command{
 		// one line per top-level command
 		newKubeCmd,
+		newDockerfileCmd,
 	} {
 		root.AddCommand(newCmd(s))
 	}

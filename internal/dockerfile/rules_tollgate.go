@@ -462,7 +462,7 @@ func (c *copyChown) check(in *Instruction, r *reporter) {
 						if x.Name == "chmod" {
 							flag = "--chmod"
 						}
-						r.addf(in.Line, "RUN %s -R %s rewrites the files COPY added at line %d into a new layer; use COPY %s=%s instead.", x.Name, target, cp.line, flag, args[0])
+						r.addf(in.Line, "RUN %s -R %s %s rewrites the files COPY added at line %d into a new layer; use COPY %s=%s instead.", x.Name, args[0], target, cp.line, flag, args[0])
 						return
 					}
 				}
