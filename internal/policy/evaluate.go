@@ -113,8 +113,9 @@ type Scorer interface {
 
 // Score is a kubesec-compatible result.
 type Score struct {
-	// Valid is false when the object is not one kubesec scores.
+	// Valid is false when the object could not be scored; Message says why.
 	Valid    bool
+	Message  string
 	Score    int
 	Critical []ScoreItem
 }
@@ -123,6 +124,8 @@ type Score struct {
 type ScoreItem struct {
 	ID, Selector, Reason string
 	Points               int
+	// Path is the offending field, when known.
+	Path string
 }
 
 // ReviewWorkload decides on a decoded Pod or workload; raw is the object's
@@ -140,11 +143,20 @@ func (p *Policy) ReviewWorkload(w Workload, namespace string, raw []byte, scorer
 		if err != nil {
 			return d, fmt.Errorf("scoring %s %q: %w", w.Kind, w.Name, err)
 		}
-		if s.Valid {
+		if !s.Valid {
+			// Fail closed: an object that cannot be scored must not slip
+			// past a score rule.
+			d.Findings = append(d.Findings, Finding{Rule: RuleKubesecCritical, Mode: strictest(crit, minMode),
+				Message: fmt.Sprintf("%s %q could not be scored: %s", w.Kind, w.Name, s.Message)})
+		} else {
 			if crit != Off {
 				for _, c := range s.Critical {
+					where := c.Selector
+					if c.Path != "" {
+						where = c.Path
+					}
 					d.Findings = append(d.Findings, Finding{Rule: RuleKubesecCritical, Mode: crit,
-						Message: fmt.Sprintf("kubesec critical %s (%s): %s", c.ID, c.Selector, c.Reason)})
+						Message: fmt.Sprintf("kubesec %s (%s): %s", c.ID, where, c.Reason)})
 				}
 			}
 			if minMode != Off && s.Score < p.minScoreValue {

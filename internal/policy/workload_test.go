@@ -161,7 +161,7 @@ spec:
 		warnings []string
 	}{
 		{name: "good", raw: pod("good", "nginx:1.16"), allowed: true},
-		{name: "privileged", raw: pod("priv", "nginx:1.16"), reason: "kubesec critical Privileged (containers[] .securityContext .privileged == true): privileged containers can do anything on the node",
+		{name: "privileged", raw: pod("priv", "nginx:1.16"), reason: "kubesec Privileged (containers[] .securityContext .privileged == true): privileged containers can do anything on the node",
 			warnings: []string{"minimumScore: kubesec score -30 is below the minimum 3"}},
 		{name: "privileged exempt", ns: "ops", raw: pod("priv", "nginx:1.16"), allowed: true,
 			warnings: []string{"minimumScore: kubesec score -30 is below the minimum 3"}},

@@ -159,7 +159,7 @@ func TestHandlerResponses(t *testing.T) {
 			body:     admissionReview("u-2", "CREATE", "Pod", "", pod("nginx:1.16@"+testDigest, `,"securityContext":{"privileged":true}`)),
 			wantCode: 200,
 			want: `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"u-2","allowed":false,` +
-				`"status":{"code":403,"reason":"Forbidden","message":"tollgate: kubesec critical Privileged (containers[] .securityContext .privileged == true): privileged"}}}`,
+				`"status":{"code":403,"reason":"Forbidden","message":"tollgate: kubesec Privileged (containers[] .securityContext .privileged == true): privileged"}}}`,
 		},
 		{
 			name: "validate deployment deny names the field", path: "/validate",
