@@ -23,7 +23,7 @@ spec:
     minimumScore: {mode: warn, score: 1}
 `)
 	tests := []struct {
-		name, doc      string
+		name, doc       string
 		reason, warning string
 	}{
 		{
