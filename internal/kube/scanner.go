@@ -158,9 +158,9 @@ func (s *Scanner) scanJSON(reports []Report, js []byte, doc *document, prefix st
 	apiVersion, _ := h.APIVersion.(string)
 	switch {
 	case kind == "":
-		return bad(object, Problem{Path: "kind", Message: "kind is missing or not a string"})
+		return bad(object, Problem{Path: "kind", Message: "missing, or not a string"})
 	case apiVersion == "":
-		return bad(object, Problem{Path: "apiVersion", Message: "apiVersion is missing or not a string"})
+		return bad(object, Problem{Path: "apiVersion", Message: "missing, or not a string"})
 	}
 	gv, err := schema.ParseGroupVersion(apiVersion)
 	if err != nil {
