@@ -9,6 +9,10 @@ func addCommands(root *cobra.Command, s *streams) {
 		// one line per top-level command
 		newKubeCmd,
 		newDockerfileCmd,
+		newServeCmd,
+		newCertsCmd,
+		newAPIServerConfigCmd,
+		newPolicyCmd,
 	} {
 		root.AddCommand(newCmd(s))
 	}

@@ -18,6 +18,8 @@ type Mutation struct {
 	// Changes names what was changed, one short phrase each, for the
 	// audit annotation ("label team=web", "image … pinned to sha256:…").
 	Changes []string
+	// Object is the mutated Pod's JSON (nil when nothing changed).
+	Object []byte
 }
 
 // Pinnable lists the images of a Pod that pinning would resolve to a
@@ -158,6 +160,7 @@ func (p *Policy) Mutate(namespace string, raw []byte, digests map[string]string)
 	// makes the patch deterministic.
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Path < ops[j].Path })
 	m.Patch = ops
+	m.Object = modified
 	return m, nil
 }
 

@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/spf13/cobra"
+
+	"github.com/tollgate-dev/tollgate/internal/kube"
+	"github.com/tollgate-dev/tollgate/internal/policy"
+	"github.com/tollgate-dev/tollgate/internal/webhook"
+)
+
+func newServeCmd(s *streams) *cobra.Command {
+	var (
+		o         webhook.Options
+		ruleset   string
+		logLevel  string
+		logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "serve --tls-cert FILE --tls-key FILE [flags]",
+		Short: "Serve admission webhooks for the kube-apiserver over HTTPS",
+		Long: `Serve the kube-apiserver's admission calls over HTTPS (TLS 1.2+, HTTP/2):
+
+  POST /image_policy   ImageReview (ImagePolicyWebhook plugin)
+  POST /validate       AdmissionReview v1 (ValidatingAdmissionWebhook)
+  POST /mutate         AdmissionReview v1 (MutatingAdmissionWebhook), JSON Patch
+  POST /scan           kubesec-compatible scoring of manifests
+  GET  /healthz, /readyz, /metrics (Prometheus)
+
+Decisions follow --policy (default: deny images without a tag or with tag
+latest); see docs/policy.md. The certificate, key, client CA and policy are
+reloaded when they change on disk. With --client-ca, /image_policy requires a
+verified client certificate (the apiserver presents the one in
+connect_webhook.yaml); --require-client-cert=all requires it on every review
+route. SIGTERM stops accepting connections and lets requests in flight finish.
+
+tollgate certs and tollgate apiserver-config write the files both sides need.`,
+		Example: `  tollgate certs --dir /etc/tollgate --hosts tollgate.example,10.0.0.5
+  tollgate serve --addr :8443 --tls-cert /etc/tollgate/webhook.pem --tls-key /etc/tollgate/webhook-key.pem \
+      --client-ca /etc/tollgate/ca.pem --policy /etc/tollgate/policy.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newServeLogger(s, logLevel, logFormat)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			sc, err := kube.NewScanner(kube.Options{Ruleset: ruleset})
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			o.Scorer = policy.KubesecScorer{Scanner: sc}
+			o.Scan = kube.NewHandler(sc, kube.HandlerOptions{MaxBodyBytes: o.MaxScanBytes})
+			o.Resolver = &webhook.RegistryResolver{Keychain: authn.DefaultKeychain}
+			o.Logger = log
+			o.Listening = func(a net.Addr) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "tollgate serve: listening on https://%s\n", a)
+			}
+			if err := webhook.Serve(cmd.Context(), o); err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Addr, "addr", "127.0.0.1:8443", `listen address (in a cluster: ":8443")`)
+	f.StringVar(&o.CertFile, "tls-cert", "", "serving certificate (PEM), e.g. webhook.pem from tollgate certs")
+	f.StringVar(&o.KeyFile, "tls-key", "", "its private key (PEM), e.g. webhook-key.pem")
+	f.StringVar(&o.ClientCAFile, "client-ca", "", "CA (PEM) that signs the apiserver's client certificate, e.g. ca.pem")
+	f.StringVar(&o.RequireClientCert, "require-client-cert", "",
+		`with --client-ca: "image-policy" (default) requires a client certificate on /image_policy, "all" on every review route`)
+	f.StringVar(&o.PolicyFile, "policy", "", "policy file (default: the built-in policy)")
+	f.Int64Var(&o.MaxAdmissionBytes, "max-admission-bytes", webhook.DefaultMaxAdmissionBytes, "largest ImageReview/AdmissionReview body (larger: 413)")
+	f.Int64Var(&o.MaxScanBytes, "max-scan-bytes", webhook.DefaultMaxScanBytes, "largest /scan body (larger: 413)")
+	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 0, "how long requests in flight may take after SIGTERM (default 25s)")
+	f.StringVar(&ruleset, "ruleset", kube.RulesetDefault, `kubesec rule set for scores and /scan: "default" or "extended"`)
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	cmd.MarkFlagRequired("tls-cert")
+	cmd.MarkFlagRequired("tls-key")
+	return cmd
+}
+
+// newServeLogger builds the server's structured logger on stderr.
+func newServeLogger(s *streams, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(s.err, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(s.err, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
+}
