@@ -141,7 +141,7 @@ func (l *StringList) UnmarshalJSON(b []byte) error {
 	}
 	var many []string
 	if err := json.Unmarshal(b, &many); err != nil {
-		return errors.New("want a string or a list of strings")
+		return errors.New("trustedRegistries: want a string or a list of strings")
 	}
 	*l = many
 	return nil
