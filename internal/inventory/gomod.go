@@ -15,7 +15,7 @@ func parseGoMod(r io.Reader) ([]Package, error) {
 	if err != nil {
 		return nil, err
 	}
-	mf, err := modfile.ParseLax("go.mod", b, nil)
+	mf, err := modfile.Parse("go.mod", b, nil)
 	if err != nil {
 		return nil, fmt.Errorf("parsing go.mod: %w", err)
 	}
