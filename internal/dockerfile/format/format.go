@@ -325,7 +325,7 @@ type sarifText struct {
 
 type sarifRule struct {
 	ID                   string              `json:"id"`
-	Name                 string              `json:"name"`
+	Name                 string              `json:"name,omitempty"`
 	ShortDescription     sarifText           `json:"shortDescription"`
 	FullDescription      sarifText           `json:"fullDescription"`
 	Help                 sarifText           `json:"help"`
@@ -405,8 +405,15 @@ func writeSARIF(w io.Writer, fs []dockerfile.Finding, version string) error {
 	sort.Strings(ids)
 	index := map[string]int{}
 	driver := sarifDriver{
-		Name: "tollgate", FullName: "tollgate Dockerfile linter", Version: version,
+		Name: "tollgate", FullName: "tollgate Dockerfile linter",
 		InformationURI: toolURI, Rules: []sarifRule{},
+	}
+	// SARIF wants a version that starts with a number; development builds
+	// ("dev", a commit hash) are reported as 0.0.0-<what they are>.
+	if v := strings.TrimPrefix(version, "v"); v != "" && v[0] >= '0' && v[0] <= '9' {
+		driver.Version = v
+	} else if version != "" {
+		driver.Version = "0.0.0-" + version
 	}
 	for i, id := range ids {
 		index[id] = i
@@ -445,7 +452,7 @@ func sarifRuleFor(id string, r *dockerfile.Rule) sarifRule {
 		}
 	}
 	sr := sarifRule{
-		ID: id, Name: id,
+		ID:                   id,
 		ShortDescription:     sarifText{Text: r.Message},
 		FullDescription:      sarifText{Text: r.Explain},
 		Help:                 sarifText{Text: r.Fix},
