@@ -217,7 +217,7 @@ func TestParseStructure(t *testing.T) {
 
 func TestParseImageRef(t *testing.T) {
 	tests := []struct {
-		ref                          string
+		ref                         string
 		registry, name, tag, digest string
 	}{
 		{"alpine", "", "alpine", "", ""},
