@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +29,7 @@ func TestMain(m *testing.M) {
 
 // TestScript runs the CLI end-to-end scripts under testdata/script.
 // $SHARED points at ../shared/data when it is present (scripts that need it
-// start with `[!exists $SHARED] skip`).
+// start with `[!shared] skip`).
 func TestScript(t *testing.T) {
 	shared := sharedDataDir()
 	testscript.Run(t, testscript.Params{
@@ -36,6 +37,17 @@ func TestScript(t *testing.T) {
 		UpdateScripts: *update,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits": cmdExits,
+		},
+		// [shared] holds when the shared data directory exists; scripts
+		// that need it start with `[!shared] skip 'shared data absent'`
+		// (testscript conditions are single words, so `[!exists $SHARED]`
+		// cannot be written).
+		Condition: func(cond string) (bool, error) {
+			if cond == "shared" {
+				_, err := os.Stat(shared)
+				return err == nil, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SHARED", shared)
