@@ -13,6 +13,7 @@ func addCommands(root *cobra.Command, s *streams) {
 		newCertsCmd,
 		newAPIServerConfigCmd,
 		newPolicyCmd,
+		newSBOMCmd,
 	} {
 		root.AddCommand(newCmd(s))
 	}

@@ -1,0 +1,162 @@
+// Package sbom writes an inventory as a software bill of materials:
+// CycloneDX 1.5 JSON or SPDX 2.3 JSON.
+package sbom
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+
+	packageurl "github.com/package-url/packageurl-go"
+
+	"github.com/tollgate-dev/tollgate/internal/inventory"
+)
+
+// Format is an SBOM format.
+type Format string
+
+const (
+	CycloneDX Format = "cyclonedx" // CycloneDX 1.5 JSON
+	SPDXJSON  Format = "spdx-json" // SPDX 2.3 JSON
+)
+
+// Formats lists the formats Write understands.
+var Formats = []Format{CycloneDX, SPDXJSON}
+
+// Options control the document's metadata.
+type Options struct {
+	Format Format
+	// ToolVersion is tollgate's version, recorded as the creating tool.
+	ToolVersion string
+	// Now is the creation time (default time.Now).
+	Now func() time.Time
+	// NewUUID returns a random UUID (default crypto/rand); it makes the
+	// CycloneDX serial number and the SPDX namespace unique.
+	NewUUID func() string
+}
+
+// Write writes inv as an SBOM in the chosen format.
+func Write(w io.Writer, inv *inventory.Inventory, o Options) error {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.NewUUID == nil {
+		o.NewUUID = randomUUID
+	}
+	if o.ToolVersion == "" {
+		o.ToolVersion = "dev"
+	}
+	switch o.Format {
+	case CycloneDX, "":
+		return writeCycloneDX(w, inv, o)
+	case SPDXJSON:
+		return writeSPDX(w, inv, o)
+	}
+	return fmt.Errorf("unknown SBOM format %q (want %s or %s)", o.Format, CycloneDX, SPDXJSON)
+}
+
+func randomUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails: crypto/rand aborts the program itself on a broken system
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// shortID is a stable short hash used to make identifiers unique.
+func shortID(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:8])
+}
+
+// imagePURL is the purl of an image (purl-spec "oci" type): the manifest
+// digest (or, when there is none, the image ID) qualified by where it came
+// from.
+func imagePURL(src inventory.Source) string {
+	if !src.Kind.IsImage() {
+		return ""
+	}
+	digest := src.Digest
+	if digest == "" {
+		digest = src.ImageID
+	}
+	if digest == "" {
+		return ""
+	}
+	name := src.Name
+	repoURL := ""
+	if src.Kind == inventory.KindRegistry {
+		repo := name
+		if i := strings.Index(repo, "@"); i >= 0 {
+			repo = repo[:i]
+		}
+		if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
+			repo = repo[:i]
+		}
+		repoURL = repo
+		name = repo
+	} else if len(src.RepoTags) > 0 {
+		name, _, _ = strings.Cut(src.RepoTags[0], ":")
+		if i := strings.LastIndex(src.RepoTags[0], ":"); i > strings.LastIndex(src.RepoTags[0], "/") {
+			name = src.RepoTags[0][:i]
+		}
+	}
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.ToLower(name)
+	if name == "" || strings.ContainsAny(name, " \\") {
+		name = "image"
+	}
+	var q packageurl.Qualifiers
+	if src.Arch != "" {
+		q = append(q, packageurl.Qualifier{Key: "arch", Value: src.Arch})
+	}
+	if repoURL != "" {
+		q = append(q, packageurl.Qualifier{Key: "repository_url", Value: repoURL})
+	}
+	return packageurl.NewPackageURL("oci", "", name, digest, q, "").ToString()
+}
+
+// sourceName is the document's subject as the user named it.
+func sourceName(src inventory.Source) string {
+	if src.Name != "" {
+		return src.Name
+	}
+	return "unknown"
+}
+
+// spdxIDRE and expressionRE decide whether a license string can stand as
+// an SPDX license expression (short identifiers joined by AND/OR/WITH,
+// optional parentheses and "+"). Whether each identifier is on the SPDX
+// license list is not checked; anything else becomes a LicenseRef.
+var (
+	spdxIDRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.\-]*\+?$`)
+	expressionOp = map[string]bool{"AND": true, "OR": true, "WITH": true}
+)
+
+func isLicenseExpression(s string) bool {
+	s = strings.NewReplacer("(", " ", ")", " ").Replace(s)
+	tokens := strings.Fields(s)
+	if len(tokens) == 0 {
+		return false
+	}
+	wantID := true
+	for _, t := range tokens {
+		if wantID {
+			if !spdxIDRE.MatchString(t) || expressionOp[t] {
+				return false
+			}
+		} else if !expressionOp[t] {
+			return false
+		}
+		wantID = !wantID
+	}
+	return !wantID
+}
