@@ -130,33 +130,36 @@ func ownPackageListed(pkgs []Package, filePath string) bool {
 
 var jarFileNameRE = regexp.MustCompile(`^(.+?)-(\d[0-9A-Za-z._+-]*)$`)
 
-// jarIdentity works out the archive's own coordinates from its manifest or,
-// failing that, its file name ("commons-io-2.11.0.jar").
+// jarIdentity works out the archive's own coordinates when it has no
+// pom.properties: the file name ("commons-io-2.11.0.jar") as build tools
+// write it, else the manifest's Implementation-* or Bundle-* headers.
 func jarIdentity(m map[string]string, filePath string) (Package, bool) {
-	group := m["Implementation-Vendor-Id"]
-	artifact := m["Implementation-Title"]
-	version := m["Implementation-Version"]
-	if bsn := m["Bundle-SymbolicName"]; bsn != "" {
-		bsn, _, _ = strings.Cut(bsn, ";")
-		if artifact == "" {
+	var artifact, version string
+	base := strings.TrimSuffix(path.Base(filePath), path.Ext(filePath))
+	if mm := jarFileNameRE.FindStringSubmatch(base); mm != nil {
+		artifact, version = mm[1], mm[2]
+	}
+	bsn, _, _ := strings.Cut(m["Bundle-SymbolicName"], ";")
+	bsn = strings.TrimSpace(bsn)
+	if artifact == "" {
+		if t := m["Implementation-Title"]; t != "" && !strings.Contains(t, " ") {
+			artifact = t
+		} else {
 			artifact = bsn
 		}
 	}
 	if version == "" {
-		version = m["Bundle-Version"]
+		version = m["Implementation-Version"]
 	}
-	base := strings.TrimSuffix(path.Base(filePath), path.Ext(filePath))
-	if mm := jarFileNameRE.FindStringSubmatch(base); mm != nil {
-		// The file name is what build tools write; prefer it to free-text titles.
-		if artifact == "" || strings.Contains(artifact, " ") {
-			artifact = mm[1]
-		}
-		if version == "" {
-			version = mm[2]
-		}
+	if version == "" {
+		version = m["Bundle-Version"]
 	}
 	if artifact == "" || version == "" {
 		return Package{}, false
+	}
+	group := m["Implementation-Vendor-Id"]
+	if group == "" && strings.HasSuffix(bsn, "."+artifact) {
+		group = strings.TrimSuffix(bsn, "."+artifact)
 	}
 	name := artifact
 	if group != "" {

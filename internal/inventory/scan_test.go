@@ -1,0 +1,261 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/tollgate-dev/tollgate/internal/image"
+	"github.com/tollgate-dev/tollgate/internal/registrytest"
+)
+
+// layered renders packages with the layer they arrived in and their purl.
+func layered(pkgs []Package) []string {
+	var out []string
+	for _, p := range pkgs {
+		s := fmt.Sprintf("%s %s@%s", p.Type, p.Name, p.Version)
+		if p.Layer != nil {
+			s += fmt.Sprintf(" L%d", p.Layer.Index+1)
+		}
+		s += " " + p.FilePath + " " + p.PURL
+		if len(p.Licenses) > 0 {
+			s += " [" + strings.Join(p.Licenses, "|") + "]"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// scanLayout writes img as an OCI layout and scans it.
+func scanLayout(t *testing.T, img v1.Image, o Options) *Inventory {
+	t.Helper()
+	dir := t.TempDir()
+	registrytest.WriteLayout(t, dir, img, "")
+	inv, err := Collect(context.Background(), Target{Kind: KindOCIDir, Value: dir}, o)
+	if err != nil {
+		t.Fatalf("scanning: %v", err)
+	}
+	return inv
+}
+
+var debianWant = []string{
+	"dpkg base-files@12.4+deb12u5 L1 var/lib/dpkg/status pkg:deb/debian/base-files@12.4%2Bdeb12u5?arch=amd64&distro=debian-12",
+	// Upgraded in layer 4: the new version arrived there.
+	"dpkg libc6@2.36-9+deb12u7 L4 var/lib/dpkg/status pkg:deb/debian/libc6@2.36-9%2Bdeb12u7?arch=amd64&distro=debian-12&upstream=glibc",
+	// Installed in layer 2, still listed by layer 4's rewritten database.
+	"dpkg libssl3@3.0.11-1~deb12u2 L2 var/lib/dpkg/status pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl [Apache-2.0]",
+	// zlib1g was removed in layer 4; express and qs went with the opaque node_modules.
+	"jar com.example:shop@2.1.0 L3 opt/shop.war pkg:maven/com.example/shop@2.1.0",
+	"jar org.apache.commons:commons-text@1.9 L3 opt/shop.war/WEB-INF/lib/commons-text-1.9.jar pkg:maven/org.apache.commons/commons-text@1.9",
+	"jar com.fasterxml.jackson.core:jackson-databind@2.13.0 L3 opt/shop.war/WEB-INF/lib/jackson-databind-2.13.0.jar pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.13.0",
+	"node-pkg lodash@4.17.20 L4 app/node_modules/lodash/package.json pkg:npm/lodash@4.17.20 [MIT]",
+	// requests' dist-info was whited out in layer 4.
+	"python-pkg PyYAML@5.4.1 L3 usr/lib/python3/dist-packages/PyYAML-5.4.1.egg-info pkg:pypi/pyyaml@5.4.1 [MIT]",
+}
+
+func TestScanDebianImage(t *testing.T) {
+	t.Parallel()
+	inv := scanLayout(t, registrytest.DebianImage(t), Options{})
+	if d := cmp.Diff(debianWant, layered(inv.Packages)); d != "" {
+		t.Errorf("packages (-want +got):\n%s", d)
+	}
+	wantOS := &OS{Family: "debian", Name: "12.5", ID: "debian", VersionID: "12", Codename: "bookworm", PrettyName: "Debian GNU/Linux 12 (bookworm)"}
+	if d := cmp.Diff(wantOS, inv.OS); d != "" {
+		t.Errorf("OS (-want +got):\n%s", d)
+	}
+	if got := inv.OS.OSVEcosystem(); got != "Debian:12" {
+		t.Errorf("OSVEcosystem = %q, want Debian:12", got)
+	}
+	if len(inv.Warnings) != 0 {
+		t.Errorf("warnings: %q", inv.Warnings)
+	}
+	for _, p := range inv.Packages {
+		if p.Layer == nil || p.Layer.Digest == "" || p.Layer.DiffID == "" {
+			t.Errorf("%s: layer not fully attributed: %+v", p.Name, p.Layer)
+		}
+	}
+}
+
+func TestScanDistrolessWhiteout(t *testing.T) {
+	t.Parallel()
+	inv := scanLayout(t, registrytest.DistrolessImage(t), Options{})
+	want := []string{
+		"dpkg base-files@12.4+deb12u4 L1 var/lib/dpkg/status.d/base-files pkg:deb/debian/base-files@12.4%2Bdeb12u4?arch=amd64&distro=debian-12",
+		"dpkg libssl3@3.0.11-1~deb12u2 L2 var/lib/dpkg/status.d/libssl3 pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl",
+	}
+	if d := cmp.Diff(want, layered(inv.Packages)); d != "" {
+		t.Errorf("packages (-want +got):\n%s", d)
+	}
+	if inv.OS == nil || inv.OS.PrettyName != "Distroless" || inv.OS.Family != "debian" {
+		t.Errorf("OS = %+v", inv.OS)
+	}
+}
+
+func TestScanAlpineImage(t *testing.T) {
+	t.Parallel()
+	inv := scanLayout(t, registrytest.AlpineImage(t), Options{})
+	want := []string{
+		"apk busybox@1.36.1-r15 L1 lib/apk/db/installed pkg:apk/alpine/busybox@1.36.1-r15?arch=x86_64&distro=alpine-3.19.1 [GPL-2.0-only]",
+		"apk libcrypto3@3.1.4-r5 L2 lib/apk/db/installed pkg:apk/alpine/libcrypto3@3.1.4-r5?arch=x86_64&distro=alpine-3.19.1&upstream=openssl [Apache-2.0]",
+		"apk libssl3@3.1.4-r5 L2 lib/apk/db/installed pkg:apk/alpine/libssl3@3.1.4-r5?arch=x86_64&distro=alpine-3.19.1&upstream=openssl [Apache-2.0]",
+		"apk musl@1.2.4-r2 L1 lib/apk/db/installed pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=alpine-3.19.1 [MIT]",
+	}
+	if d := cmp.Diff(want, layered(inv.Packages)); d != "" {
+		t.Errorf("packages (-want +got):\n%s", d)
+	}
+	if got := inv.OS.OSVEcosystem(); got != "Alpine:v3.19" {
+		t.Errorf("OSVEcosystem = %q", got)
+	}
+	for _, p := range inv.Packages {
+		if p.Ecosystem != EcosystemAlpine {
+			t.Errorf("%s: ecosystem %q", p.Name, p.Ecosystem)
+		}
+	}
+}
+
+// TestImageSources checks that every way of handing over an image gives
+// the same inventory.
+func TestImageSources(t *testing.T) {
+	t.Parallel()
+	img := registrytest.DebianImage(t)
+	reg := registrytest.StartRegistry(t)
+	registrytest.Push(t, reg.Host+"/shop/app:1.0", img)
+	dir := t.TempDir()
+	paths := map[string]string{}
+	write := func(name string, fn func(p string)) {
+		p := filepath.Join(dir, name)
+		fn(p)
+		paths[name] = p
+	}
+	write("classic.tar", func(p string) { registrytest.WriteDockerArchive(t, p, "shop/app:1.0", img) })
+	write("docker25.tar", func(p string) { registrytest.WriteDocker25Archive(t, p, "shop/app:1.0", img) })
+	write("oci.tar", func(p string) { registrytest.WriteOCIArchive(t, p, img, "1.0") })
+	write("layout", func(p string) { registrytest.WriteLayout(t, p, img, "1.0") })
+	write("classic.tar.gz", func(p string) {
+		raw := filepath.Join(dir, "raw.tar")
+		registrytest.WriteDockerArchive(t, raw, "shop/app:1.0", img)
+		gzipFile(t, raw, p)
+	})
+	for _, tc := range []struct {
+		name       string
+		target     Target
+		wantDigest bool // layer blob digests known
+	}{
+		{"registry", Target{KindRegistry, reg.Host + "/shop/app:1.0"}, true},
+		{"docker save (classic)", Target{KindDockerArchive, paths["classic.tar"]}, false},
+		{"docker save (gzip)", Target{KindDockerArchive, paths["classic.tar.gz"]}, false},
+		{"docker save (Docker 25+ OCI-in-tar)", Target{KindDockerArchive, paths["docker25.tar"]}, true},
+		{"OCI archive", Target{KindOCIArchive, paths["oci.tar"]}, true},
+		{"OCI archive as docker-archive", Target{KindDockerArchive, paths["oci.tar"]}, true},
+		{"OCI layout", Target{KindOCIDir, paths["layout"]}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			inv, err := Collect(context.Background(), tc.target, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(debianWant, layered(inv.Packages)); d != "" {
+				t.Errorf("packages (-want +got):\n%s", d)
+			}
+			cfgDigest, _ := img.ConfigName()
+			if inv.Source.ImageID != cfgDigest.String() {
+				t.Errorf("image ID %s, want %s", inv.Source.ImageID, cfgDigest)
+			}
+			diffIDs, _ := img.ConfigFile()
+			for i, l := range inv.Source.Layers {
+				if l.DiffID != diffIDs.RootFS.DiffIDs[i].String() {
+					t.Errorf("layer %d diffID %s", i, l.DiffID)
+				}
+				if (l.Digest != "") != tc.wantDigest {
+					t.Errorf("layer %d digest %q, want known=%v", i, l.Digest, tc.wantDigest)
+				}
+			}
+		})
+	}
+}
+
+func gzipFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, gzipBytes(t, b), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPlatformSelection(t *testing.T) {
+	t.Parallel()
+	idx := registrytest.Index(t, map[string]v1.Image{
+		"linux/amd64": registrytest.DebianImage(t),
+		"linux/arm64": registrytest.AlpineImage(t),
+	})
+	reg := registrytest.StartRegistry(t)
+	registrytest.PushIndex(t, reg.Host+"/multi:1", idx)
+	layoutDir := t.TempDir()
+	registrytest.WriteLayoutIndex(t, layoutDir, idx)
+	for _, tc := range []struct {
+		platform string
+		family   string
+	}{
+		{"linux/amd64", "debian"},
+		{"linux/arm64", "alpine"},
+	} {
+		p, _ := v1.ParsePlatform(tc.platform)
+		for _, target := range []Target{{KindRegistry, reg.Host + "/multi:1"}, {KindOCIDir, layoutDir}} {
+			inv, err := Collect(context.Background(), target, Options{Image: image.Options{Platform: p}})
+			if err != nil {
+				t.Fatalf("%s %s: %v", target.Kind, tc.platform, err)
+			}
+			if inv.OS == nil || inv.OS.Family != tc.family {
+				t.Errorf("%s %s: OS %+v, want %s", target.Kind, tc.platform, inv.OS, tc.family)
+			}
+		}
+	}
+	p, _ := v1.ParsePlatform("linux/s390x")
+	if _, err := Collect(context.Background(), Target{KindOCIDir, layoutDir}, Options{Image: image.Options{Platform: p}}); err == nil || !strings.Contains(err.Error(), "no image for platform linux/s390x") {
+		t.Errorf("missing platform: err = %v", err)
+	}
+}
+
+func TestParseTarget(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	layoutDir := filepath.Join(dir, "layout")
+	os.MkdirAll(layoutDir, 0o755)
+	os.WriteFile(filepath.Join(layoutDir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644)
+	tarPath := filepath.Join(dir, "img.tar")
+	os.WriteFile(tarPath, nil, 0o644)
+	for in, want := range map[string]Target{
+		"alpine:3.19":                   {KindRegistry, "alpine:3.19"},
+		"localhost:5000/app:1.0":        {KindRegistry, "localhost:5000/app:1.0"},
+		"registry:localhost:5000/app":   {KindRegistry, "localhost:5000/app"},
+		"docker-archive:/tmp/x.tar":     {KindDockerArchive, "/tmp/x.tar"},
+		"oci-dir:/tmp/layout":           {KindOCIDir, "/tmp/layout"},
+		"oci-archive:x.tar":             {KindOCIArchive, "x.tar"},
+		"dir:.":                         {KindDir, "."},
+		"rootfs:/":                      {KindRootfs, "/"},
+		"git:https://example.com/r.git": {KindGit, "https://example.com/r.git"},
+		dir:                             {KindDir, dir},
+		layoutDir:                       {KindOCIDir, layoutDir},
+		tarPath:                         {KindDockerArchive, tarPath},
+	} {
+		got, err := ParseTarget(in)
+		if err != nil || got != want {
+			t.Errorf("ParseTarget(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "dir:", "docker:nginx"} {
+		if _, err := ParseTarget(in); err == nil {
+			t.Errorf("ParseTarget(%q): no error", in)
+		}
+	}
+}
