@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -488,4 +489,25 @@ func TestPragmasAndConfig(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRulesDoc keeps docs/dockerfile-rules.md in step with the rules: its
+// reference section must be exactly what WriteRulesMarkdown prints.
+func TestRulesDoc(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/dockerfile-rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const marker = "<!-- generated: tollgate dockerfile rules -f markdown; TestRulesDoc keeps it in sync -->\n"
+	_, generated, ok := strings.Cut(string(doc), marker)
+	if !ok {
+		t.Fatalf("docs/dockerfile-rules.md lacks the marker %q", marker)
+	}
+	var b strings.Builder
+	if err := WriteRulesMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(b.String(), generated); diff != "" {
+		t.Errorf("docs/dockerfile-rules.md is out of date; regenerate the reference with `tollgate dockerfile rules -f markdown` (-want +got):\n%s", diff)
+	}
 }
