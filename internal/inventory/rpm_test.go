@@ -1,0 +1,227 @@
+package inventory
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tollgate-dev/tollgate/internal/registrytest"
+)
+
+// needTool returns the path of an installed program, or skips the test —
+// unless TOLLGATE_REQUIRE_E2E=1 (set in CI), where a missing tool fails it.
+func needTool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("TOLLGATE_REQUIRE_E2E") == "1" {
+		t.Fatalf("%s not found (apt-get install %s); TOLLGATE_REQUIRE_E2E=1 forbids skipping", name, pkg)
+	}
+	t.Skipf("%s not found: install the Debian package %s to run this test", name, pkg)
+	return ""
+}
+
+const rpmSpec = `Name: tg-tools
+Version: 2.4.1
+Release: 3.el9
+Epoch: 2
+Summary: tollgate test tools
+License: MIT and ASL 2.0
+Vendor: Tollgate Test
+BuildArch: noarch
+
+%description
+Test package.
+
+%package -n tg-libs
+Summary: tollgate test libraries
+License: BSD
+%description -n tg-libs
+Test subpackage built from the same source.
+
+%install
+mkdir -p %{buildroot}/usr/share/tg-tools %{buildroot}/usr/share/tg-libs
+echo tools > %{buildroot}/usr/share/tg-tools/README
+echo libs > %{buildroot}/usr/share/tg-libs/README
+
+%files
+/usr/share/tg-tools/README
+
+%files -n tg-libs
+/usr/share/tg-libs/README
+`
+
+// makeRPMDB builds two packages with rpmbuild and installs them (database
+// only) into a fresh SQLite rpm database with Debian's rpm. It returns the
+// root and what `rpm -qa` says is installed.
+func makeRPMDB(t *testing.T) (root string, rpmQA []string) {
+	t.Helper()
+	rpmbuild := needTool(t, "rpmbuild", "rpm")
+	rpm := needTool(t, "rpm", "rpm")
+	top := t.TempDir()
+	if err := os.WriteFile(filepath.Join(top, "tg.spec"), []byte(rpmSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Env = append(os.Environ(), "HOME="+top)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	run(rpmbuild, "--define", "_topdir "+top, "-bb", filepath.Join(top, "tg.spec"))
+	rpms, _ := filepath.Glob(filepath.Join(top, "RPMS", "noarch", "*.rpm"))
+	if len(rpms) != 2 {
+		t.Fatalf("rpmbuild made %v", rpms)
+	}
+	root = t.TempDir()
+	db := []string{"--root", root, "--dbpath", "/var/lib/rpm", "--define", "_db_backend sqlite", "--noplugins"}
+	run(rpm, append(db, "--initdb")...)
+	run(rpm, append(append(db, "-i", "--nodeps", "--justdb", "--nosignature"), rpms...)...)
+	out := run(rpm, append(db, "-qa", "--qf", "%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE} %{ARCH} %{SOURCERPM} %{LICENSE}\n")...)
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		rpmQA = append(rpmQA, strings.TrimSpace(l))
+	}
+	sort.Strings(rpmQA)
+	// rpm checkpoints its write-ahead log on exit; a non-empty WAL would
+	// hold packages the main file lacks.
+	if fi, err := os.Stat(filepath.Join(root, "var/lib/rpm/rpmdb.sqlite-wal")); err == nil && fi.Size() > 0 {
+		t.Fatalf("rpm left %d bytes in the WAL", fi.Size())
+	}
+	return root, rpmQA
+}
+
+func rpmSummary(pkgs []Package) []string {
+	var out []string
+	for _, p := range pkgs {
+		out = append(out, fmt.Sprintf("%s %d:%s-%s %s %s-%s [%s]", p.Name, p.Epoch, p.RPMVersion, p.Release, p.Arch, p.SrcName, strings.TrimPrefix(p.SrcVersion, fmt.Sprintf("%d:", p.Epoch)), strings.Join(p.Licenses, "|")))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// rpmQAToSummary rewrites rpm -qa lines ("name e:v-r arch src.rpm [lic]")
+// into rpmSummary's form.
+func rpmQAToSummary(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		f := strings.SplitN(l, " ", 5)
+		out = append(out, strings.Join([]string{f[0], f[1], f[2], strings.TrimSuffix(f[3], ".src.rpm"), "[" + f[4] + "]"}, " "))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestScanRPMSQLite(t *testing.T) {
+	t.Parallel()
+	root, qa := makeRPMDB(t)
+	dbBytes, err := os.ReadFile(filepath.Join(root, "var/lib/rpm/rpmdb.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := registrytest.Image(t, registrytest.Layer(t,
+		registrytest.File("etc/os-release", "NAME=\"Rocky Linux\"\nVERSION=\"9.3 (Blue Onyx)\"\nID=\"rocky\"\nVERSION_ID=\"9.3\"\nPRETTY_NAME=\"Rocky Linux 9.3 (Blue Onyx)\"\n"),
+		registrytest.File("var/lib/rpm/rpmdb.sqlite", string(dbBytes)),
+	))
+	inv := scanLayout(t, img, Options{})
+	if d := cmp.Diff(rpmQAToSummary(qa), rpmSummary(inv.Packages)); d != "" {
+		t.Errorf("tollgate vs rpm -qa (-rpm +tollgate):\n%s", d)
+	}
+	want := []string{
+		"rpm tg-libs@2:2.4.1-3.el9 L1 var/lib/rpm/rpmdb.sqlite pkg:rpm/rocky/tg-libs@2.4.1-3.el9?arch=noarch&distro=rocky-9.3&epoch=2&upstream=tg-tools [BSD]",
+		"rpm tg-tools@2:2.4.1-3.el9 L1 var/lib/rpm/rpmdb.sqlite pkg:rpm/rocky/tg-tools@2.4.1-3.el9?arch=noarch&distro=rocky-9.3&epoch=2 [MIT and ASL 2.0]",
+	}
+	if d := cmp.Diff(want, layered(inv.Packages)); d != "" {
+		t.Errorf("packages (-want +got):\n%s", d)
+	}
+	for _, p := range inv.Packages {
+		if p.Ecosystem != EcosystemRocky || p.SrcName != "tg-tools" || p.SrcVersion != "2:2.4.1-3.el9" {
+			t.Errorf("%s: ecosystem %q source %s %s", p.Name, p.Ecosystem, p.SrcName, p.SrcVersion)
+		}
+	}
+}
+
+// TestScanRPMBerkeleyDB converts the SQLite database rpm wrote into the
+// Berkeley DB hash file older rpm versions keep (var/lib/rpm/Packages:
+// header number → header blob) with db5.3_load, as no rpm that writes
+// Berkeley DB exists on Debian 12.
+func TestScanRPMBerkeleyDB(t *testing.T) {
+	t.Parallel()
+	dbLoad := needTool(t, "db5.3_load", "db5.3-util")
+	root, qa := makeRPMDB(t)
+	db, err := sql.Open("sqlite", filepath.Join(root, "var/lib/rpm/rpmdb.sqlite")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT hnum, blob FROM Packages ORDER BY hnum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dump bytes.Buffer
+	for rows.Next() {
+		var hnum uint32
+		var blob []byte
+		if err := rows.Scan(&hnum, &blob); err != nil {
+			t.Fatal(err)
+		}
+		key := make([]byte, 4)
+		binary.LittleEndian.PutUint32(key, hnum) // rpm stores header numbers in host order
+		dump.WriteString(dbLoadText(key) + "\n" + dbLoadText(blob) + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "Packages")
+	cmd := exec.Command(dbLoad, "-T", "-t", "hash", out)
+	cmd.Stdin = &dump
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("db5.3_load: %v\n%s", err, b)
+	}
+	pkgBytes, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := registrytest.Image(t, registrytest.Layer(t,
+		registrytest.File("etc/centos-release", "CentOS Linux release 7.9.2009 (Core)\n"),
+		registrytest.File("var/lib/rpm/Packages", string(pkgBytes)),
+	))
+	inv := scanLayout(t, img, Options{})
+	if d := cmp.Diff(rpmQAToSummary(qa), rpmSummary(inv.Packages)); d != "" {
+		t.Errorf("tollgate vs rpm -qa (-rpm +tollgate):\n%s", d)
+	}
+	if inv.OS == nil || inv.OS.Family != "centos" || inv.OS.Name != "7.9.2009" {
+		t.Errorf("OS = %+v", inv.OS)
+	}
+}
+
+// dbLoadText escapes bytes for db_load -T: printable characters as they
+// are, backslash doubled, anything else as \xx.
+func dbLoadText(b []byte) string {
+	var s strings.Builder
+	for _, c := range b {
+		switch {
+		case c == '\\':
+			s.WriteString(`\\`)
+		case c >= 0x20 && c < 0x7f:
+			s.WriteByte(c)
+		default:
+			fmt.Fprintf(&s, `\%02x`, c)
+		}
+	}
+	return s.String()
+}
