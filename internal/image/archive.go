@@ -36,6 +36,9 @@ type tarIndex struct {
 	entries map[string]tarEntry
 }
 
+// typeEscapingLink marks a link whose target lies outside the archive.
+const typeEscapingLink = 'X'
+
 type tarEntry struct {
 	typ      byte
 	linkname string // for links: the target, relative to the archive root
@@ -76,13 +79,17 @@ func indexTar(f *os.File) (*tarIndex, error) {
 			}
 			t, ok := SafePath(target)
 			if !ok {
-				continue // points out of the archive: never followed
+				e.typ = typeEscapingLink // never followed
+				e.linkname = hdr.Linkname
+				break
 			}
 			e.linkname = t
 		case tar.TypeLink:
 			t, ok := SafePath(hdr.Linkname)
 			if !ok {
-				continue
+				e.typ = typeEscapingLink
+				e.linkname = hdr.Linkname
+				break
 			}
 			e.linkname = t
 		default:
@@ -103,7 +110,13 @@ func (t *tarIndex) open(name string) (*io.SectionReader, error) {
 	for hops := 0; ; hops++ {
 		e, ok := t.entries[p]
 		if !ok {
+			if hops > 0 {
+				return nil, fmt.Errorf("%s: a link to %s, which the archive does not hold: %w", name, p, fs.ErrNotExist)
+			}
 			return nil, fmt.Errorf("%s: %w", name, fs.ErrNotExist)
+		}
+		if e.typ == typeEscapingLink {
+			return nil, fmt.Errorf("%s: a link to %q, outside the archive: not followed", name, e.linkname)
 		}
 		if e.typ == tar.TypeSymlink || e.typ == tar.TypeLink {
 			if hops >= maxLinkHops {
