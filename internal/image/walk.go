@@ -107,8 +107,11 @@ func entryOf(hdr *tar.Header, warn func(string)) (*Entry, bool) {
 		}
 		return nil, false
 	}
-	e := &Entry{Path: p, Mode: hdr.FileInfo().Mode(), Size: hdr.Size}
 	dir, base := path.Split(p)
+	if (strings.HasPrefix(base, aufsMeta) && base != opaqueMarker) || strings.HasPrefix(dir, aufsMeta) || strings.Contains(dir, "/"+aufsMeta) {
+		return nil, false // aufs bookkeeping (.wh..wh.plnk/…, .wh..wh.aufs)
+	}
+	e := &Entry{Path: p, Mode: hdr.FileInfo().Mode(), Size: hdr.Size}
 	dir = strings.TrimSuffix(dir, "/")
 	if strings.HasPrefix(base, whiteoutPrefix) {
 		switch {
@@ -117,8 +120,6 @@ func entryOf(hdr *tar.Header, warn func(string)) (*Entry, bool) {
 				dir = "." // the root itself is opaque
 			}
 			return &Entry{Path: dir, Type: TypeOpaque}, true
-		case strings.HasPrefix(base, aufsMeta):
-			return nil, false // aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs)
 		}
 		return &Entry{Path: path.Join(dir, base[len(whiteoutPrefix):]), Type: TypeWhiteout}, true
 	}

@@ -1,0 +1,140 @@
+package inventory
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/tollgate-dev/tollgate/internal/registrytest"
+)
+
+// The fuzz targets check that parsers never panic or hang on any input
+// and that what they return is well formed. Their seed corpora are the
+// testdata files, so `go test` runs every seed as a regular test.
+
+func addSeeds(f *testing.F, glob string) {
+	f.Helper()
+	paths, err := filepath.Glob(filepath.Join("testdata", glob))
+	if err != nil || len(paths) == 0 {
+		f.Fatalf("no seeds for %s", glob)
+	}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}
+
+func checkPackages(t *testing.T, pkgs []Package) {
+	t.Helper()
+	for _, p := range pkgs {
+		if p.Name == "" || p.Version == "" {
+			t.Fatalf("package without name or version: %+v", p)
+		}
+		if strings.ContainsAny(p.Name, "\n") || strings.ContainsAny(p.Version, "\n") {
+			t.Fatalf("newline in name or version: %+v", p)
+		}
+	}
+}
+
+func FuzzDpkgStatus(f *testing.F) {
+	addSeeds(f, "dpkg/status")
+	addSeeds(f, "dpkg/status.d/*")
+	f.Add([]byte("Package: a\nStatus: install ok installed\nVersion: 1\n\n\n \nPackage: b\n"))
+	f.Add([]byte("Package:\n Version: 1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, optional := range []bool{false, true} {
+			pkgs, err := parseDpkgStatus(bytes.NewReader(b), optional)
+			if err != nil {
+				continue
+			}
+			checkPackages(t, pkgs)
+			for _, p := range pkgs {
+				if p.SrcName == "" || p.SrcVersion == "" {
+					t.Fatalf("dpkg package without source: %+v", p)
+				}
+			}
+		}
+	})
+}
+
+func FuzzApkInstalled(f *testing.F) {
+	addSeeds(f, "apk/installed")
+	f.Add([]byte("P:a\nV:1\n\nP:b\nV:\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pkgs, err := parseApkInstalled(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		checkPackages(t, pkgs)
+	})
+}
+
+// lockParsers are the lock-file parsers, indexed for FuzzLockfiles.
+var lockParsers = []struct {
+	glob  string
+	parse func(io.Reader) ([]Package, error)
+}{
+	{"project/go.mod", parseGoMod},
+	{"project/*/package-lock.json", parsePackageLock},
+	{"project/*/yarn.lock", parseYarnLock},
+	{"project/*/pnpm-lock.yaml", parsePnpmLock},
+	{"project/*/requirements.txt", parseRequirements},
+	{"project/*/poetry.lock", parsePoetryLock},
+	{"project/*/Pipfile.lock", parsePipfileLock},
+	{"project/*/Cargo.lock", parseCargoLock},
+	{"project/*/Gemfile.lock", parseGemfileLock},
+	{"project/*/composer.lock", parseComposerLock},
+	{"python/*", func(r io.Reader) ([]Package, error) {
+		p, ok, err := parsePythonMetadata(r)
+		if !ok || err != nil {
+			return nil, err
+		}
+		return []Package{p}, nil
+	}},
+}
+
+// FuzzLockfiles feeds every input to every lock-file parser (and the
+// Python metadata parser): formats are often confused for one another, so
+// each parser must cope with the others' files too.
+func FuzzLockfiles(f *testing.F) {
+	for _, lp := range lockParsers {
+		addSeeds(f, lp.glob)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, lp := range lockParsers {
+			pkgs, err := lp.parse(bytes.NewReader(b))
+			if err != nil {
+				continue
+			}
+			checkPackages(t, pkgs)
+			for _, p := range pkgs {
+				if utf8.ValidString(string(b)) && !utf8.ValidString(p.Name) {
+					t.Fatalf("%s: invalid UTF-8 name from valid input", lp.glob)
+				}
+			}
+		}
+	})
+}
+
+// FuzzJar checks the Java archive reader (zip directory, nested archives,
+// manifests, pom.properties) on arbitrary bytes.
+func FuzzJar(f *testing.F) {
+	f.Add(registrytest.Jar(f, "Manifest-Version: 1.0\nImplementation-Title: app\nImplementation-Version: 1.0\n",
+		[]string{"com.example:app:1.0"},
+		map[string][]byte{"BOOT-INF/lib/dep-2.0.jar": registrytest.Jar(f, "", []string{"org.example:dep:2.0"}, nil)}))
+	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pkgs, err := parseJar(bytes.NewReader(b), int64(len(b)), "app.jar", 0)
+		if err != nil {
+			return
+		}
+		checkPackages(t, pkgs)
+	})
+}
