@@ -49,7 +49,7 @@ func fuzzServe(t *testing.T, path string, body []byte) (int, []byte) {
 func FuzzImageReview(f *testing.F) {
 	for _, s := range []string{
 		imageReview("default", "", "nginx"),
-		imageReview("default", `{"x.image-policy.k8s.io/break-glass":"true"}`, "nginx:latest", "reg.io:5000/a/b@" + testDigest),
+		imageReview("default", `{"x.image-policy.k8s.io/break-glass":"true"}`, "nginx:latest", "reg.io:5000/a/b@"+testDigest),
 		imageReview("kube-system", "", "Bad Image"),
 		`{"apiVersion":"imagepolicy.k8s.io/v1alpha1","kind":"ImageReview","spec":{"containers":[{"image":""}]}}`,
 		`{"apiVersion":"imagepolicy.k8s.io/v1alpha1","kind":"ImageReview","spec":null}`,
