@@ -164,6 +164,9 @@ type stageGraph struct {
 	stages []*stage
 	// byName maps a stage alias (as written) to its index.
 	byName map[string]int
+	// finalChain caches chain().
+	finalChain []*stage
+	chained    bool
 }
 
 type stage struct {
@@ -208,6 +211,10 @@ func (g *stageGraph) final() *stage {
 // chain returns the final stage followed by the stages it is built FROM,
 // nearest first.
 func (g *stageGraph) chain() []*stage {
+	if g.chained {
+		return g.finalChain
+	}
+	g.chained = true
 	var out []*stage
 	seen := map[int]bool{}
 	for s := g.final(); s != nil && !seen[s.index]; {
@@ -218,29 +225,8 @@ func (g *stageGraph) chain() []*stage {
 		}
 		s = g.stages[s.parent]
 	}
+	g.finalChain = out
 	return out
-}
-
-// inFinalImage reports whether stage i ends up in the final image (it is
-// the final stage or one the final stage is built FROM).
-func (g *stageGraph) inFinalImage(i int) bool {
-	for _, s := range g.chain() {
-		if s.index == i {
-			return true
-		}
-	}
-	return false
-}
-
-// stageOf returns the index of the stage an instruction belongs to, or -1.
-func (g *stageGraph) stageOf(in *Instruction) int {
-	idx := -1
-	for _, s := range g.stages {
-		if s.from.Line <= in.Line {
-			idx = s.index
-		}
-	}
-	return idx
 }
 
 // isTruthy reports the values hadolint treats as "on" for environment

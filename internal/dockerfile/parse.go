@@ -64,12 +64,15 @@ func Parse(name string, src []byte) (*File, error) {
 // the raw text, since BuildKit drops them; RUN bodies are parsed as shell.
 // An error is a *ParseError.
 func (p *Parser) Parse(name string, src []byte) (*File, error) {
-	lines := splitLines(src)
-	f := &File{Name: name, Lines: len(lines)}
-	if onlyCommentsOrBlank(lines) {
+	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
+	f := &File{Name: name, Lines: bytes.Count(src, []byte("\n"))}
+	if len(src) > 0 && src[len(src)-1] != '\n' {
+		f.Lines++
+	}
+	if onlyCommentsOrBlank(src) {
 		// BuildKit refuses a file without instructions; for a linter it
 		// is simply a file with nothing to check.
-		f.Comments = collectComments(lines, nil)
+		f.Comments = collectComments(src, nil)
 		return f, nil
 	}
 	res, err := parser.Parse(bytes.NewReader(src))
@@ -83,7 +86,7 @@ func (p *Parser) Parse(name string, src []byte) (*File, error) {
 		}
 		f.Instructions = append(f.Instructions, in)
 	}
-	f.Comments = collectComments(lines, f.Instructions)
+	f.Comments = collectComments(src, f.Instructions)
 	p.parseShells(f)
 	return f, nil
 }
@@ -101,51 +104,60 @@ func parseError(name string, err error) *ParseError {
 	return &ParseError{File: name, Line: line, Msg: err.Error()}
 }
 
-// splitLines splits src the way BuildKit counts lines.
-func splitLines(src []byte) []string {
-	if len(src) == 0 {
-		return nil
-	}
-	s := string(bytes.TrimPrefix(src, []byte("\xef\xbb\xbf")))
-	s = strings.TrimSuffix(s, "\n")
-	out := strings.Split(s, "\n")
-	for i, l := range out {
-		out[i] = strings.TrimSuffix(l, "\r")
-	}
-	return out
-}
-
-func isCommentLine(l string) bool {
-	t := strings.TrimLeft(l, " \t\v\f\r")
-	return strings.HasPrefix(t, "#")
-}
-
-func onlyCommentsOrBlank(lines []string) bool {
-	for _, l := range lines {
-		if strings.TrimSpace(l) != "" && !isCommentLine(l) {
-			return false
+// eachLine calls f with every line of src (1-based number, without the
+// line ending) until f returns false.
+func eachLine(src []byte, f func(n int, line []byte) bool) {
+	for n := 1; len(src) > 0; n++ {
+		i := bytes.IndexByte(src, '\n')
+		line := src
+		if i >= 0 {
+			line, src = src[:i], src[i+1:]
+		} else {
+			src = nil
+		}
+		if !f(n, bytes.TrimSuffix(line, []byte("\r"))) {
+			return
 		}
 	}
-	return true
+}
+
+func commentText(l []byte) ([]byte, bool) {
+	t := bytes.TrimLeft(l, " \t\v\f\r")
+	if len(t) == 0 || t[0] != '#' {
+		return nil, false
+	}
+	return t[1:], true
+}
+
+func onlyCommentsOrBlank(src []byte) bool {
+	only := true
+	eachLine(src, func(_ int, l []byte) bool {
+		if _, ok := commentText(l); !ok && len(bytes.TrimSpace(l)) > 0 {
+			only = false
+		}
+		return only
+	})
+	return only
 }
 
 // collectComments returns the comment lines outside every instruction.
-func collectComments(lines []string, ins []*Instruction) []Comment {
-	inside := make([]bool, len(lines)+2)
-	for _, in := range ins {
-		for l := in.Line; l <= in.EndLine && l < len(inside); l++ {
-			inside[l] = true
-		}
-	}
+func collectComments(src []byte, ins []*Instruction) []Comment {
 	var out []Comment
-	for i, l := range lines {
-		n := i + 1
-		if inside[n] || !isCommentLine(l) {
-			continue
+	next := 0 // index of the first instruction that may contain the line
+	eachLine(src, func(n int, l []byte) bool {
+		text, ok := commentText(l)
+		if !ok {
+			return true
 		}
-		t := strings.TrimLeft(l, " \t\v\f\r")
-		out = append(out, Comment{Line: n, Text: strings.TrimSpace(t[1:])})
-	}
+		for next < len(ins) && ins[next].EndLine < n {
+			next++
+		}
+		if next < len(ins) && ins[next].Line <= n {
+			return true // inside an instruction (continuation or heredoc)
+		}
+		out = append(out, Comment{Line: n, Text: string(bytes.TrimSpace(text))})
+		return true
+	})
 	return out
 }
 

@@ -91,34 +91,30 @@ func (c *Command) ArgsNoFlags() []string {
 // given flags: the word after a flag word that spells one of names is
 // removed, unless the flag word carries its value itself ("--flag=value").
 func (c *Command) DropFlagValues(names ...string) Command {
-	drop := make([]bool, len(c.Args))
+	var drop []bool
 	for i := range c.Args {
 		if !c.IsFlag(i) || i+1 >= len(c.Args) || strings.Contains(c.Args[i], "=") {
 			continue
 		}
 		for _, f := range c.flags[i] {
 			if slices.Contains(names, f) {
+				if drop == nil {
+					drop = make([]bool, len(c.Args))
+				}
 				drop[i+1] = true
 				break
 			}
 		}
 	}
-	out := Command{Name: c.Name}
+	if drop == nil {
+		return *c
+	}
+	out := Command{Name: c.Name, Args: make([]string, 0, len(c.Args)), flags: make([][]string, 0, len(c.Args))}
 	for i, a := range c.Args {
-		if drop[i] {
-			continue
-		}
-		out.Args = append(out.Args, a)
-		if c.flags != nil {
-			if out.flags == nil {
-				out.flags = make([][]string, 0, len(c.Args))
-			}
+		if !drop[i] {
+			out.Args = append(out.Args, a)
 			out.flags = append(out.flags, c.flags[i])
 		}
-	}
-	if out.flags != nil && len(out.flags) < len(out.Args) {
-		// keep flags aligned with Args
-		out.flags = append(out.flags, make([][]string, len(out.Args)-len(out.flags))...)
 	}
 	return out
 }
