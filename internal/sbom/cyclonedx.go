@@ -115,6 +115,7 @@ func writeCycloneDX(w io.Writer, inv *inventory.Inventory, o Options) error {
 	bom.Dependencies = &deps
 	enc := cdx.NewBOMEncoder(w, cdx.BOMFileFormatJSON)
 	enc.SetPretty(true)
+	enc.SetEscapeHTML(false)
 	if err := enc.EncodeVersion(bom, cdx.SpecVersion1_5); err != nil {
 		return fmt.Errorf("writing CycloneDX: %w", err)
 	}

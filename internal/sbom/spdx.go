@@ -148,9 +148,14 @@ func packageSourceInfo(p *inventory.Package) string {
 	return s
 }
 
-// supplier turns "Name <mail>" into an SPDX supplier.
+// supplier turns a maintainer ("Name <mail>", as package databases write
+// it) into an SPDX supplier ("Name (mail)", SPDX 2.3 section 7.5).
 func supplier(m string) *common.Supplier {
-	return &common.Supplier{SupplierType: "Person", Supplier: strings.TrimSpace(m)}
+	m = strings.TrimSpace(m)
+	if name, mail, ok := strings.Cut(m, "<"); ok {
+		m = strings.TrimSpace(name) + " (" + strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(mail), ">")) + ")"
+	}
+	return &common.Supplier{SupplierType: "Person", Supplier: m}
 }
 
 // licenseRefs turns license strings into SPDX license expressions; strings
