@@ -199,7 +199,7 @@ func openArchiveFile(p, tmpDir string) (*tarIndex, func() error, error) {
 	idx, err := indexTar(f)
 	if err != nil {
 		closeAll()
-		return nil, nil, fmt.Errorf("%s: %w", p, err)
+		return nil, nil, fmt.Errorf("%s: not a readable image archive (tar): %w", p, err)
 	}
 	return idx, closeAll, nil
 }
