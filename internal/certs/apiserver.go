@@ -110,6 +110,9 @@ func WriteAPIServerConfig(o APIServerOptions) ([]string, error) {
 			return nil, fmt.Errorf("resolving %s: %w", o.CertDir, err)
 		}
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", dir, err)
+	}
 	caPath := filepath.Join(certDir, CAFile)
 	caPEM, err := os.ReadFile(caPath)
 	if err != nil {

@@ -23,7 +23,8 @@ type Mutation struct {
 }
 
 // Pinnable lists the images of a Pod that pinning would resolve to a
-// digest: those with a tag other than "latest", no digest, and — when an
+// digest: those with a tag other than "latest", no digest, from a registry
+// pinDigests.registries lists (when it lists any) and — when an
 // allowed-registries rule is on — from an allowed registry, so that a Pod
 // author cannot make tollgate contact arbitrary hosts. Untagged and latest
 // images are never pinned: pinning would launder what the tag rules deny.
@@ -42,6 +43,9 @@ func (p *Policy) Pinnable(namespace string, w Workload) []string {
 			continue
 		}
 		if p.modeIn(namespace, RuleAllowedRegistries, p.registries) != Off && !p.allowed[img.Registry] {
+			continue
+		}
+		if p.pinRegistries != nil && !p.pinRegistries[img.Registry] {
 			continue
 		}
 		if !seen[u.Image] {

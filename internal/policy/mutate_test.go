@@ -160,6 +160,10 @@ func TestPinnable(t *testing.T) {
 	if diff := cmp.Diff([]string{"reg.io/app:1", "nginx:1.16"}, pol.Pinnable("", w)); diff != "" {
 		t.Errorf("Pinnable mismatch (-want +got):\n%s", diff)
 	}
+	only := mustParse(t, "apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nspec:\n  mutations:\n    pinDigests: {enabled: true, registries: [docker.io]}\n")
+	if diff := cmp.Diff([]string{"nginx:1.16"}, only.Pinnable("", w)); diff != "" {
+		t.Errorf("Pinnable with pinDigests.registries mismatch (-want +got):\n%s", diff)
+	}
 	if got := Default().Pinnable("", w); got != nil {
 		t.Errorf("Default().Pinnable = %v, want nil (pinning off)", got)
 	}

@@ -196,6 +196,10 @@ type SecurityContextDefaults struct {
 // PinDigests rewrites image tags into tag@digest, resolved from the registry.
 type PinDigests struct {
 	Enabled bool `json:"enabled"`
+	// Registries limits pinning to images from these registries (exact
+	// host[:port]); empty means every registry the allowedRegistries rule
+	// admits, or every registry when that rule is off.
+	Registries []string `json:"registries,omitempty"`
 	// TimeoutSeconds bounds all registry look-ups of one request (default 3,
 	// below the webhook's 5 s timeout).
 	TimeoutSeconds int `json:"timeoutSeconds,omitempty"`
@@ -222,6 +226,7 @@ type Policy struct {
 	secCtx         SecurityContextDefaults
 	pin            bool
 	pinTimeout     int
+	pinRegistries  map[string]bool // nil: no restriction of its own
 }
 
 // Default returns the built-in policy, the seed's rule: deny an image with
@@ -356,6 +361,17 @@ func compile(f File) (*Policy, error) {
 		}
 		if p.pinTimeout == 0 {
 			p.pinTimeout = 3
+		}
+		for i, reg := range m.PinDigests.Registries {
+			n, err := NormalizeRegistry(reg)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("spec.mutations.pinDigests.registries[%d]: %w", i, err))
+				continue
+			}
+			if p.pinRegistries == nil {
+				p.pinRegistries = map[string]bool{}
+			}
+			p.pinRegistries[n] = true
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -1,0 +1,21 @@
+// Module e2e holds tollgate's end-to-end tests against a real control
+// plane (kube-apiserver, kube-controller-manager, kubectl v1.37.2, etcd
+// 3.7.3, built by tools/build.sh). It is its own module so that nothing the
+// tests need reaches tollgate's go.mod.
+module github.com/tollgate-dev/tollgate/test/e2e
+
+go 1.26.8
+
+require github.com/google/go-containerregistry v0.22.1
+
+require (
+	github.com/docker/cli v29.7.2+incompatible // indirect
+	github.com/docker/docker-credential-helpers v0.9.3 // indirect
+	github.com/klauspost/compress v1.19.2 // indirect
+	github.com/opencontainers/go-digest v1.0.0 // indirect
+	github.com/opencontainers/image-spec v1.1.1 // indirect
+	github.com/sirupsen/logrus v1.9.4 // indirect
+	golang.org/x/sync v0.22.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
+	gotest.tools/v3 v3.5.2 // indirect
+)
