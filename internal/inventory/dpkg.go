@@ -60,12 +60,19 @@ func parseDpkgStatus(r io.Reader, statusOptional bool) ([]Package, error) {
 	return pkgs, err
 }
 
-func dpkgPackage(f map[string]string, statusOptional bool) (Package, bool) {
-	name, version := f["package"], f["version"]
+func dpkgPackage(fields map[string]string, statusOptional bool) (Package, bool) {
+	// These fields are single-line; continuation lines after them are
+	// malformed and ignored.
+	f := func(k string) string {
+		v, _, _ := strings.Cut(fields[k], "\n")
+		return strings.TrimSpace(v)
+	}
+	name, version := f("package"), f("version")
 	if name == "" || version == "" {
 		return Package{}, false
 	}
-	if st, ok := f["status"]; ok || !statusOptional {
+	if _, ok := fields["status"]; ok || !statusOptional {
+		st := f("status")
 		// "want flag status": the package is present when status is
 		// installed (half-configured etc. still have files on disk, but
 		// dpkg and Trivy count only "installed").
@@ -79,11 +86,11 @@ func dpkgPackage(f map[string]string, statusOptional bool) (Package, bool) {
 		Version:    version,
 		SrcName:    name,
 		SrcVersion: version,
-		Arch:       f["architecture"],
+		Arch:       f("architecture"),
 		Type:       TypeDpkg,
-		Maintainer: f["maintainer"],
+		Maintainer: f("maintainer"),
 	}
-	if src := f["source"]; src != "" {
+	if src := f("source"); src != "" {
 		// "Source: openssl" or "Source: openssl (3.0.11-1~deb12u2)"
 		n, v, hasV := strings.Cut(src, " ")
 		p.SrcName = n

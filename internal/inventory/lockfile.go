@@ -61,11 +61,16 @@ func lockAnalyzers() []analyzer {
 }
 
 // dedupe keeps one package per (name, version); a package is only "dev"
-// when every occurrence is.
+// when every occurrence is. Names or versions with control characters
+// (possible in JSON and YAML strings, impossible in any registry) are
+// dropped.
 func dedupe(pkgs []Package) []Package {
 	idx := map[string]int{}
 	var out []Package
 	for _, p := range pkgs {
+		if hasControl(p.Name) || hasControl(p.Version) {
+			continue
+		}
 		k := p.Name + "@" + p.Version
 		if i, ok := idx[k]; ok {
 			out[i].Dev = out[i].Dev && p.Dev
@@ -84,4 +89,8 @@ func trimV(v string) string {
 		return v[1:]
 	}
 	return v
+}
+
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0
 }
