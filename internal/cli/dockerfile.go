@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -25,7 +22,7 @@ same IDs, severities, pragmas and .hadolint.yaml configuration, plus tollgate's
 own TG rules for the final image (fewer layers, caches cleaned, no debug tools,
 minimal base, non-root user, COPY --chown).`,
 	}
-	cmd.AddCommand(newDockerfileLintCmd(s), newDockerfileRulesCmd(s))
+	cmd.AddCommand(newDockerfileLintCmd(s), newDockerfileRulesCmd())
 	return cmd
 }
 
@@ -142,50 +139,19 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func newDockerfileRulesCmd(s *streams) *cobra.Command {
+func newDockerfileRulesCmd() *cobra.Command {
 	var outFormat string
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List the Dockerfile rules with their IDs and default severities",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			out := cmd.OutOrStdout()
-			rules := dockerfile.Rules()
-			switch outFormat {
-			case "table", "":
-				tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tSEVERITY\tONBUILD\tMESSAGE")
-				for _, r := range rules {
-					onbuild := ""
-					if r.OnBuild {
-						onbuild = "yes"
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, onbuild, r.Message)
-				}
-				return tw.Flush()
-			case "json":
-				type jsonRule struct {
-					ID       string `json:"id"`
-					Severity string `json:"severity"`
-					OnBuild  bool   `json:"onbuild"`
-					Message  string `json:"message"`
-					Explain  string `json:"explain"`
-					Fix      string `json:"fix"`
-				}
-				list := make([]jsonRule, 0, len(rules))
-				for _, r := range rules {
-					list = append(list, jsonRule{r.ID, r.Severity.String(), r.OnBuild, r.Message, r.Explain, r.Fix})
-				}
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(list)
-			case "markdown":
-				return dockerfile.WriteRulesMarkdown(out)
+			if err := dockerfile.WriteRules(cmd.OutOrStdout(), outFormat); err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
 			}
-			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("unknown format %q (want table, json or markdown)", outFormat)}
+			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&outFormat, "format", "f", "table", "table, json or markdown")
-	_ = s
 	return cmd
 }

@@ -1,10 +1,49 @@
 package dockerfile
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 )
+
+// WriteRules lists the rules as a table, JSON or Markdown.
+func WriteRules(w io.Writer, format string) error {
+	rules := Rules()
+	switch format {
+	case "", "table":
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSEVERITY\tONBUILD\tMESSAGE")
+		for _, r := range rules {
+			onbuild := ""
+			if r.OnBuild {
+				onbuild = "yes"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, onbuild, r.Message)
+		}
+		return tw.Flush()
+	case "json":
+		type jsonRule struct {
+			ID       string `json:"id"`
+			Severity string `json:"severity"`
+			OnBuild  bool   `json:"onbuild"`
+			Message  string `json:"message"`
+			Explain  string `json:"explain"`
+			Fix      string `json:"fix"`
+		}
+		list := make([]jsonRule, 0, len(rules))
+		for _, r := range rules {
+			list = append(list, jsonRule{r.ID, r.Severity.String(), r.OnBuild, r.Message, r.Explain, r.Fix})
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	case "markdown":
+		return WriteRulesMarkdown(w)
+	}
+	return fmt.Errorf("unknown format %q (want table, json or markdown)", format)
+}
 
 // WriteRulesMarkdown writes the rule reference as Markdown: a table of every
 // rule, then what each tollgate rule checks, why and how to fix it.
