@@ -164,6 +164,9 @@ func TestAptRules(t *testing.T) {
 			"FROM debian:12",
 			"RUN rm -rf /var/lib/apt/lists/* && apt-get update && apt-get install -y --no-install-recommends a=1"),
 			want: []string{"2:TG102"}},
+		{name: "apt-get dist-clean removes the lists", rules: []string{"TG102"}, dockerfile: lines(
+			"FROM debian:13",
+			"RUN apt-get update; apt-get install -y --no-install-recommends a=1; apt-get dist-clean"), want: nil},
 		{name: "cache mount", rules: rules, dockerfile: lines(
 			"FROM debian:12",
 			"RUN --mount=type=cache,target=/var/lib/apt/lists apt-get update && apt-get install -qq --no-install-recommends a=1"),

@@ -183,6 +183,7 @@ func (c *cacheLeft) leftovers(in *Instruction) []string {
 		return x.Is("apt-get", "update", "install") || x.Is("apt", "update", "install") || x.Is("aptitude", "update", "install")
 	}); i >= 0 && !in.CacheMountTargetContains("/var/lib/apt/lists") &&
 		!removesAfter(in, i, "/var/lib/apt/lists") &&
+		!cleanedAfter(in, i, func(x *cmd) bool { return x.Is("apt-get", "dist-clean") || x.Is("apt", "dist-clean") }) &&
 		slices.ContainsFunc(cmds, func(x cmd) bool { return x.HasArg("update") }) {
 		left = append(left, "apt lists (end the RUN with rm -rf /var/lib/apt/lists/*)")
 	}
