@@ -1,11 +1,19 @@
 package cli
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
 
 	"github.com/tollgate-dev/tollgate/internal/kube"
 	"github.com/tollgate-dev/tollgate/internal/policy"
@@ -93,4 +101,167 @@ func readPolicyInput(s *streams, file string) ([]byte, error) {
 		return nil, fmt.Errorf("reading manifest: %w", err)
 	}
 	return b, nil
+}
+
+// scanPolicy is the --policy option of kube scan: with a policy, a
+// document fails when admission would deny it (the image and workload
+// rules of the policy), so that CI and the cluster decide alike. Without
+// the flag, ./.tollgate.yaml may name the policy ("policy: FILE").
+type scanPolicy struct {
+	file   string
+	pol    *policy.Policy
+	inputs []policyInput
+}
+
+type policyInput struct {
+	name string
+	data []byte
+}
+
+func (sp *scanPolicy) addFlag(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&sp.file, "policy", "",
+		"admission policy (docs/policy.md): a document fails when the policy would deny it (default: the policy .tollgate.yaml names)")
+}
+
+func (sp *scanPolicy) active() bool { return sp.pol != nil }
+
+// prepare loads the policy and reads the inputs for it. It returns the
+// reader kube scan must use for standard input, which it may have consumed.
+func (sp *scanPolicy) prepare(args []string, stdin io.Reader) (io.Reader, error) {
+	file := sp.file
+	if file == "" {
+		f, err := policyFromConfig(".")
+		if err != nil {
+			return nil, &ExitError{Code: ExitUsage, Err: err}
+		}
+		file = f
+	}
+	if file == "" {
+		return stdin, nil
+	}
+	if file == "default" {
+		sp.pol = policy.Default()
+	} else {
+		p, err := policy.Load(file)
+		if err != nil {
+			return nil, &ExitError{Code: ExitUsage, Err: err}
+		}
+		sp.pol = p
+	}
+	for _, a := range args {
+		if a == "-" {
+			b, err := io.ReadAll(stdin)
+			if err != nil {
+				return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("reading standard input: %w", err)}
+			}
+			sp.inputs = append(sp.inputs, policyInput{kube.StdinName, b})
+			stdin = bytes.NewReader(b)
+			continue
+		}
+		files, err := manifestPaths(a)
+		if err != nil {
+			continue // kube scan reports unreadable inputs itself
+		}
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil {
+				sp.inputs = append(sp.inputs, policyInput{f, b})
+			}
+		}
+	}
+	return stdin, nil
+}
+
+// apply judges the inputs with the policy, prints denials and warnings to
+// stderr, and returns prev or, when a document is denied, an exit with
+// exitCode (whichever code is higher).
+func (sp *scanPolicy) apply(stderr io.Writer, sc *kube.Scanner, prev error, exitCode int) error {
+	if sp.pol == nil {
+		return prev
+	}
+	denied := false
+	opts := policy.TestOptions{Scorer: policy.KubesecScorer{Scanner: sc}}
+	for _, in := range sp.inputs {
+		for _, r := range sp.pol.Test(in.name, in.data, opts) {
+			obj := fmt.Sprintf("%s:%d %s/%s", r.File, r.Document, r.Kind, r.Name)
+			for _, w := range r.Warnings {
+				fmt.Fprintf(stderr, "tollgate: policy %s: %s: warning: %s\n", sp.pol.Name(), obj, w)
+			}
+			for _, d := range r.Denials {
+				fmt.Fprintf(stderr, "tollgate: policy %s: %s: denied: %s\n", sp.pol.Name(), obj, d)
+			}
+			if r.Error != "" {
+				fmt.Fprintf(stderr, "tollgate: policy %s: %s: %s\n", sp.pol.Name(), obj, r.Error)
+			}
+			denied = denied || r.Denied()
+		}
+	}
+	if !denied {
+		return prev
+	}
+	if ee, ok := errors.AsType[*ExitError](prev); ok && ee.Code > exitCode {
+		return prev
+	}
+	return &ExitError{Code: exitCode}
+}
+
+// policyFromConfig returns the policy file named by dir/.tollgate.yaml (or
+// .yml) under the key "policy", relative to that file; "" when none.
+func policyFromConfig(dir string) (string, error) {
+	for _, name := range []string{".tollgate.yaml", ".tollgate.yml"} {
+		p := filepath.Join(dir, name)
+		b, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("reading %s: %w", p, err)
+		}
+		var c struct {
+			Policy string `json:"policy"`
+		}
+		if err := yaml.Unmarshal(b, &c); err != nil {
+			return "", fmt.Errorf("config file %s: %w", p, err)
+		}
+		if c.Policy == "" || c.Policy == "default" || filepath.IsAbs(c.Policy) {
+			return c.Policy, nil
+		}
+		return filepath.Join(dir, c.Policy), nil
+	}
+	return "", nil
+}
+
+// manifestPaths lists p, or the .yaml, .yml and .json files below it, as
+// kube scan reads them.
+func manifestPaths(p string) ([]string, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return []string{p}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".yaml", ".yml", ".json":
+			if d.Type().IsRegular() {
+				files = append(files, path)
+			}
+		}
+		return nil
+	})
+	slices.Sort(files)
+	return files, err
+}
+
+// minScore is the --min-score kube scan applies: with a policy only when
+// given explicitly (the policy's own minimumScore rule decides otherwise).
+func (sp *scanPolicy) minScore(cmd *cobra.Command, flag int) int {
+	if sp.pol != nil && !cmd.Flags().Changed("min-score") {
+		return math.MinInt
+	}
+	return flag
 }
