@@ -54,6 +54,7 @@ func newKubeScanCmd(s *streams) *cobra.Command {
 		output   string
 		exitCode int
 		minScore int
+		sp       scanPolicy // --policy: admission's decision (policy.go)
 	)
 	cmd := &cobra.Command{
 		Use:   "scan FILE|DIR|- ...",
@@ -84,11 +85,16 @@ fails, or an input holds no document, the command exits with --exit-code
 				defer f.Close()
 				out = f
 			}
-			reports, inputErrs := sc.ScanPaths(args, s.in)
+			in, err := sp.prepare(args, s.in)
+			if err != nil {
+				return err
+			}
+			reports, inputErrs := sc.ScanPaths(args, in)
 			if err := kube.WriteReports(out, format, reports, sc.Rules()); err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
-			return scanOutcome(cmd.ErrOrStderr(), reports, inputErrs, minScore, exitCode)
+			outcome := scanOutcome(cmd.ErrOrStderr(), reports, inputErrs, sp.minScore(cmd, minScore), exitCode)
+			return sp.apply(cmd.ErrOrStderr(), sc, outcome, exitCode)
 		},
 	}
 	rf.add(cmd)
@@ -96,6 +102,7 @@ fails, or an input holds no document, the command exits with --exit-code
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write the report to this file instead of stdout")
 	cmd.Flags().IntVar(&exitCode, "exit-code", 2, "exit code when a report fails or an input holds no document")
 	cmd.Flags().IntVar(&minScore, "min-score", 1, "lowest passing score")
+	sp.addFlag(cmd)
 	return cmd
 }
 
