@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -57,4 +58,24 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkLintManyStages lints one large Dockerfile of 5,000 chained
+// stages, with a stage pragma and a label schema: the rules that relate
+// stages to each other must stay linear in the number of stages.
+func BenchmarkLintManyStages(b *testing.B) {
+	var src []byte
+	src = append(src, "# hadolint stage ignore=DL3003\nFROM a:1 AS s0\n"...)
+	for i := 1; i < 5000; i++ {
+		src = fmt.Appendf(src, "FROM s%d AS s%d\nRUN cd /x && echo $(ls | wc -l)\nLABEL a=b\n", i-1, i)
+	}
+	cfg := DefaultConfig()
+	cfg.LabelSchema = map[string]LabelType{"a": LabelText}
+	cfg.Override.Info = []string{"DL3057"}
+	l := NewLinter(cfg)
+	for b.Loop() {
+		if res := l.Lint("Dockerfile", src); res.ParseError != nil {
+			b.Fatal(res.ParseError)
+		}
+	}
 }

@@ -1,6 +1,9 @@
 package dockerfile
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 type pragmaKind uint8
 
@@ -114,7 +117,9 @@ func parseRuleList(s string) ([]string, bool) {
 type pragmas struct {
 	inline map[int][]string // instruction line -> rules
 	stage  map[int][]string // FROM line -> rules
-	global []string
+	// fromLines are the keys of stage, sorted.
+	fromLines []int
+	global    []string
 	// inlineLines are the lines of inline ignore pragmas (for DL1001).
 	inlineLines []int
 }
@@ -150,6 +155,10 @@ func collectPragmas(f *File) *pragmas {
 			}
 		}
 	}
+	for line := range p.stage {
+		p.fromLines = append(p.fromLines, line)
+	}
+	slices.Sort(p.fromLines)
 	return p
 }
 
@@ -162,13 +171,8 @@ func (p *pragmas) ignores(rule string, line int) bool {
 		return false
 	}
 	// The stage of a finding is the last FROM strictly before its line.
-	best := 0
-	for from := range p.stage {
-		if from < line && from > best {
-			best = from
-		}
-	}
-	return best > 0 && contains(p.stage[best], rule)
+	i, _ := slices.BinarySearch(p.fromLines, line)
+	return i > 0 && contains(p.stage[p.fromLines[i-1]], rule)
 }
 
 func contains(list []string, s string) bool {

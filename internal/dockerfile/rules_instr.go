@@ -444,15 +444,12 @@ func (m *missingHealthcheck) check(in *Instruction, _ *reporter) {
 }
 
 func (m *missingHealthcheck) done(r *reporter) {
+	// A stage's parent always comes before it, so one pass settles
+	// every stage.
+	good := make([]bool, len(m.stages))
 	for i, s := range m.stages {
-		good := false
-		for j, hops := i, 0; j >= 0 && hops <= len(m.stages); j, hops = m.stages[j].parent, hops+1 {
-			if m.stages[j].has {
-				good = true
-				break
-			}
-		}
-		if !good {
+		good[i] = s.has || (s.parent >= 0 && s.parent < i && good[s.parent])
+		if !good[i] {
 			r.add(s.line)
 		}
 	}
@@ -662,9 +659,10 @@ func labelTypeNoun(t LabelType) string {
 // that already has it, is used as a COPY --from source, or is the base of a
 // stage (given without AS) that sets it.
 type missingLabels struct {
-	schema []string
-	stages []*labelStage
-	cur    *labelStage
+	schema  []string
+	stages  []*labelStage
+	byAlias map[string][]*labelStage
+	cur     *labelStage
 }
 
 type labelStage struct {
@@ -682,7 +680,7 @@ const (
 )
 
 func newMissingLabels(env *ruleEnv) checker {
-	m := &missingLabels{}
+	m := &missingLabels{byAlias: map[string][]*labelStage{}}
 	for k := range env.cfg.LabelSchema {
 		m.schema = append(m.schema, k)
 	}
@@ -695,13 +693,16 @@ func (m *missingLabels) check(in *Instruction, _ *reporter) {
 	case KindFrom:
 		s := &labelStage{line: in.Line, image: in.From.Image(), alias: in.From.Alias, state: map[string]int{}}
 		for _, label := range m.schema {
-			for _, p := range m.stages {
-				if p.alias != "" && p.alias == s.image && p.state[label] == labelGood {
+			for _, p := range m.byAlias[s.image] {
+				if p.state[label] == labelGood {
 					s.state[label] = labelGood
 				}
 			}
 		}
 		m.stages = append(m.stages, s)
+		if s.alias != "" {
+			m.byAlias[s.alias] = append(m.byAlias[s.alias], s)
+		}
 		m.cur = s
 	case KindCopy:
 		if in.Copy.From != "" {
@@ -729,8 +730,8 @@ func (m *missingLabels) check(in *Instruction, _ *reporter) {
 
 // silence marks the bad stages named name as not to be reported.
 func (m *missingLabels) silence(label, name string) {
-	for _, s := range m.stages {
-		if s.alias != "" && s.alias == name && s.state[label] == labelBad {
+	for _, s := range m.byAlias[name] {
+		if s.state[label] == labelBad {
 			s.state[label] = labelSilent
 		}
 	}
