@@ -61,14 +61,14 @@ func lockAnalyzers() []analyzer {
 }
 
 // dedupe keeps one package per (name, version); a package is only "dev"
-// when every occurrence is. Names or versions with control characters
-// (possible in JSON and YAML strings, impossible in any registry) are
-// dropped.
+// when every occurrence is. Packages without a name or version, or with
+// control characters in them (possible in JSON and YAML strings,
+// impossible in any registry), are dropped.
 func dedupe(pkgs []Package) []Package {
 	idx := map[string]int{}
 	var out []Package
 	for _, p := range pkgs {
-		if hasControl(p.Name) || hasControl(p.Version) {
+		if p.Name == "" || p.Version == "" || hasControl(p.Name) || hasControl(p.Version) {
 			continue
 		}
 		k := p.Name + "@" + p.Version

@@ -11,6 +11,9 @@ type layerIndex struct {
 	files   map[string][]fileResult // by path
 	deleted map[string]bool         // whiteouts and removed paths
 	opaque  map[string]bool         // directories emptied of lower content ("." = root)
+	// listed holds, per path and analyzer, the identities of the packages
+	// the file lists (built when first needed).
+	listed map[string]map[string]bool
 }
 
 func indexLayer(r *layerResult) *layerIndex {
@@ -144,9 +147,8 @@ func originLayer(idx []*layerIndex, top int, p, analyzer string, pkg Package) in
 		return origin // the file was recreated from scratch in this layer
 	}
 	for j := top - 1; j >= 0; j-- {
-		rs, ok := idx[j].files[p]
-		if ok {
-			if !listsPackage(rs, analyzer, pkg) {
+		if _, ok := idx[j].files[p]; ok {
+			if !idx[j].lists(p, analyzer, pkg) {
 				break
 			}
 			origin = j
@@ -158,16 +160,25 @@ func originLayer(idx []*layerIndex, top int, p, analyzer string, pkg Package) in
 	return origin
 }
 
-func listsPackage(rs []fileResult, analyzer string, pkg Package) bool {
-	for _, r := range rs {
-		if r.Analyzer != analyzer {
-			continue
-		}
-		for _, q := range r.Packages {
-			if q.Name == pkg.Name && q.Version == pkg.Version && q.Arch == pkg.Arch && q.FilePath == pkg.FilePath {
-				return true
+func pkgIdentity(analyzer string, p *Package) string {
+	return analyzer + "\x00" + p.Name + "\x00" + p.Version + "\x00" + p.Arch + "\x00" + p.FilePath
+}
+
+// lists reports whether the layer's version of file p, read by analyzer,
+// lists the package.
+func (li *layerIndex) lists(p, analyzer string, pkg Package) bool {
+	if li.listed == nil {
+		li.listed = map[string]map[string]bool{}
+	}
+	set, ok := li.listed[p]
+	if !ok {
+		set = map[string]bool{}
+		for _, r := range li.files[p] {
+			for i := range r.Packages {
+				set[pkgIdentity(r.Analyzer, &r.Packages[i])] = true
 			}
 		}
+		li.listed[p] = set
 	}
-	return false
+	return set[pkgIdentity(analyzer, &pkg)]
 }

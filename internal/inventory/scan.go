@@ -92,12 +92,6 @@ func ScanImage(ctx context.Context, img *image.Image, o Options) (*Inventory, er
 			cache = c
 		}
 	}
-	tmp, err := os.MkdirTemp(o.TempDir, "tollgate-scan-*")
-	if err != nil {
-		return nil, fmt.Errorf("creating temp directory: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-
 	results := make([]*layerResult, len(img.Layers))
 	keys := make([]string, len(img.Layers))
 	var missing []int
@@ -113,9 +107,17 @@ func ScanImage(ctx context.Context, img *image.Image, o Options) (*Inventory, er
 		missing = append(missing, i)
 		total += max(l.Size, 0)
 	}
-	if o.Progress != nil && len(missing) > 0 {
-		o.Progress.Start(total)
-		defer o.Progress.Finish()
+	var tmp string
+	if len(missing) > 0 {
+		var err error
+		if tmp, err = os.MkdirTemp(o.TempDir, "tollgate-scan-*"); err != nil {
+			return nil, fmt.Errorf("creating temp directory: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		if o.Progress != nil {
+			o.Progress.Start(total)
+			defer o.Progress.Finish()
+		}
 	}
 	cacheErrs := make([]error, len(img.Layers))
 	g, gctx := errgroup.WithContext(ctx)
