@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -77,7 +78,18 @@ func (p *Parser) Parse(name string, src []byte) (*File, error) {
 	}
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
-		return nil, parseError(name, err)
+		pe := parseError(name, err)
+		if strings.Contains(pe.Msg, "max allowed size") {
+			// BuildKit reports the line it had reached, not the long one.
+			eachLine(src, func(n int, l []byte) bool {
+				if len(l) >= bufio.MaxScanTokenSize-1 {
+					pe.Line = n
+					return false
+				}
+				return true
+			})
+		}
+		return nil, pe
 	}
 	for _, node := range res.AST.Children {
 		in, err := convertNode(node)

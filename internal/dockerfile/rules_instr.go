@@ -482,13 +482,16 @@ func (e *envSelfReference) check(in *Instruction, r *reporter) {
 			e.defined[kv.Key] = true
 		}
 	case KindEnv:
+		count := make(map[string]int, len(in.Pairs))
+		for _, kv := range in.Pairs {
+			count[kv.Key]++
+		}
 		bad := false
-		for i, kv := range in.Pairs {
-			if e.defined[kv.Key] {
-				continue
-			}
-			for j, other := range in.Pairs {
-				if j != i && refersTo(other.Value, kv.Key) {
+		for _, kv := range in.Pairs {
+			for _, name := range referencedNames(kv.Value) {
+				// A reference to a key of this ENV that was not defined
+				// before, other than a pair's reference to itself.
+				if count[name] > 0 && !e.defined[name] && (name != kv.Key || count[name] > 1) {
 					bad = true
 				}
 			}
@@ -504,23 +507,36 @@ func (e *envSelfReference) check(in *Instruction, r *reporter) {
 
 func (e *envSelfReference) done(*reporter) {}
 
-// refersTo reports whether text references the variable name as ${name} or
-// as $name not followed by a name character.
-func refersTo(text, name string) bool {
-	if strings.Contains(text, "${"+name+"}") {
-		return true
-	}
-	v := "$" + name
-	for rest := text; ; {
-		i := strings.Index(rest, v)
-		if i < 0 {
-			return false
+// referencedNames returns the variables text references as ${name} or as
+// $name (the longest run of name characters after the $).
+func referencedNames(text string) []string {
+	var out []string
+	for i := 0; i < len(text); i++ {
+		if text[i] != '$' || i+1 >= len(text) {
+			continue
 		}
-		rest = rest[i+len(v):]
-		if rest == "" || !isNameChar(rest[0]) {
-			return true
+		if text[i+1] == '{' {
+			end := strings.IndexByte(text[i+2:], '}')
+			if end < 0 {
+				continue
+			}
+			name := text[i+2 : i+2+end]
+			if name != "" && strings.IndexFunc(name, func(c rune) bool { return c > 127 || !isNameChar(byte(c)) }) < 0 {
+				out = append(out, name)
+			}
+			i += 2 + end
+			continue
 		}
+		j := i + 1
+		for j < len(text) && isNameChar(text[j]) {
+			j++
+		}
+		if j > i+1 {
+			out = append(out, text[i+1:j])
+		}
+		i = j - 1
 	}
+	return out
 }
 
 func isNameChar(c byte) bool {

@@ -714,7 +714,7 @@ func (c *consecutiveRuns) done(*reporter) {}
 
 // copyThenExtract is DL3010.
 type copyThenExtract struct {
-	archives []archiveCopy
+	archives map[string][]archiveCopy // by base name
 	found    map[archiveCopy]bool
 	order    []archiveCopy
 }
@@ -737,54 +737,61 @@ func baseName(p string) string {
 	return p
 }
 
-func newCopyThenExtract(*ruleEnv) checker { return &copyThenExtract{found: map[archiveCopy]bool{}} }
+func newCopyThenExtract(*ruleEnv) checker {
+	return &copyThenExtract{archives: map[string][]archiveCopy{}, found: map[archiveCopy]bool{}}
+}
+
+func (c *copyThenExtract) remember(line int, name string) {
+	c.archives[name] = append(c.archives[name], archiveCopy{line, name})
+}
 
 func (c *copyThenExtract) check(in *Instruction, _ *reporter) {
 	switch in.Kind {
 	case KindFrom:
-		c.archives = nil
+		clear(c.archives)
 	case KindCopy:
 		if in.Copy.From != "" {
 			return
 		}
 		if isArchive(in.Copy.Dest) {
-			c.archives = append(c.archives, archiveCopy{in.Line, baseName(in.Copy.Dest)})
+			c.remember(in.Line, baseName(in.Copy.Dest))
 			return
 		}
 		for _, s := range in.Copy.Sources {
 			if isArchive(baseName(s)) {
-				c.archives = append(c.archives, archiveCopy{in.Line, baseName(s)})
+				c.remember(in.Line, baseName(s))
 			}
 		}
 	case KindRun:
-		for _, a := range c.archives {
-			if c.found[a] {
+		if len(c.archives) == 0 {
+			return
+		}
+		for _, x := range in.Commands() {
+			if !isExtraction(&x) {
 				continue
 			}
-			if anyCommand(in, func(x *cmd) bool { return extracts(x, a.name) }) {
-				c.found[a] = true
-				c.order = append(c.order, a)
+			for _, a := range x.ArgsNoFlags() {
+				for _, ac := range c.archives[baseName(a)] {
+					if !c.found[ac] {
+						c.found[ac] = true
+						c.order = append(c.order, ac)
+					}
+				}
 			}
 		}
 	}
 }
 
-func extracts(c *cmd, name string) bool {
-	isTar := c.Name == "tar" && slices.ContainsFunc(c.Args, func(a string) bool {
-		return a == "--extract" || a == "--get" || (strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.Contains(a, "x"))
-	})
-	unzip := false
+// isExtraction recognises tar -x (or --extract, --get) and the
+// decompressors.
+func isExtraction(c *cmd) bool {
 	switch c.Name {
+	case "tar":
+		return slices.ContainsFunc(c.Args, func(a string) bool {
+			return a == "--extract" || a == "--get" || (strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.Contains(a, "x"))
+		})
 	case "unzip", "gunzip", "bunzip2", "unlzma", "unxz", "zgz", "uncompress", "zcat", "gzcat":
-		unzip = true
-	}
-	if !isTar && !unzip {
-		return false
-	}
-	for _, a := range c.ArgsNoFlags() {
-		if baseName(a) == name {
-			return true
-		}
+		return true
 	}
 	return false
 }

@@ -417,23 +417,55 @@ func (n *nonRoot) done(r *reporter) {
 type copyChown struct {
 	finalStageTracker
 	workdir string
-	copies  []copiedPath
-}
-
-type copiedPath struct {
-	line int
-	dest string
+	// copied maps each COPY destination to the line of its first COPY;
+	// under maps every directory above a destination to that line too.
+	copied, under map[string]int
 }
 
 func newCopyChown(env *ruleEnv) checker {
-	return &copyChown{finalStageTracker: newFinalStageTracker(env)}
+	return &copyChown{finalStageTracker: newFinalStageTracker(env), copied: map[string]int{}, under: map[string]int{}}
+}
+
+func (c *copyChown) remember(dest string, line int) {
+	if _, ok := c.copied[dest]; !ok {
+		c.copied[dest] = line
+	}
+	for d := path.Dir(dest); ; d = path.Dir(d) {
+		if _, ok := c.under[d]; !ok {
+			c.under[d] = line
+		}
+		if d == "/" || d == "." {
+			return
+		}
+	}
+}
+
+// copyLine returns the line of a COPY whose destination is t, lies below t,
+// or contains t.
+func (c *copyChown) copyLine(t string) (int, bool) {
+	if l, ok := c.copied[t]; ok {
+		return l, true
+	}
+	if l, ok := c.under[t]; ok {
+		return l, true
+	}
+	for d := path.Dir(t); ; d = path.Dir(d) {
+		if l, ok := c.copied[d]; ok {
+			return l, true
+		}
+		if d == "/" || d == "." {
+			return 0, false
+		}
+	}
 }
 
 func (c *copyChown) check(in *Instruction, r *reporter) {
 	inFinal := c.step(in)
 	switch in.Kind {
 	case KindFrom:
-		c.workdir, c.copies = "", nil
+		c.workdir = ""
+		clear(c.copied)
+		clear(c.under)
 	case KindWorkdir:
 		c.workdir = c.resolve(dropQuotes(in.Text()))
 	case KindCopy, KindAdd:
@@ -441,7 +473,7 @@ func (c *copyChown) check(in *Instruction, r *reporter) {
 			return
 		}
 		if d := c.resolve(dropQuotes(in.Copy.Dest)); d != "" {
-			c.copies = append(c.copies, copiedPath{line: in.Line, dest: d})
+			c.remember(d, in.Line)
 		}
 	case KindRun:
 		if !inFinal {
@@ -457,15 +489,16 @@ func (c *copyChown) check(in *Instruction, r *reporter) {
 			}
 			for _, target := range args[1:] {
 				t := c.resolve(target)
-				for _, cp := range c.copies {
-					if t != "" && overlaps(t, cp.dest) {
-						flag := "--chown"
-						if x.Name == "chmod" {
-							flag = "--chmod"
-						}
-						r.addf(in.Line, "RUN %s -R %s %s rewrites the files COPY added at line %d into a new layer; use COPY %s=%s instead.", x.Name, args[0], target, cp.line, flag, args[0])
-						return
+				if t == "" {
+					continue
+				}
+				if line, ok := c.copyLine(t); ok {
+					flag := "--chown"
+					if x.Name == "chmod" {
+						flag = "--chmod"
 					}
+					r.addf(in.Line, "RUN %s -R %s %s rewrites the files COPY added at line %d into a new layer; use COPY %s=%s instead.", x.Name, args[0], target, line, flag, args[0])
+					return
 				}
 			}
 		}
@@ -486,9 +519,4 @@ func (c *copyChown) resolve(p string) string {
 		return ""
 	}
 	return path.Clean(path.Join(c.workdir, p))
-}
-
-// overlaps reports whether one path contains the other.
-func overlaps(a, b string) bool {
-	return a == b || a == "/" || b == "/" || strings.HasPrefix(b, a+"/") || strings.HasPrefix(a, b+"/")
 }
