@@ -84,7 +84,7 @@ image, or of another image sharing its layers, only reads the new layers.`,
 				_, err := cmd.OutOrStdout().Write(buf.Bytes())
 				return err
 			}
-			if err := renameio.WriteFile(f.output, buf.Bytes(), 0o644); err != nil {
+			if err := writeOutput(f.output, buf.Bytes()); err != nil {
 				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("writing %s: %w", f.output, err)}
 			}
 			return nil
@@ -146,6 +146,26 @@ func (f *sbomFlags) options(args []string) (inventory.Options, inventory.Target,
 		}
 	}
 	return o, t, nil
+}
+
+// writeOutput writes the document to path. A new or regular file is
+// replaced atomically (a failed run leaves the old file intact); anything
+// else — /dev/null, /dev/stdout, a pipe, a symlink — is written through,
+// never replaced.
+func writeOutput(path string, b []byte) error {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode().IsRegular() {
+		return renameio.WriteFile(path, b, 0o644)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // showsProgress reports whether a progress bar belongs on w: only on a

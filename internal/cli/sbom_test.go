@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSBOMOutputTargets checks that -o replaces regular files atomically
+// but writes through special files and symlinks instead of replacing them
+// (replacing /dev/null with a regular file would break the machine).
+func TestSBOMOutputTargets(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, "requirements.txt"), []byte("flask==2.0.1\n"), 0o644)
+
+	t.Run("regular file", func(t *testing.T) {
+		out := filepath.Join(dir, "out.json")
+		os.WriteFile(out, []byte("old"), 0o644)
+		if _, stderr, code := runTollgate(t, "sbom", "--no-cache", "-o", out, "dir:"+src); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		b, _ := os.ReadFile(out)
+		if !strings.Contains(string(b), "pkg:pypi/flask@2.0.1") {
+			t.Errorf("output %.200s", b)
+		}
+	})
+	t.Run("symlink", func(t *testing.T) {
+		target := filepath.Join(dir, "target.json")
+		link := filepath.Join(dir, "link.json")
+		os.WriteFile(target, []byte("old"), 0o644)
+		os.Symlink(target, link)
+		if _, stderr, code := runTollgate(t, "sbom", "--no-cache", "-o", link, "dir:"+src); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("the symlink was replaced: %v %v", fi.Mode(), err)
+		}
+		if b, _ := os.ReadFile(target); !strings.Contains(string(b), "pkg:pypi/flask@2.0.1") {
+			t.Errorf("the link target was not written: %.100s", b)
+		}
+	})
+	t.Run("fifo", func(t *testing.T) {
+		fifo := filepath.Join(dir, "fifo")
+		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+			t.Skipf("mkfifo: %v", err)
+		}
+		got := make(chan string)
+		go func() {
+			b, _ := os.ReadFile(fifo)
+			got <- string(b)
+		}()
+		if _, stderr, code := runTollgate(t, "sbom", "--no-cache", "-o", fifo, "dir:"+src); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+			t.Fatalf("the pipe was replaced: %v %v", fi.Mode(), err)
+		}
+		select {
+		case s := <-got:
+			if !strings.Contains(s, "pkg:pypi/flask@2.0.1") {
+				t.Errorf("read from the pipe: %.100s", s)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("nothing was written to the pipe")
+		}
+	})
+}
