@@ -1,8 +1,6 @@
 package kube
 
 import (
-	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -70,13 +68,7 @@ func FuzzScan(f *testing.F) {
 				t.Fatalf("report %d: line %d", i, r.Line)
 			}
 		}
-		var out bytes.Buffer
-		if err := WriteJSON(&out, reports); err != nil {
-			t.Fatal(err)
-		}
-		if !json.Valid(out.Bytes()) {
-			t.Fatalf("invalid JSON output:\n%s", out.Bytes())
-		}
+		assertSameJSON(t, reports)
 		if again := s.Scan(data, "fuzz"); !reflect.DeepEqual(again, reports) {
 			t.Fatal("Scan is not deterministic")
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -32,31 +33,108 @@ func WriteReports(w io.Writer, format string, reports []Report, rules []Rule) er
 	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats(), ", "))
 }
 
-// WriteJSON writes reports as kubesec does: a JSON array indented by two
-// spaces, with a final newline. Reports are encoded one at a time, so a
-// large result is never held twice in memory.
+// WriteJSON writes reports as kubesec does: the bytes of
+// json.MarshalIndent(reports, "", "  ") and a final newline. Reports are
+// encoded one at a time by a writer specialised for Report (the HTTP
+// endpoint's hot path), so a large result is never held twice in memory.
 func WriteJSON(w io.Writer, reports []Report) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
 	if len(reports) == 0 {
-		bw.WriteString("[]\n")
-		return bw.Flush()
+		_, err := io.WriteString(w, "[]\n")
+		return err
 	}
-	bw.WriteString("[\n")
+	buf := make([]byte, 0, 4096)
+	buf = append(buf, "[\n"...)
 	for i := range reports {
-		b, err := json.MarshalIndent(&reports[i], "  ", "  ")
-		if err != nil {
-			return fmt.Errorf("encoding report %d: %w", i, err)
-		}
-		bw.WriteString("  ")
-		bw.Write(b)
+		buf = appendReport(buf, &reports[i])
 		if i < len(reports)-1 {
-			bw.WriteString(",\n")
+			buf = append(buf, ",\n"...)
 		} else {
-			bw.WriteString("\n")
+			buf = append(buf, "\n]\n"...)
+		}
+		if len(buf) >= 32<<10 || i == len(reports)-1 {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
 		}
 	}
-	bw.WriteString("]\n")
-	return bw.Flush()
+	return nil
+}
+
+// appendReport appends r as the element of an array indented by two spaces
+// (what json.MarshalIndent produces for it).
+func appendReport(b []byte, r *Report) []byte {
+	b = append(b, "  {\n    \"object\": "...)
+	b = appendString(b, r.Object)
+	b = append(b, ",\n    \"valid\": "...)
+	b = strconv.AppendBool(b, r.Valid)
+	b = append(b, ",\n    \"fileName\": "...)
+	b = appendString(b, r.FileName)
+	if r.Message != "" {
+		b = append(b, ",\n    \"message\": "...)
+		b = appendString(b, r.Message)
+	}
+	b = append(b, ",\n    \"score\": "...)
+	b = strconv.AppendInt(b, int64(r.Score), 10)
+	b = append(b, ",\n    \"scoring\": {"...)
+	first := true
+	for _, l := range []struct {
+		name string
+		rs   []RuleResult
+	}{{"critical", r.Scoring.Critical}, {"passed", r.Scoring.Passed}, {"advise", r.Scoring.Advise}} {
+		if len(l.rs) == 0 {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, "\n      \""...)
+		b = append(b, l.name...)
+		b = append(b, "\": ["...)
+		for i := range l.rs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendResult(b, &l.rs[i])
+		}
+		b = append(b, "\n      ]"...)
+	}
+	if !first {
+		b = append(b, "\n    "...)
+	}
+	return append(b, "}\n  }"...)
+}
+
+func appendResult(b []byte, r *RuleResult) []byte {
+	b = append(b, "\n        {\n          \"id\": "...)
+	b = appendString(b, r.ID)
+	b = append(b, ",\n          \"selector\": "...)
+	b = appendString(b, r.Selector)
+	b = append(b, ",\n          \"reason\": "...)
+	b = appendString(b, r.Reason)
+	b = append(b, ",\n          \"points\": "...)
+	b = strconv.AppendInt(b, int64(r.Points), 10)
+	if r.Line != 0 {
+		b = append(b, ",\n          \"line\": "...)
+		b = strconv.AppendInt(b, int64(r.Line), 10)
+	}
+	return append(b, "\n        }"...)
+}
+
+// appendString appends s as encoding/json quotes it. Strings of plain
+// printable ASCII, the usual case, are copied; others go through
+// encoding/json so that the escaping is exactly its own.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // WriteTable writes a human-readable summary: one line per document

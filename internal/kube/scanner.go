@@ -3,11 +3,15 @@ package kube
 import (
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
+	yaml3 "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
+	kruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
@@ -28,7 +32,7 @@ type Options struct {
 // serve any number of goroutines.
 type Scanner struct {
 	rules  []Rule
-	scheme *runtime.Scheme
+	scheme *kruntime.Scheme
 }
 
 // maxListDepth bounds the nesting of List documents (a List of Lists …).
@@ -90,21 +94,61 @@ func (s *Scanner) Rules() []Rule { return slices.Clone(s.rules) }
 // Blank and comment-only documents are skipped, so input without any
 // document yields no report.
 func (s *Scanner) Scan(data []byte, fileName string) []Report {
-	var reports []Report
-	for i, p := range splitStream(data) {
-		reports = s.scanPiece(reports, p, i, fileName)
+	pieces := splitStream(data)
+	workers := min(runtime.GOMAXPROCS(0), len(pieces)/parallelMinDocs)
+	if workers < 2 || len(data) < parallelMinBytes {
+		var reports []Report
+		for i, p := range pieces {
+			reports = s.scanPiece(reports, p, i, fileName)
+		}
+		return reports
+	}
+	// A long stream: documents are independent, so score them on every
+	// core, each worker taking the next document, and keep input order.
+	perPiece := make([][]Report, len(pieces))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(pieces) {
+					return
+				}
+				perPiece[i] = s.scanPiece(nil, pieces[i], i, fileName)
+			}
+		})
+	}
+	wg.Wait()
+	n := 0
+	for _, rs := range perPiece {
+		n += len(rs)
+	}
+	reports := make([]Report, 0, n)
+	for _, rs := range perPiece {
+		reports = append(reports, rs...)
 	}
 	return reports
 }
 
+// Streams are scored in parallel from this many documents per core and
+// this size on: below, starting goroutines costs more than it saves.
+const (
+	parallelMinDocs  = 32
+	parallelMinBytes = 64 << 10
+)
+
 // scanPiece converts one document to JSON and scores it.
 func (s *Scanner) scanPiece(reports []Report, p piece, idx int, fileName string) []Report {
+	var err error
 	doc := &document{src: p.data, line: p.line}
 	js := p.data
 	if !p.json {
-		var err error
-		js, err = yaml.YAMLToJSONStrict(p.data)
-		if err != nil {
+		var root *yaml3.Node
+		var ok bool
+		if js, root, ok = fastYAMLToJSON(p.data); ok {
+			doc.root, doc.parsed = root, true
+		} else if js, err = yaml.YAMLToJSONStrict(p.data); err != nil {
 			// Name the object when only the strict checks (duplicate
 			// keys) failed.
 			object := "Unknown"

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -291,4 +292,42 @@ func hasID(rs []RuleResult, id string) bool {
 		}
 	}
 	return false
+}
+
+// TestWriteJSONMatchesEncodingJSON: the specialised writer produces the
+// bytes of json.MarshalIndent, kubesec's own encoding.
+func TestWriteJSONMatchesEncodingJSON(t *testing.T) {
+	s := newTestScanner(t, Options{Ruleset: RulesetExtended})
+	var reports []Report
+	files, _ := filepath.Glob("testdata/*/*")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reports = append(reports, s.Scan(data, f)...)
+	}
+	reports = append(reports, Report{Object: "Pod/<a>&\"b\"\\é\u2028\x01", FileName: "x\ty", Valid: true,
+		Scoring: Scoring{Passed: []RuleResult{{ID: "A", Selector: "<s>", Reason: "r\n", Points: 1}}}})
+	for i := range len(reports) + 1 {
+		assertSameJSON(t, reports[:i])
+	}
+}
+
+func assertSameJSON(t *testing.T, reports []Report) {
+	t.Helper()
+	var got bytes.Buffer
+	if err := WriteJSON(&got, reports); err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.MarshalIndent(reports, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reports) == 0 {
+		want = []byte("[]")
+	}
+	if diff := cmp.Diff(string(want)+"\n", got.String()); diff != "" {
+		t.Fatalf("WriteJSON differs from json.MarshalIndent (-want +got):\n%s", diff)
+	}
 }
