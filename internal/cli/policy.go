@@ -68,7 +68,11 @@ denied or does not parse, 2 for a bad policy or an unreadable file.`,
 				if err != nil {
 					return &ExitError{Code: ExitUsage, Err: err}
 				}
-				results = append(results, pol.Test(file, data, opts)...)
+				name := file
+				if file == "-" {
+					name = kube.StdinName
+				}
+				results = append(results, pol.Test(name, data, opts)...)
 			}
 			if err := policy.WriteTestResults(cmd.OutOrStdout(), format, results); err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/cobra"
@@ -59,7 +62,11 @@ tollgate certs and tollgate apiserver-config write the files both sides need.`,
 			o.Listening = func(a net.Addr) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "tollgate serve: listening on https://%s\n", a)
 			}
-			if err := webhook.Serve(cmd.Context(), o); err != nil {
+			// Stop gracefully on SIGTERM (what the kubelet sends) and
+			// SIGINT, whatever the caller's context does.
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if err := webhook.Serve(ctx, o); err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
 			return nil

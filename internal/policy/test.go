@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
@@ -160,7 +159,7 @@ func WriteTestResults(w io.Writer, format string, results []TestResult) error {
 	default:
 		return fmt.Errorf("unknown format %q (want text or json)", format)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	bw := bufio.NewWriter(w)
 	for _, r := range results {
 		obj := r.Kind + "/" + r.Name
 		if r.Kind == "" {
@@ -175,22 +174,25 @@ func WriteTestResults(w io.Writer, format string, results []TestResult) error {
 		case !r.Checked:
 			verdict = "not checked"
 		}
-		fmt.Fprintf(tw, "%s:%d\t%s\t%s\t%s\n", r.File, r.Document, obj, r.Namespace, verdict)
+		if r.Namespace != "" {
+			obj += " in " + r.Namespace
+		}
+		fmt.Fprintf(bw, "%s:%d %s: %s\n", r.File, r.Document, obj, verdict)
 		if r.Error != "" {
-			fmt.Fprintf(tw, "  error: %s\n", r.Error)
+			fmt.Fprintf(bw, "  error: %s\n", r.Error)
 		}
 		for _, d := range r.Denials {
-			fmt.Fprintf(tw, "  deny: %s\n", d)
+			fmt.Fprintf(bw, "  deny: %s\n", d)
 		}
 		for _, m := range r.Warnings {
-			fmt.Fprintf(tw, "  warn: %s\n", m)
+			fmt.Fprintf(bw, "  warn: %s\n", m)
 		}
 		for _, k := range sortedKeys(r.AuditAnnotations) {
-			fmt.Fprintf(tw, "  audit: %s: %s\n", k, r.AuditAnnotations[k])
+			fmt.Fprintf(bw, "  audit: %s: %s\n", k, r.AuditAnnotations[k])
 		}
 		for _, m := range r.Mutations {
-			fmt.Fprintf(tw, "  mutate: %s\n", m)
+			fmt.Fprintf(bw, "  mutate: %s\n", m)
 		}
 	}
-	return tw.Flush()
+	return bw.Flush()
 }
