@@ -15,7 +15,7 @@ import (
 //
 //	go test ./internal/kube -run '^$' -fuzz FuzzScan -fuzztime 5m -parallel=1
 func FuzzScan(f *testing.F) {
-	files, err := filepath.Glob("testdata/*/*")
+	files, err := testFiles()
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"regexp"
@@ -27,6 +28,11 @@ import (
 // document is outside the fast path's subset; root is the parsed node
 // (nil for an empty document) when ok.
 func fastYAMLToJSON(src []byte) (js []byte, root *yaml3.Node, ok bool) {
+	// Tags ("!" alone leaves no trace in the node tree) and directives
+	// are left to the library.
+	if bytes.IndexByte(src, '!') >= 0 || bytes.HasPrefix(src, []byte("%")) || bytes.Contains(src, []byte("\n%")) {
+		return nil, nil, false
+	}
 	var doc yaml3.Node
 	if err := yaml3.Unmarshal(src, &doc); err != nil {
 		return nil, nil, false

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -45,7 +44,7 @@ func FuzzYAMLToJSON(f *testing.F) {
 	for _, s := range yamlSeeds {
 		f.Add([]byte(s))
 	}
-	files, _ := filepath.Glob("testdata/*/*.yaml")
+	files, _ := testFiles()
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {
