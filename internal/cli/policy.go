@@ -35,9 +35,10 @@ func newPolicyTestCmd(s *streams) *cobra.Command {
 		ruleset   string
 	)
 	cmd := &cobra.Command{
-		Use:   "test POLICY FILE|- ...",
+		Use:   "test POLICY FILE|DIR|- ...",
 		Short: "Evaluate manifests offline exactly as admission would",
-		Long: `Evaluate every document of the manifest files ("-": standard input) with POLICY
+		Long: `Evaluate every document of the manifest files (directories: every .yaml, .yml
+and .json file below them; "-": standard input) with POLICY
 ("default": the built-in policy), with the code tollgate serve uses: Pods get
 the policy's mutations first (digest pinning, which needs the registry, is
 left out), then Pods and the pod templates of Deployments, StatefulSets,
@@ -63,16 +64,25 @@ denied or does not parse, 2 for a bad policy or an unreadable file.`,
 			}
 			opts := policy.TestOptions{Namespace: namespace, Scorer: policy.KubesecScorer{Scanner: sc}}
 			var results []policy.TestResult
-			for _, file := range args[1:] {
-				data, err := readPolicyInput(s, file)
-				if err != nil {
-					return &ExitError{Code: ExitUsage, Err: err}
+			for _, arg := range args[1:] {
+				files := []string{arg}
+				if arg != "-" {
+					var err error
+					if files, err = manifestPaths(arg); err != nil {
+						return &ExitError{Code: ExitUsage, Err: fmt.Errorf("reading manifest: %w", err)}
+					}
 				}
-				name := file
-				if file == "-" {
-					name = kube.StdinName
+				for _, file := range files {
+					data, err := readPolicyInput(s, file)
+					if err != nil {
+						return &ExitError{Code: ExitUsage, Err: err}
+					}
+					name := file
+					if file == "-" {
+						name = kube.StdinName
+					}
+					results = append(results, pol.Test(name, data, opts)...)
 				}
-				results = append(results, pol.Test(name, data, opts)...)
 			}
 			if err := policy.WriteTestResults(cmd.OutOrStdout(), format, results); err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
