@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -9,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	spdxjson "github.com/spdx/tools-golang/json"
 	"github.com/spdx/tools-golang/spdx/v2/common"
 	spdx "github.com/spdx/tools-golang/spdx/v2/v2_3"
 
@@ -110,7 +110,13 @@ func writeSPDX(w io.Writer, inv *inventory.Inventory, o Options) error {
 		}
 	}
 	doc.OtherLicenses = lic.others()
-	if err := spdxjson.Write(doc, w, spdxjson.Indent("  "), spdxjson.EscapeHTML(false)); err != nil {
+	// The v2_3 types carry their own JSON encoding; encoding them directly
+	// keeps tools-golang's format converters (and their dependencies) out
+	// of the binary.
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
 		return fmt.Errorf("writing SPDX: %w", err)
 	}
 	return nil
