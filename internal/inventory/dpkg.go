@@ -97,7 +97,9 @@ func dpkgPackage(fields map[string]string, statusOptional bool) (Package, bool) 
 		if hasV {
 			v = strings.TrimSpace(v)
 			if strings.HasPrefix(v, "(") && strings.HasSuffix(v, ")") {
-				p.SrcVersion = strings.TrimSpace(v[1 : len(v)-1])
+				if sv := strings.TrimSpace(v[1 : len(v)-1]); sv != "" {
+					p.SrcVersion = sv
+				}
 			}
 		}
 	}
