@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"errors"
 	"slices"
 	"strings"
 )
@@ -52,8 +53,8 @@ func (l *Linter) Lint(name string, src []byte) Result {
 	res := Result{File: name}
 	f, err := l.parser.Parse(name, src)
 	if err != nil {
-		pe, _ := err.(*ParseError)
-		if pe == nil {
+		pe, ok := errors.AsType[*ParseError](err)
+		if !ok {
 			pe = &ParseError{File: name, Line: 1, Msg: err.Error()}
 		}
 		res.ParseError = pe
@@ -70,7 +71,7 @@ func (l *Linter) Lint(name string, src []byte) Result {
 // them.
 func (l *Linter) check(f *File, all bool) []Finding {
 	prag := collectPragmas(f)
-	env := &ruleEnv{cfg: &l.cfg, file: f, stages: buildStages(f)}
+	env := &ruleEnv{cfg: &l.cfg, stages: buildStages(f)}
 	onbuildEnv := &ruleEnv{cfg: &l.cfg}
 	var inner []*Instruction
 	for _, in := range f.Instructions {

@@ -40,10 +40,9 @@ func (r *Rule) Tollgate() bool { return len(r.ID) > 2 && r.ID[:2] == "TG" }
 // ruleEnv is what a checker may consult besides the instructions.
 type ruleEnv struct {
 	cfg *Config
-	// file is the whole file, for rules that need to know what comes
-	// later (which stage is the final one). Nil for the ONBUILD pass.
-	file *File
-	// stages describes the stages of file; nil for the ONBUILD pass.
+	// stages describes the stages of the whole file, for rules that need
+	// to know what comes later (which stage is the final one). Nil for
+	// the ONBUILD pass.
 	stages *stageGraph
 }
 
