@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -31,7 +32,17 @@ const (
 	maxNestedJar    = 64 << 20
 	maxJarEntries   = 100_000
 	maxJarMetaBytes = 1 << 20
+	// maxJarInflate bounds everything decompressed from one archive and
+	// the archives in it. Zip directories may point many entries at the
+	// same compressed data, so per-entry limits alone do not bound the
+	// work (the "overlapping files" zip bomb).
+	maxJarInflate = 512 << 20
 )
+
+// jarBudget is what is left of maxJarInflate while one archive is read.
+type jarBudget struct{ bytes int64 }
+
+var errJarBudget = fmt.Errorf("archive decompresses to more than %d bytes", maxJarInflate)
 
 func (javaAnalyzer) name() string   { return "jar" }
 func (javaAnalyzer) version() int   { return 1 }
@@ -45,7 +56,7 @@ func (javaAnalyzer) acceptHead(h []byte) bool {
 }
 
 func (javaAnalyzer) analyze(f *file) (*fileResult, error) {
-	pkgs, err := parseJar(f.readerAt(), f.Size, f.Path, 0)
+	pkgs, err := parseJar(f.readerAt(), f.Size, f.Path, 0, &jarBudget{maxJarInflate})
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +64,7 @@ func (javaAnalyzer) analyze(f *file) (*fileResult, error) {
 }
 
 // parseJar lists the Maven packages of the archive at filePath.
-func parseJar(ra io.ReaderAt, size int64, filePath string, depth int) ([]Package, error) {
+func parseJar(ra io.ReaderAt, size int64, filePath string, depth int, budget *jarBudget) ([]Package, error) {
 	n, err := zipEntryCount(ra, size)
 	if err != nil {
 		return nil, err
@@ -72,7 +83,10 @@ func parseJar(ra io.ReaderAt, size int64, filePath string, depth int) ([]Package
 		name := zf.Name
 		switch {
 		case strings.HasPrefix(name, "META-INF/maven/") && strings.HasSuffix(name, "/pom.properties"):
-			b, err := readZipFile(zf, maxJarMetaBytes)
+			b, err := readZipFile(zf, maxJarMetaBytes, budget)
+			if errors.Is(err, errJarBudget) {
+				return nil, err
+			}
 			if err != nil {
 				continue
 			}
@@ -84,15 +98,25 @@ func parseJar(ra io.ReaderAt, size int64, filePath string, depth int) ([]Package
 			seen[g+":"+a+"@"+v] = true
 			pkgs = append(pkgs, mavenPackage(g, a, v, filePath))
 		case name == "META-INF/MANIFEST.MF":
-			if b, err := readZipFile(zf, maxJarMetaBytes); err == nil {
+			b, err := readZipFile(zf, maxJarMetaBytes, budget)
+			if errors.Is(err, errJarBudget) {
+				return nil, err
+			}
+			if err == nil {
 				manifest = parseManifest(b)
 			}
 		case javaExts[strings.ToLower(path.Ext(name))] && depth < maxJarDepth && zf.UncompressedSize64 <= maxNestedJar:
-			b, err := readZipFile(zf, maxNestedJar)
+			b, err := readZipFile(zf, maxNestedJar, budget)
+			if errors.Is(err, errJarBudget) {
+				return nil, err
+			}
 			if err != nil {
 				continue
 			}
-			inner, err := parseJar(bytes.NewReader(b), int64(len(b)), filePath+"/"+name, depth+1)
+			inner, err := parseJar(bytes.NewReader(b), int64(len(b)), filePath+"/"+name, depth+1, budget)
+			if errors.Is(err, errJarBudget) {
+				return nil, err
+			}
 			if err != nil {
 				continue // a broken nested archive does not spoil the outer one
 			}
@@ -168,16 +192,24 @@ func jarIdentity(m map[string]string, filePath string) (Package, bool) {
 	return Package{Name: name, Version: version, Ecosystem: EcosystemMaven, Type: TypeJar, FilePath: filePath}, true
 }
 
-func readZipFile(zf *zip.File, limit int64) ([]byte, error) {
+func readZipFile(zf *zip.File, limit int64, budget *jarBudget) ([]byte, error) {
 	if zf.UncompressedSize64 > uint64(limit) {
 		return nil, fmt.Errorf("%s: too large", zf.Name)
+	}
+	if budget.bytes <= 0 {
+		return nil, errJarBudget
 	}
 	rc, err := zf.Open()
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	return readLimitedBytes(rc, limit)
+	b, err := readLimitedBytes(rc, min(limit, budget.bytes))
+	budget.bytes -= int64(len(b))
+	if err != nil && budget.bytes <= 0 {
+		return nil, errJarBudget
+	}
+	return b, err
 }
 
 func readLimitedBytes(r io.Reader, limit int64) ([]byte, error) {
