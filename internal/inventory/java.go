@@ -36,7 +36,7 @@ const (
 	// the archives in it. Zip directories may point many entries at the
 	// same compressed data, so per-entry limits alone do not bound the
 	// work (the "overlapping files" zip bomb).
-	maxJarInflate = 512 << 20
+	maxJarInflate = 256 << 20
 )
 
 // jarBudget is what is left of maxJarInflate while one archive is read.
@@ -74,6 +74,9 @@ func parseJar(ra io.ReaderAt, size int64, filePath string, depth int, budget *ja
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkOverlap(zr); err != nil {
 		return nil, err
 	}
 	var pkgs []Package
@@ -204,12 +207,18 @@ func readZipFile(zf *zip.File, limit int64, budget *jarBudget) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	b, err := readLimitedBytes(rc, min(limit, budget.bytes))
+	lim := min(limit, budget.bytes)
+	b, err := io.ReadAll(io.LimitReader(rc, lim+1))
 	budget.bytes -= int64(len(b))
-	if err != nil && budget.bytes <= 0 {
+	switch {
+	case int64(len(b)) > lim && lim < limit:
 		return nil, errJarBudget
+	case int64(len(b)) > lim:
+		return nil, fmt.Errorf("%s: larger than %d bytes", zf.Name, limit)
+	case err != nil:
+		return nil, err
 	}
-	return b, err
+	return b, nil
 }
 
 func readLimitedBytes(r io.Reader, limit int64) ([]byte, error) {
@@ -267,6 +276,23 @@ func parseManifest(b []byte) map[string]string {
 		out[last] = strings.TrimSpace(v)
 	}
 	return out
+}
+
+// checkOverlap refuses archives whose directory points several entries at
+// the same data: no archiver writes that, zip bombs do.
+func checkOverlap(zr *zip.Reader) error {
+	seen := make(map[int64]bool, len(zr.File))
+	for _, f := range zr.File {
+		off, err := f.DataOffset()
+		if err != nil {
+			continue // reported when (if) the entry is read
+		}
+		if seen[off] {
+			return fmt.Errorf("entries %q and others share their data: not a real archive", f.Name)
+		}
+		seen[off] = true
+	}
+	return nil
 }
 
 // zipEntryCount reads the number of entries from a zip's end of central

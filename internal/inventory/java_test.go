@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -111,6 +112,30 @@ func TestParseJarOverlappingZipBomb(t *testing.T) {
 	// 200 entries × 32 MiB = 6.4 GiB to inflate from a 40 KiB file.
 	bomb := overlappingZip(t, 200, 32<<20)
 	_, err := parseJar(bytes.NewReader(bomb), int64(len(bomb)), "bomb.jar", 0, &jarBudget{maxJarInflate})
+	if err == nil || !strings.Contains(err.Error(), "share their data") {
+		t.Fatalf("err = %v, want overlapping entries refused", err)
+	}
+}
+
+// TestParseJarNestedBudget nests archives whose stored jars each inflate a
+// lot: the total, not each entry, is bounded.
+func TestParseJarNestedBudget(t *testing.T) {
+	t.Parallel()
+	// A jar of one 40 MiB entry of zeros (compressed to about 40 KiB),
+	// stored eight times in a jar, stored four times in the outer jar:
+	// 32 × 40 MiB = 1.25 GiB to inflate.
+	big := registrytest.Jar(t, "", nil, map[string][]byte{"zeros.jar": make([]byte, 40<<20)})
+	mid := map[string][]byte{}
+	for i := range 8 {
+		mid[string(rune('a'+i))+".jar"] = big
+	}
+	midJar := registrytest.Jar(t, "", nil, mid)
+	outer := map[string][]byte{}
+	for i := range 4 {
+		outer[string(rune('a'+i))+".jar"] = midJar
+	}
+	jar := registrytest.Jar(t, "", nil, outer)
+	_, err := parseJar(bytes.NewReader(jar), int64(len(jar)), "outer.jar", 0, &jarBudget{maxJarInflate})
 	if !errors.Is(err, errJarBudget) {
 		t.Fatalf("err = %v, want the decompression budget to stop it", err)
 	}
