@@ -1,12 +1,18 @@
 package cli
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tollgate-dev/tollgate/internal/registrytest"
 )
 
 // TestSBOMOutputTargets checks that -o replaces regular files atomically
@@ -70,4 +76,68 @@ func TestSBOMOutputTargets(t *testing.T) {
 			t.Fatal("nothing was written to the pipe")
 		}
 	})
+}
+
+// openPTY opens a pseudo-terminal pair (Linux /dev/ptmx).
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err == nil {
+		err = unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0)
+	}
+	if err != nil {
+		m.Close()
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		m.Close()
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	t.Cleanup(func() { s.Close(); m.Close() })
+	return m, s
+}
+
+// TestSBOMProgressOnTerminal checks that a progress bar appears on stderr
+// when it is a terminal (and, in testdata/script/sbom.txtar, that nothing
+// does when it is not).
+func TestSBOMProgressOnTerminal(t *testing.T) {
+	t.Parallel()
+	layout := t.TempDir()
+	registrytest.WriteLayout(t, layout, registrytest.DebianImage(t), "")
+	master, slave := openPTY(t)
+	seen := make(chan string, 1)
+	go func() {
+		var all strings.Builder
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			all.Write(buf[:n])
+			if err != nil || strings.Contains(all.String(), "reading layers") {
+				seen <- all.String()
+				return
+			}
+		}
+	}()
+	var out strings.Builder
+	code := Run(context.Background(), []string{"sbom", "--cache-dir", t.TempDir(), "oci-dir:" + layout}, strings.NewReader(""), &out, slave)
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	slave.Close() // the reader sees EIO once everything written is read
+	select {
+	case s := <-seen:
+		if !strings.Contains(s, "reading layers") {
+			t.Errorf("no progress bar on the terminal: %q", s)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no progress bar on the terminal")
+	}
+	if !strings.Contains(out.String(), "pkg:npm/lodash@4.17.20") {
+		t.Errorf("SBOM missing on stdout")
+	}
 }
