@@ -138,3 +138,27 @@ func FuzzJar(f *testing.F) {
 		checkPackages(t, pkgs)
 	})
 }
+
+// FuzzRPMDB feeds arbitrary files to the rpm database reader (go-rpmdb
+// and SQLite). The seeds start like each of the three formats.
+func FuzzRPMDB(f *testing.F) {
+	bdb := make([]byte, 4096)
+	copy(bdb[12:], []byte{0x61, 0x15, 0x06, 0x00}) // hash database magic
+	bdb[16] = 9                                     // version
+	copy(bdb[20:], []byte{0x00, 0x10, 0x00, 0x00})  // page size 4096
+	f.Add(bdb)
+	f.Add(append([]byte("SQLite format 3\x00"), make([]byte, 200)...))
+	f.Add(append([]byte("RpmP"), make([]byte, 60)...))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := filepath.Join(dir, "db")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pkgs, err := readRPMDB(p)
+		if err != nil {
+			return
+		}
+		checkPackages(t, pkgs)
+	})
+}
