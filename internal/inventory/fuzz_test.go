@@ -144,8 +144,8 @@ func FuzzJar(f *testing.F) {
 func FuzzRPMDB(f *testing.F) {
 	bdb := make([]byte, 4096)
 	copy(bdb[12:], []byte{0x61, 0x15, 0x06, 0x00}) // hash database magic
-	bdb[16] = 9                                     // version
-	copy(bdb[20:], []byte{0x00, 0x10, 0x00, 0x00})  // page size 4096
+	bdb[16] = 9                                    // version
+	copy(bdb[20:], []byte{0x00, 0x10, 0x00, 0x00}) // page size 4096
 	f.Add(bdb)
 	f.Add(append([]byte("SQLite format 3\x00"), make([]byte, 200)...))
 	f.Add(append([]byte("RpmP"), make([]byte, 60)...))
