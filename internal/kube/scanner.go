@@ -196,7 +196,13 @@ func (s *Scanner) scanJSON(reports []Report, js []byte, doc *document, prefix st
 		_ = json.Unmarshal(js, &top)
 		return bad("Unknown", Problem{Message: fmt.Sprintf("a document must be a mapping of fields, not %s", jsonKind(top))})
 	}
-	h := readHead(js)
+	var h *head
+	if prefix == "" && doc.root != nil {
+		h = headFromNode(doc.root)
+	}
+	if h == nil {
+		h = readHead(js)
+	}
 	object := objectName(h)
 	kind, _ := h.Kind.(string)
 	apiVersion, _ := h.APIVersion.(string)
@@ -316,6 +322,73 @@ func readHead(js []byte) *head {
 		h = head{APIVersion: kindOnly.APIVersion, Kind: kindOnly.Kind}
 	}
 	return &h
+}
+
+// headFromNode reads the head from the YAML node tree the document was
+// converted from (the same values readHead would find in its JSON), or
+// returns nil when a value is not a plain scalar.
+func headFromNode(root *yaml3.Node) *head {
+	if root.Kind != yaml3.MappingNode {
+		return nil
+	}
+	var h head
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		var ok bool
+		switch root.Content[i].Value {
+		case "apiVersion":
+			h.APIVersion, ok = scalarValue(root.Content[i+1])
+		case "kind":
+			h.Kind, ok = scalarValue(root.Content[i+1])
+		case "metadata":
+			m := root.Content[i+1]
+			if m.Kind != yaml3.MappingNode {
+				return nil
+			}
+			h.Metadata = &struct {
+				Name      any `json:"name"`
+				Namespace any `json:"namespace"`
+			}{}
+			ok = true
+			for j := 0; j+1 < len(m.Content) && ok; j += 2 {
+				switch m.Content[j].Value {
+				case "name":
+					h.Metadata.Name, ok = scalarValue(m.Content[j+1])
+				case "namespace":
+					h.Metadata.Namespace, ok = scalarValue(m.Content[j+1])
+				}
+			}
+		default:
+			ok = true
+		}
+		if !ok {
+			return nil
+		}
+	}
+	return &h
+}
+
+// scalarValue is the JSON value of a scalar node as the fast path
+// converts it (numbers as float64, as encoding/json decodes them).
+func scalarValue(n *yaml3.Node) (any, bool) {
+	if n.Kind != yaml3.ScalarNode {
+		return nil, false
+	}
+	if n.Style != 0 {
+		return n.Value, true
+	}
+	v, isString := resolvePlain(n.Value)
+	if isString {
+		return n.Value, true
+	}
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case float64, bool, nil:
+		return x, true
+	}
+	return nil, false
 }
 
 // objectName is kubesec's "Kind/name.namespace", with "undefined" for a

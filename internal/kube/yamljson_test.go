@@ -38,6 +38,8 @@ var yamlSeeds = []string{
 	"a: \"\\x41\\u2028\"\n",
 	"a: 'it''s'\n",
 	"€: ünïcödé\n",
+	"apiVersion: 1\nkind: 0x10\nmetadata: {name: 1.2, namespace: yes}\n",
+	"kind: Pod\nmetadata: {name: '007', namespace: ~}\n",
 }
 
 func FuzzYAMLToJSON(f *testing.F) {
@@ -63,9 +65,14 @@ func FuzzYAMLToJSON(f *testing.F) {
 // convert it too, to the same JSON value.
 func checkFastYAML(t *testing.T, src []byte) {
 	t.Helper()
-	fast, _, ok := fastYAMLToJSON(src)
+	fast, root, ok := fastYAMLToJSON(src)
 	if !ok {
 		return
+	}
+	if root != nil && len(fast) > 0 && fast[0] == '{' {
+		if h := headFromNode(root); h != nil && !reflect.DeepEqual(h, readHead(fast)) {
+			t.Fatalf("for %q: head from the node tree %+v, from the JSON %+v", src, h, readHead(fast))
+		}
 	}
 	ref, err := yaml.YAMLToJSONStrict(src)
 	if err != nil {
