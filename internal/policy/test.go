@@ -121,8 +121,11 @@ func (p *Policy) testObject(file string, idx int, js []byte, o TestOptions, dept
 			return []TestResult{res}
 		}
 		res.Mutations = m.Changes
-		if m.Object != nil {
-			js = m.Object
+		if len(m.Patch) > 0 {
+			if js, err = m.Apply(js); err != nil {
+				res.Error = fmt.Sprintf("document %d: %v", idx, err)
+				return []TestResult{res}
+			}
 			if w, _, err = DecodeWorkload("Pod", js); err != nil {
 				res.Error = fmt.Sprintf("document %d: %v", idx, err)
 				return []TestResult{res}

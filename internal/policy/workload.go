@@ -1,10 +1,12 @@
 package policy
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
+
+	kjson "sigs.k8s.io/json"
 )
 
 // Workload is the pod part of an object: a Pod itself, or the pod template
@@ -101,13 +103,7 @@ type objectJSON struct {
 // for kinds that have no pod spec.
 func DecodeWorkload(kind string, raw []byte) (w Workload, ok bool, err error) {
 	var o objectJSON
-	if err := json.Unmarshal(raw, &o); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			// Name the field as the manifest spells it, not our Go types.
-			field := strings.ReplaceAll(te.Field, "podSpecJSON.", "")
-			return Workload{}, false, fmt.Errorf("decoding object: %s: a JSON %s is not allowed here", field, te.Value)
-		}
+	if err := decodeJSON(raw, &o); err != nil {
 		return Workload{}, false, fmt.Errorf("decoding object: %w", err)
 	}
 	if kind == "" {
@@ -176,4 +172,31 @@ func breakGlassRequested(annotations map[string]string) bool {
 		}
 	}
 	return false
+}
+
+// jsonErrorText words a decoding error with the manifest's field names
+// instead of this package's Go types.
+func jsonErrorText(err error) string {
+	msg := err.Error()
+	if m := typeErrorRE.FindStringSubmatch(msg); m != nil {
+		field := strings.ReplaceAll(strings.TrimPrefix(m[2], "."), "podSpecJSON.", "")
+		return fmt.Sprintf("%s: a JSON %s is not allowed here", field, m[1])
+	}
+	return strings.TrimPrefix(msg, "json: ")
+}
+
+var typeErrorRE = regexp.MustCompile(`^json: cannot unmarshal (\w+) into Go struct field (\S*) of type`)
+
+// decodeJSON decodes as the apiserver does: field names are case-sensitive
+// ("Containers" is not "containers") and a field given twice is an error
+// (else two decoders could each see a different value).
+func decodeJSON(data []byte, v any) error {
+	strict, err := kjson.UnmarshalStrict(data, v, kjson.DisallowDuplicateFields)
+	if err != nil {
+		return errors.New(jsonErrorText(err))
+	}
+	if len(strict) > 0 {
+		return errors.New(jsonErrorText(strict[0]))
+	}
+	return nil
 }
