@@ -26,7 +26,7 @@ type layerCache struct {
 	dir string
 }
 
-const cacheMagic = "tollgate-layer-cache/1 "
+const cacheMagic = "tollgate-layer-cache/2 "
 
 // layerResult is what one layer contributed. It is what the cache stores.
 type layerResult struct {
@@ -37,7 +37,10 @@ type layerResult struct {
 	// Removed are paths analyzers would read that this layer replaced by
 	// something unreadable to them (a symlink, a file over a size limit).
 	// Like whiteouts they hide older versions of those paths.
-	Removed  []string `json:"removed,omitempty"`
+	Removed []string `json:"removed,omitempty"`
+	// Shadowed are paths where this layer has a directory: a file of the
+	// same path in lower layers is gone, what lies below it is not.
+	Shadowed []string `json:"shadowed,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
 }
 

@@ -11,13 +11,14 @@ type layerIndex struct {
 	files   map[string][]fileResult // by path
 	deleted map[string]bool         // whiteouts and removed paths
 	opaque  map[string]bool         // directories emptied of lower content ("." = root)
+	dirs    map[string]bool         // directories replacing files of the same path
 	// listed holds, per path and analyzer, the identities of the packages
 	// the file lists (built when first needed).
 	listed map[string]map[string]bool
 }
 
 func indexLayer(r *layerResult) *layerIndex {
-	li := &layerIndex{files: map[string][]fileResult{}, deleted: map[string]bool{}, opaque: map[string]bool{}}
+	li := &layerIndex{files: map[string][]fileResult{}, deleted: map[string]bool{}, opaque: map[string]bool{}, dirs: map[string]bool{}}
 	for _, f := range r.Files {
 		li.files[f.Path] = append(li.files[f.Path], f)
 	}
@@ -30,6 +31,9 @@ func indexLayer(r *layerResult) *layerIndex {
 	for _, p := range r.Opaque {
 		li.opaque[p] = true
 	}
+	for _, p := range r.Shadowed {
+		li.dirs[p] = true
+	}
 	return li
 }
 
@@ -37,6 +41,9 @@ func indexLayer(r *layerResult) *layerIndex {
 // layers have: p or a directory above it is whited out, or a directory
 // above it is opaque.
 func (li *layerIndex) hides(p string) bool {
+	if li.dirs[p] {
+		return true
+	}
 	if len(li.deleted) == 0 && len(li.opaque) == 0 {
 		return false
 	}

@@ -241,6 +241,13 @@ func (c *collector) entry(e *image.Entry, content io.Reader) error {
 		return c.remove(e.Path)
 	case image.TypeSymlink, image.TypeOther:
 		return c.remove(e.Path)
+	case image.TypeDir:
+		// Directory entries appear in every layer that changes something
+		// below them; only a file of the same name is replaced.
+		delete(c.analyzed, e.Path)
+		if len(c.as.wanting(e.Path, 0o644)) > 0 {
+			return c.addPath(&c.res.Shadowed, e.Path)
+		}
 	}
 	return nil
 }
@@ -267,8 +274,9 @@ func (c *collector) file(p string, mode fs.FileMode, size int64, content io.Read
 		return err
 	}
 	if f == nil {
-		delete(c.analyzed, p)
-		return nil
+		// Not what the analyzers read (a script where a binary was): it
+		// still replaces whatever lower layers had at this path.
+		return c.remove(p)
 	}
 	defer f.close()
 	c.analyzed[p] = analyzeFile(f, keep)

@@ -259,3 +259,51 @@ func TestParseTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestReplacedFilesHideLowerLayers checks that a file analysed in one
+// layer is forgotten when a later layer puts something else at its path.
+func TestReplacedFilesHideLowerLayers(t *testing.T) {
+	t.Parallel()
+	bin := buildGoBinary(t)
+	img := registrytest.Image(t,
+		registrytest.Layer(t,
+			registrytest.Entry{Name: "usr/bin/app", Body: string(bin), Mode: 0o755},
+			registrytest.File("app/node_modules/left-pad/package.json", `{"name": "left-pad", "version": "1.3.0"}`),
+			registrytest.File("etc/os-release", "ID=alpine\nVERSION_ID=3.19.0\n"),
+		),
+		registrytest.Layer(t,
+			registrytest.Exec("usr/bin/app", "#!/bin/sh\nexec /opt/app \"$@\"\n"),
+			registrytest.Symlink("app/node_modules/left-pad/package.json", "/dev/null"),
+			registrytest.Dir("etc/os-release/"),
+		),
+	)
+	inv := scanLayout(t, img, Options{})
+	if len(inv.Packages) != 0 || inv.OS != nil {
+		t.Errorf("replaced files still reported: OS %+v, packages %v", inv.OS, layered(inv.Packages))
+	}
+}
+
+// TestDirectoryEntriesKeepLowerFiles checks the converse: layers repeat
+// the directory entries above every file they change, and that must not
+// hide what lower layers have below those directories.
+func TestDirectoryEntriesKeepLowerFiles(t *testing.T) {
+	t.Parallel()
+	img := registrytest.Image(t,
+		registrytest.Layer(t,
+			registrytest.Dir("var/lib/dpkg/"),
+			registrytest.File("var/lib/dpkg/status", "Package: keep\nStatus: install ok installed\nVersion: 1\n"),
+			registrytest.Dir("usr/lib/python3/dist-packages/six-1.16.0.egg-info/"),
+			registrytest.File("usr/lib/python3/dist-packages/six-1.16.0.egg-info/PKG-INFO", "Name: six\nVersion: 1.16.0\n"),
+		),
+		registrytest.Layer(t,
+			registrytest.Dir("var/lib/dpkg/"),
+			registrytest.File("var/lib/dpkg/lock", ""),
+			registrytest.Dir("usr/lib/python3/dist-packages/six-1.16.0.egg-info/"),
+			registrytest.File("usr/lib/python3/dist-packages/six-1.16.0.egg-info/top_level.txt", "six\n"),
+		),
+	)
+	inv := scanLayout(t, img, Options{})
+	if d := cmp.Diff([]string{"keep@1", "six@1.16.0"}, summary(inv.Packages)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
