@@ -37,9 +37,9 @@ blobs=$(grep -o '"digest":"sha256:[0-9a-f]*"' "$img/blobs/sha256/$manifest" | se
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 maxof() { sort -n | tail -1; }
 
-timeit() { # prints "seconds maxrss_kb"
-	/usr/bin/time -f "%e %M" -o "$dir/time.out" "$@" >/dev/null
-	cat "$dir/time.out"
+timeit() { # prints "wall_seconds maxrss_kb cpu_seconds"
+	/usr/bin/time -f "%e %M %U %S" -o "$dir/time.out" "$@" >/dev/null
+	awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$dir/time.out"
 }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -58,12 +58,19 @@ for _ in $(seq "$runs_warm"); do
 done
 echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 
-f=$(printf '%s\n' "${floor[@]}" | cut -d' ' -f1 | median)
-c=$(printf '%s\n' "${cold[@]}" | cut -d' ' -f1 | median)
-w=$(printf '%s\n' "${warm[@]}" | cut -d' ' -f1 | median)
-crss=$(printf '%s\n' "${cold[@]}" | cut -d' ' -f2 | maxof)
-wrss=$(printf '%s\n' "${warm[@]}" | cut -d' ' -f2 | maxof)
-echo "floor (gzip -dc, serial): runs ${floor[*]// /s/} -> median ${f}s"
-echo "cold: runs $(printf '%s ' "${cold[@]}")-> median ${c}s, $(awk -v c="$c" -v f="$f" 'BEGIN {printf "%.2f", c/f}')x floor, peak RSS $((crss / 1024)) MiB"
-echo "warm: runs $(printf '%s ' "${warm[@]}")-> median ${w}s, peak RSS $((wrss / 1024)) MiB"
+summary() { # NAME RUNS...: median wall, median CPU, max RSS
+	local name=$1
+	shift
+	local w c r
+	w=$(printf '%s\n' "$@" | cut -d' ' -f1 | median)
+	c=$(printf '%s\n' "$@" | cut -d' ' -f3 | median)
+	r=$(printf '%s\n' "$@" | cut -d' ' -f2 | maxof)
+	echo "$name: wall $(printf '%s ' "$@" | awk '{for (i = 1; i <= NF; i += 3) printf "%s ", $i}')-> median ${w}s; CPU median ${c}s; peak RSS $((r / 1024)) MiB"
+	eval "${name}_wall=$w ${name}_cpu=$c"
+}
+summary floor "${floor[@]}"
+summary cold "${cold[@]}"
+summary warm "${warm[@]}"
+awk -v c="$cold_wall" -v f="$floor_wall" -v cc="$cold_cpu" -v fc="$floor_cpu" \
+	'BEGIN {printf "cold / floor: %.2fx wall, %.2fx CPU\n", c / f, cc / fc}'
 echo "packages: $(grep -c '"type": "library"' "$dir/out.cdx.json")"
