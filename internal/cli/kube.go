@@ -90,11 +90,22 @@ fails, or an input holds no document, the command exits with --exit-code
 			if err != nil {
 				return err
 			}
-			reports, inputErrs := sc.ScanPaths(args, in)
-			if err := kube.WriteReports(out, format, reports, sc.Rules()); err != nil {
+			rw, err := kube.NewReportWriter(out, format, sc.Rules())
+			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
-			outcome := scanOutcome(cmd.ErrOrStderr(), reports, inputErrs, sp.minScore(cmd, minScore), exitCode)
+			tuneGC()
+			// Reports are written as they come, so a long stream is never
+			// held whole.
+			failed, lowest := false, sp.minScore(cmd, minScore)
+			inputErrs := sc.ScanPathsFunc(args, in, func(r *kube.Report) error {
+				failed = failed || !r.Valid || r.Failed(lowest)
+				return rw.Write(r)
+			})
+			if err := rw.Close(); err != nil {
+				inputErrs = append(inputErrs, err)
+			}
+			outcome := scanOutcome(cmd.ErrOrStderr(), failed, inputErrs, exitCode)
 			return sp.apply(cmd.ErrOrStderr(), sc, outcome, exitCode)
 		},
 	}
@@ -108,9 +119,9 @@ fails, or an input holds no document, the command exits with --exit-code
 }
 
 // scanOutcome prints the input errors and picks the exit code: 2 when an
-// input could not be read; exitCode when a report fails or an input holds
-// no document; 0 otherwise.
-func scanOutcome(stderr io.Writer, reports []kube.Report, inputErrs []error, minScore, exitCode int) error {
+// input could not be read or the output not written; exitCode when a
+// report failed or an input holds no document; 0 otherwise.
+func scanOutcome(stderr io.Writer, failed bool, inputErrs []error, exitCode int) error {
 	code := ExitOK
 	for _, err := range inputErrs {
 		fmt.Fprintf(stderr, "tollgate: %v\n", err)
@@ -123,11 +134,8 @@ func scanOutcome(stderr io.Writer, reports []kube.Report, inputErrs []error, min
 	if code == ExitUsage {
 		return &ExitError{Code: ExitUsage}
 	}
-	for i := range reports {
-		if !reports[i].Valid || reports[i].Failed(minScore) {
-			code = exitCode
-			break
-		}
+	if failed {
+		code = exitCode
 	}
 	if code != ExitOK {
 		return &ExitError{Code: code}
@@ -220,4 +228,4 @@ func tuneGC() {
 }
 
 // gcMemoryLimit is the soft heap limit set by tuneGC.
-const gcMemoryLimit = 128 << 20
+const gcMemoryLimit = 150 << 20

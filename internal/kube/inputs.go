@@ -32,13 +32,28 @@ func (e *InputError) Unwrap() error { return e.Err }
 // (wrapping ErrNoDocument for the latter) while the others are scanned.
 func (s *Scanner) ScanPaths(paths []string, stdin io.Reader) ([]Report, []error) {
 	var reports []Report
+	errs := s.ScanPathsFunc(paths, stdin, func(r *Report) error {
+		reports = append(reports, *r)
+		return nil
+	})
+	return reports, errs
+}
+
+// ScanPathsFunc is ScanPaths handing each report to emit (see ScanFunc)
+// instead of collecting them. An error of emit stops the scan and is the
+// last error returned.
+func (s *Scanner) ScanPathsFunc(paths []string, stdin io.Reader, emit func(*Report) error) []error {
 	var errs []error
-	scan := func(name string, data []byte) {
-		rs := s.Scan(data, name)
-		if len(rs) == 0 {
+	scan := func(name string, data []byte) error {
+		n := 0
+		err := s.ScanFunc(data, name, func(r *Report) error {
+			n++
+			return emit(r)
+		})
+		if err == nil && n == 0 {
 			errs = append(errs, &InputError{name, ErrNoDocument})
 		}
-		reports = append(reports, rs...)
+		return err
 	}
 	for _, p := range paths {
 		if p == "-" {
@@ -47,7 +62,9 @@ func (s *Scanner) ScanPaths(paths []string, stdin io.Reader) ([]Report, []error)
 				errs = append(errs, &InputError{StdinName, fmt.Errorf("reading: %w", err)})
 				continue
 			}
-			scan(StdinName, data)
+			if err := scan(StdinName, data); err != nil {
+				return append(errs, err)
+			}
 			continue
 		}
 		files, err := manifestFiles(p)
@@ -61,10 +78,12 @@ func (s *Scanner) ScanPaths(paths []string, stdin io.Reader) ([]Report, []error)
 				errs = append(errs, &InputError{f, pathErr(err)})
 				continue
 			}
-			scan(f, data)
+			if err := scan(f, data); err != nil {
+				return append(errs, err)
+			}
 		}
 	}
-	return reports, errs
+	return errs
 }
 
 // manifestFiles returns p itself when it is not a directory, else the

@@ -22,15 +22,81 @@ func Formats() []string { return []string{FormatJSON, FormatTable, FormatSARIF} 
 
 // WriteReports writes reports in format.
 func WriteReports(w io.Writer, format string, reports []Report, rules []Rule) error {
-	switch format {
-	case FormatJSON:
-		return WriteJSON(w, reports)
-	case FormatTable:
-		return WriteTable(w, reports)
-	case FormatSARIF:
-		return WriteSARIF(w, reports, rules)
+	rw, err := NewReportWriter(w, format, rules)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats(), ", "))
+	for i := range reports {
+		if err := rw.Write(&reports[i]); err != nil {
+			return err
+		}
+	}
+	return rw.Close()
+}
+
+// ReportWriter writes reports one at a time in an output format; Close
+// ends the output (for SARIF, writes it all).
+type ReportWriter struct {
+	w      io.Writer
+	format string
+	rules  []Rule
+	n      int
+	buf    []byte
+	sarif  []Report // SARIF needs every report before it can be written
+}
+
+// NewReportWriter returns a writer for format, or an error naming the
+// known formats.
+func NewReportWriter(w io.Writer, format string, rules []Rule) (*ReportWriter, error) {
+	switch format {
+	case FormatJSON, FormatTable, FormatSARIF:
+		return &ReportWriter{w: w, format: format, rules: rules}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats(), ", "))
+}
+
+// Write writes one report.
+func (rw *ReportWriter) Write(r *Report) error {
+	defer func() { rw.n++ }()
+	switch rw.format {
+	case FormatJSON:
+		if rw.n == 0 {
+			rw.buf = append(rw.buf, "[\n"...)
+		} else {
+			rw.buf = append(rw.buf, ",\n"...)
+		}
+		rw.buf = appendReport(rw.buf, r)
+		if len(rw.buf) >= 32<<10 {
+			return rw.flush()
+		}
+	case FormatTable:
+		return writeTableReport(rw.w, r)
+	case FormatSARIF:
+		rw.sarif = append(rw.sarif, *r)
+	}
+	return nil
+}
+
+// Close ends the output.
+func (rw *ReportWriter) Close() error {
+	switch rw.format {
+	case FormatJSON:
+		if rw.n == 0 {
+			rw.buf = append(rw.buf, "[]\n"...)
+		} else {
+			rw.buf = append(rw.buf, "\n]\n"...)
+		}
+		return rw.flush()
+	case FormatSARIF:
+		return WriteSARIF(rw.w, rw.sarif, rw.rules)
+	}
+	return nil
+}
+
+func (rw *ReportWriter) flush() error {
+	_, err := rw.w.Write(rw.buf)
+	rw.buf = rw.buf[:0]
+	return err
 }
 
 // WriteJSON writes reports as kubesec does: the bytes of
@@ -38,27 +104,7 @@ func WriteReports(w io.Writer, format string, reports []Report, rules []Rule) er
 // encoded one at a time by a writer specialised for Report (the HTTP
 // endpoint's hot path), so a large result is never held twice in memory.
 func WriteJSON(w io.Writer, reports []Report) error {
-	if len(reports) == 0 {
-		_, err := io.WriteString(w, "[]\n")
-		return err
-	}
-	buf := make([]byte, 0, 4096)
-	buf = append(buf, "[\n"...)
-	for i := range reports {
-		buf = appendReport(buf, &reports[i])
-		if i < len(reports)-1 {
-			buf = append(buf, ",\n"...)
-		} else {
-			buf = append(buf, "\n]\n"...)
-		}
-		if len(buf) >= 32<<10 || i == len(reports)-1 {
-			if _, err := w.Write(buf); err != nil {
-				return err
-			}
-			buf = buf[:0]
-		}
-	}
-	return nil
+	return WriteReports(w, FormatJSON, reports, nil)
 }
 
 // appendReport appends r as the element of an array indented by two spaces
@@ -141,27 +187,28 @@ func appendString(b []byte, s string) []byte {
 // (position, object, score, message), then one line per critical finding
 // with its line and field, then the passed and advised rule IDs.
 func WriteTable(w io.Writer, reports []Report) error {
+	return WriteReports(w, FormatTable, reports, nil)
+}
+
+func writeTableReport(w io.Writer, r *Report) error {
 	bw := bufio.NewWriter(w)
-	for i := range reports {
-		r := &reports[i]
-		fmt.Fprintf(bw, "%s:%d  %s  score %d  %s\n", r.FileName, r.Line, r.Object, r.Score, oneLine(r.Message))
-		tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
-		for _, c := range r.Scoring.Critical {
-			loc := "-"
-			if c.Line > 0 {
-				loc = fmt.Sprintf("line %d", c.Line)
-			}
-			fmt.Fprintf(tw, "  critical\t%s(%+d)\t%s\t%s\n", c.ID, c.Points, loc, c.Path)
+	fmt.Fprintf(bw, "%s:%d  %s  score %d  %s\n", r.FileName, r.Line, r.Object, r.Score, oneLine(r.Message))
+	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
+	for _, c := range r.Scoring.Critical {
+		loc := "-"
+		if c.Line > 0 {
+			loc = fmt.Sprintf("line %d", c.Line)
 		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		if ids := resultIDs(r.Scoring.Passed); ids != "" {
-			fmt.Fprintf(bw, "  passed    %s\n", ids)
-		}
-		if ids := resultIDs(r.Scoring.Advise); ids != "" {
-			fmt.Fprintf(bw, "  advise    %s\n", ids)
-		}
+		fmt.Fprintf(tw, "  critical\t%s(%+d)\t%s\t%s\n", c.ID, c.Points, loc, c.Path)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if ids := resultIDs(r.Scoring.Passed); ids != "" {
+		fmt.Fprintf(bw, "  passed    %s\n", ids)
+	}
+	if ids := resultIDs(r.Scoring.Advise); ids != "" {
+		fmt.Fprintf(bw, "  advise    %s\n", ids)
 	}
 	return bw.Flush()
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	yaml3 "go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
@@ -94,48 +93,102 @@ func (s *Scanner) Rules() []Rule { return slices.Clone(s.rules) }
 // Blank and comment-only documents are skipped, so input without any
 // document yields no report.
 func (s *Scanner) Scan(data []byte, fileName string) []Report {
-	pieces := splitStream(data)
-	workers := min(runtime.GOMAXPROCS(0), len(pieces)/parallelMinDocs)
-	if workers < 2 || len(data) < parallelMinBytes {
-		var reports []Report
-		for i, p := range pieces {
-			reports = s.scanPiece(reports, p, i, fileName)
-		}
-		return reports
-	}
-	// A long stream: documents are independent, so score them on every
-	// core, each worker taking the next document, and keep input order.
-	perPiece := make([][]Report, len(pieces))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(pieces) {
-					return
-				}
-				perPiece[i] = s.scanPiece(nil, pieces[i], i, fileName)
-			}
-		})
-	}
-	wg.Wait()
-	n := 0
-	for _, rs := range perPiece {
-		n += len(rs)
-	}
-	reports := make([]Report, 0, n)
-	for _, rs := range perPiece {
-		reports = append(reports, rs...)
-	}
+	var reports []Report
+	s.ScanFunc(data, fileName, func(r *Report) error {
+		reports = append(reports, *r)
+		return nil
+	})
 	return reports
 }
 
+// ScanFunc scores data as Scan does and hands each report to emit, in
+// input order, as soon as it and the ones before it are ready, so a long
+// stream can be written out while it is scored and never held whole. The
+// report passed to emit is valid only during the call. ScanFunc stops at,
+// and returns, the first error of emit.
+func (s *Scanner) ScanFunc(data []byte, fileName string, emit func(*Report) error) error {
+	pieces := splitStream(data)
+	workers := min(runtime.GOMAXPROCS(0), len(pieces)/parallelMinDocs)
+	if workers < 2 || len(data) < parallelMinBytes {
+		var buf []Report
+		for i, p := range pieces {
+			buf = s.scanPiece(buf[:0], p, i, fileName)
+			for j := range buf {
+				if err := emit(&buf[j]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	// A long stream: documents are independent, so score them on every
+	// core, each worker taking the next document, at most parallelWindow
+	// documents ahead of the one being emitted.
+	var (
+		mu      sync.Mutex
+		cond    = sync.NewCond(&mu)
+		next    int // next piece to hand out
+		emitted int // pieces emitted
+		results = make([][]Report, len(pieces))
+		ready   = make([]bool, len(pieces))
+		wg      sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			for {
+				for next < len(pieces) && next >= emitted+parallelWindow {
+					cond.Wait()
+				}
+				if next >= len(pieces) {
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				rs := s.scanPiece(nil, pieces[i], i, fileName)
+				mu.Lock()
+				results[i], ready[i] = rs, true
+				cond.Broadcast()
+			}
+		})
+	}
+	var err error
+	for i := range pieces {
+		mu.Lock()
+		for !ready[i] {
+			cond.Wait()
+		}
+		rs := results[i]
+		results[i] = nil
+		emitted = i + 1
+		cond.Broadcast()
+		mu.Unlock()
+		for j := range rs {
+			if err = emit(&rs[j]); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			mu.Lock()
+			next = len(pieces) // stop handing out work
+			cond.Broadcast()
+			mu.Unlock()
+			break
+		}
+	}
+	wg.Wait()
+	return err
+}
+
 // Streams are scored in parallel from this many documents per core and
-// this size on: below, starting goroutines costs more than it saves.
+// this size on (below, starting goroutines costs more than it saves), the
+// workers going at most parallelWindow documents ahead of the output.
 const (
 	parallelMinDocs  = 32
 	parallelMinBytes = 64 << 10
+	parallelWindow   = 256
 )
 
 // scanPiece converts one document to JSON and scores it.

@@ -344,3 +344,53 @@ func testFiles() ([]string, error) {
 	}
 	return files, nil
 }
+
+// TestScanParallelMatchesSequential: a long stream is scored on several
+// cores; the reports must be those of a document-by-document scan, in
+// order, and an emit error must stop the scan.
+func TestScanParallelMatchesSequential(t *testing.T) {
+	s := newTestScanner(t, Options{})
+	var stream bytes.Buffer
+	files, err := testFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for len(stream.Bytes()) < 4*parallelMinBytes {
+		for _, f := range files {
+			if strings.HasSuffix(f, ".json") || strings.HasSuffix(f, ".bin") {
+				continue
+			}
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stream.WriteString("---\n")
+			stream.Write(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")))
+			stream.WriteString("\n")
+		}
+	}
+	data := stream.Bytes()
+	pieces := splitStream(data)
+	if len(pieces) < 4*parallelMinDocs {
+		t.Fatalf("only %d documents", len(pieces))
+	}
+	var want []Report
+	for i, p := range pieces {
+		want = s.scanPiece(want, p, i, "s.yaml")
+	}
+	got := s.Scan(data, "s.yaml")
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("parallel scan differs (-sequential +parallel):\n%s", diff)
+	}
+	stop := fmt.Errorf("stop")
+	n := 0
+	err = s.ScanFunc(data, "s.yaml", func(*Report) error {
+		if n++; n == 10 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 10 {
+		t.Errorf("ScanFunc after an emit error: err %v, %d reports emitted", err, n)
+	}
+}
