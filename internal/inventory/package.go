@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // Ecosystem names follow the OSV schema's ecosystem column, without the
@@ -140,6 +142,10 @@ type Source struct {
 	OSName      string   `json:"osName,omitempty"` // image config "os"
 	// Commit is the checked-out commit of a git source.
 	Commit string `json:"commit,omitempty"`
+	// Config is the image configuration (user, environment, history,
+	// labels, diffIDs), for checks and reports that need more than the
+	// packages.
+	Config *v1.ConfigFile `json:"config,omitempty"`
 }
 
 // ID is a stable identifier of the package inside one inventory, used for

@@ -162,6 +162,7 @@ func ScanImage(ctx context.Context, img *image.Image, o Options) (*Inventory, er
 	if img.Config != nil {
 		inv.Source.Arch = img.Config.Architecture
 		inv.Source.OSName = img.Config.OS
+		inv.Source.Config = img.Config
 	}
 	return inv, nil
 }

@@ -75,6 +75,9 @@ func TestScanDebianImage(t *testing.T) {
 	if len(inv.Warnings) != 0 {
 		t.Errorf("warnings: %q", inv.Warnings)
 	}
+	if c := inv.Source.Config; c == nil || len(c.History) != 4 || c.History[2].CreatedBy != "layer 3" || len(c.Config.Env) != 1 {
+		t.Errorf("image config not passed on: %+v", c)
+	}
 	for _, p := range inv.Packages {
 		if p.Layer == nil || p.Layer.Digest == "" || p.Layer.DiffID == "" {
 			t.Errorf("%s: layer not fully attributed: %+v", p.Name, p.Layer)
