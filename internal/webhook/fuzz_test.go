@@ -30,12 +30,16 @@ spec:
     securityContext: {runAsNonRoot: true, seccompRuntimeDefault: true, allowPrivilegeEscalationFalse: true, dropAllCapabilities: true}
 `
 
-func fuzzServe(t *testing.T, path string, body []byte) (int, []byte) {
+// fuzzHandler builds the handler once per fuzz target.
+func fuzzHandler(f *testing.F) http.Handler {
 	p, err := policy.Parse([]byte(fuzzPolicy))
 	if err != nil {
-		t.Fatal(err)
+		f.Fatal(err)
 	}
-	h := newHandler(HandlerOptions{Policy: func() *policy.Policy { return p }, Scorer: privilegedScorer{}}).mux()
+	return newHandler(HandlerOptions{Policy: func() *policy.Policy { return p }, Scorer: privilegedScorer{}}).mux()
+}
+
+func fuzzServe(h http.Handler, path string, body []byte) (int, []byte) {
 	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(string(body)))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
@@ -57,8 +61,9 @@ func FuzzImageReview(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	h := fuzzHandler(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		code, out := fuzzServe(t, "/image_policy", body)
+		code, out := fuzzServe(h, "/image_policy", body)
 		if code != 200 && code != 400 {
 			t.Fatalf("status %d for %q: %s", code, body, out)
 		}
@@ -93,12 +98,13 @@ func FuzzAdmissionReview(f *testing.F) {
 		f.Add([]byte(s), true)
 		f.Add([]byte(s), false)
 	}
+	h := fuzzHandler(f)
 	f.Fuzz(func(t *testing.T, body []byte, mutate bool) {
 		path := "/validate"
 		if mutate {
 			path = "/mutate"
 		}
-		code, out := fuzzServe(t, path, body)
+		code, out := fuzzServe(h, path, body)
 		if code != 200 && code != 400 {
 			t.Fatalf("status %d for %q: %s", code, body, out)
 		}
