@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	admissionv1 "k8s.io/api/admission/v1"
 
+	"github.com/tollgate-dev/tollgate/internal/kube"
 	"github.com/tollgate-dev/tollgate/internal/policy"
 )
 
@@ -434,3 +435,31 @@ func TestHandlerResolves(t *testing.T) {
 type resolverFunc func(context.Context, string) (string, error)
 
 func (f resolverFunc) Digest(ctx context.Context, img string) (string, error) { return f(ctx, img) }
+
+func TestHandlerScan(t *testing.T) {
+	t.Parallel()
+	sc, err := kube.NewScanner(kube.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := testHandler(t, HandlerOptions{Scan: kube.NewHandler(sc, kube.HandlerOptions{MaxBodyBytes: 1 << 20}), MaxScanBytes: 300})
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: 'nginx:1', securityContext: {privileged: true}}]\n"
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/scan", strings.NewReader(pod)))
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"id": "Privileged"`) {
+		t.Errorf("/scan: %d %s", rec.Code, rec.Body)
+	}
+	// --max-scan-bytes caps the body before the scanner's own limit.
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/scan", strings.NewReader(pod+"# "+strings.Repeat("x", 400)+"\n")))
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("/scan over the cap: %d %s", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, want := range []string{`tollgate_requests_total{decision="allow",route="scan"} 1`, `tollgate_requests_total{decision="invalid",route="scan"} 1`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
