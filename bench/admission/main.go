@@ -7,8 +7,9 @@
 //	go run ./bench/admission -tollgate bin/tollgate -route validate -duration 10s
 //	go run ./bench/admission -tollgate bin/tollgate -route validate -duration 60s -soak
 //
-// Each connection carries one request at a time (a closed loop), like the
-// apiserver's calls for one object; -conns sets the number of connections.
+// Each connection carries one request at a time (a closed loop); -conns sets
+// the number of connections, -http1 the protocol (the apiserver's webhook
+// client speaks HTTP/2).
 package main
 
 import (
@@ -45,7 +46,7 @@ type options struct {
 	tollgate, route, policy string
 	duration, warmup        time.Duration
 	conns                   int
-	soak                    bool
+	soak, http1             bool
 }
 
 func run() error {
@@ -57,6 +58,7 @@ func run() error {
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before it")
 	flag.IntVar(&o.conns, "conns", 2, "keep-alive connections, one request in flight each")
 	flag.BoolVar(&o.soak, "soak", false, "report RSS over time and goroutines before and after")
+	flag.BoolVar(&o.http1, "http1", false, "HTTP/1.1 instead of HTTP/2")
 	flag.Parse()
 
 	body, want, err := requestFor(o.route)
@@ -123,11 +125,20 @@ func run() error {
 	for i := range clients {
 		// One transport per connection: each holds its own keep-alive
 		// connection (HTTP/2, as the apiserver's webhook client uses).
-		transports[i] = &http.Transport{TLSClientConfig: tlsCfg.Clone(), ForceAttemptHTTP2: true, MaxConnsPerHost: 1}
+		cfg := tlsCfg.Clone()
+		if o.http1 {
+			cfg.NextProtos = []string{"http/1.1"}
+		}
+		transports[i] = &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: !o.http1, MaxConnsPerHost: 1}
 		clients[i] = &http.Client{Transport: transports[i], Timeout: 10 * time.Second}
 	}
 
-	fmt.Printf("route /%s, policy %s, %d connections, warm-up %v, measured %v\n", o.route, o.policy, o.conns, o.warmup, o.duration)
+	proto := "HTTP/2"
+	if o.http1 {
+		proto = "HTTP/1.1"
+	}
+	fmt.Printf("route /%s, policy %s, %s, TLS with client certificate, %d connections, warm-up %v, measured %v\n",
+		o.route, o.policy, proto, o.conns, o.warmup, o.duration)
 	if o.warmup > 0 {
 		load(clients, base+"/"+o.route, body, want, o.warmup, nil)
 	}
