@@ -20,7 +20,14 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
 done
 # one request to show the reply is a real scan
 curl -fsS --data-binary @"$BODY" "http://127.0.0.1:$PORT/scan" | head -c 300; echo
-wrk -t2 -c2 -d10s --latency -s bench/kubehttp/post.lua "http://127.0.0.1:$PORT/scan"
+cpu() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; } # server user+system time, in ticks
+before=$(cpu)
+uptime
+wrk -t2 -c2 -d10s --latency -s bench/kubehttp/post.lua "http://127.0.0.1:$PORT/scan" | tee /tmp/tollgate-kubehttp.wrk
+after=$(cpu)
+reqs=$(awk '/requests in/ { print $1 }' /tmp/tollgate-kubehttp.wrk)
+hz=$(getconf CLK_TCK)
+echo "server CPU: $(( (after - before) * 1000 / hz )) ms for $reqs requests, $(( (after - before) * 1000000 / hz / reqs )) us per request"
 grep VmHWM "/proc/$pid/status"
 kill -TERM $pid
 wait $pid

@@ -88,13 +88,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "the body holds no YAML or JSON document")
 		return
 	}
-	var buf bytes.Buffer
-	if err := WriteJSON(&buf, reports); err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(buf.Bytes())
+	WriteJSON(w, reports) // an error here is the client going away
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
