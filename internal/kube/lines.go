@@ -41,16 +41,24 @@ func (d *document) lineOf(path string) int {
 	if d.root == nil {
 		return 0
 	}
-	line, _ := resolve(d.root, parsePath(path), d.root.Line)
+	budget := resolveBudget
+	line, _ := resolve(d.root, parsePath(path), d.root.Line, &budget)
 	return d.line + line - 1
 }
+
+// resolveBudget bounds the nodes visited to find one line: aliases can make
+// a small tree look enormous.
+const resolveBudget = 100_000
 
 // resolve walks segs from n and returns the line of the last step found
 // and whether all were. A key applied to a sequence (encoding/json's paths
 // leave out list indices) is looked up in each element, the first element
 // holding the rest of the path winning.
-func resolve(n *yaml3.Node, segs []pathSeg, line int) (int, bool) {
+func resolve(n *yaml3.Node, segs []pathSeg, line int, budget *int) (int, bool) {
 	for i, seg := range segs {
+		if *budget--; *budget < 0 {
+			return line, false
+		}
 		n = follow(n)
 		switch {
 		case seg.index >= 0 && n.Kind == yaml3.SequenceNode:
@@ -68,7 +76,7 @@ func resolve(n *yaml3.Node, segs []pathSeg, line int) (int, bool) {
 		case seg.index < 0 && n.Kind == yaml3.SequenceNode:
 			best := line
 			for _, elem := range n.Content {
-				l, ok := resolve(elem, segs[i:], elem.Line)
+				l, ok := resolve(elem, segs[i:], elem.Line, budget)
 				if ok {
 					return l, true
 				}

@@ -95,6 +95,8 @@ func TestScanEdgeCases(t *testing.T) {
 			{Object: "Unknown", Line: 39, Message: "not a string"},
 			{Object: "Unknown", Line: 41, Message: "not a list"},
 		}},
+		// Exponential aliases are refused, quickly.
+		{"alias-bomb.yaml", []summary{{Object: "Unknown", Line: 1, Message: "excessive aliasing"}}},
 		{"unsupported.yaml", []summary{
 			{Object: "Service/front.default", Valid: true, Line: 1, Message: "not supported"},
 			{Object: "ServiceMonitor/front.default", Valid: true, Line: 8, Message: "no built-in schema for monitoring.coreos.com/v1 ServiceMonitor"},
