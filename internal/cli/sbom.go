@@ -1,7 +1,8 @@
 package cli
 
 import (
-	"bytes"
+	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -76,15 +77,15 @@ image, or of another image sharing its layers, only reads the new layers.`,
 			for _, w := range inv.Warnings {
 				fmt.Fprintf(s.err, "tollgate: warning: %s\n", w)
 			}
-			var buf bytes.Buffer
-			if err := sbom.Write(&buf, inv, sbom.Options{Format: sbom.Format(f.format), ToolVersion: toolVersion()}); err != nil {
-				return err
-			}
+			opts := sbom.Options{Format: sbom.Format(f.format), ToolVersion: toolVersion()}
 			if f.output == "" {
-				_, err := cmd.OutOrStdout().Write(buf.Bytes())
-				return err
+				bw := bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10)
+				if err := sbom.Write(bw, inv, opts); err != nil {
+					return err
+				}
+				return bw.Flush()
 			}
-			if err := writeOutput(f.output, buf.Bytes()); err != nil {
+			if err := writeOutput(f.output, func(w io.Writer) error { return sbom.Write(w, inv, opts) }); err != nil {
 				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("writing %s: %w", f.output, err)}
 			}
 			return nil
@@ -152,20 +153,32 @@ func (f *sbomFlags) options(args []string) (inventory.Options, inventory.Target,
 // replaced atomically (a failed run leaves the old file intact); anything
 // else — /dev/null, /dev/stdout, a pipe, a symlink — is written through,
 // never replaced.
-func writeOutput(path string, b []byte) error {
-	fi, err := os.Lstat(path)
-	if err != nil || fi.Mode().IsRegular() {
-		return renameio.WriteFile(path, b, 0o644)
+func writeOutput(path string, write func(io.Writer) error) error {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			return err
+		}
+		bw := bufio.NewWriterSize(f, 64<<10)
+		err = write(bw)
+		if err == nil {
+			err = bw.Flush()
+		}
+		return errors.Join(err, f.Close())
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	pf, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
+	defer pf.Cleanup()
+	bw := bufio.NewWriterSize(pf, 64<<10)
+	if err := write(bw); err != nil {
 		return err
 	}
-	return f.Close()
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	return pf.CloseAtomicallyReplace()
 }
 
 // showsProgress reports whether a progress bar belongs on w: only on a

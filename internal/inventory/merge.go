@@ -93,6 +93,13 @@ func merge(results []*layerResult, layers []Layer) *Inventory {
 	}
 	slices.Sort(paths)
 
+	n := 0
+	for _, p := range paths {
+		for _, r := range final[p].results {
+			n += len(r.Packages)
+		}
+	}
+	inv.Packages = make([]Package, 0, n)
 	releases := map[string]*release{}
 	licenses := map[string][]string{}
 	for _, p := range paths {

@@ -1,6 +1,8 @@
 package sbom
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -55,8 +57,9 @@ func writeCycloneDX(w io.Writer, inv *inventory.Inventory, o Options) error {
 		}}},
 		Component: root,
 	}
-	var comps []cdx.Component
-	var rootDeps, osDeps []string
+	comps := make([]cdx.Component, 0, len(inv.Packages)+1)
+	rootDeps := make([]string, 0, len(inv.Packages)+1)
+	var osDeps []string
 	osRef := ""
 	if inv.OS != nil {
 		osRef = "os:" + inv.OS.Family + "@" + inv.OS.Name
@@ -116,19 +119,76 @@ func writeCycloneDX(w io.Writer, inv *inventory.Inventory, o Options) error {
 			rootDeps = append(rootDeps, c.BOMRef)
 		}
 	}
-	bom.Components = &comps
 	deps := []cdx.Dependency{{Ref: root.BOMRef, Dependencies: nonEmpty(rootDeps)}}
 	if osRef != "" {
 		deps = append(deps, cdx.Dependency{Ref: osRef, Dependencies: nonEmpty(osDeps)})
 	}
-	bom.Dependencies = &deps
-	enc := cdx.NewBOMEncoder(w, cdx.BOMFileFormatJSON)
-	enc.SetPretty(true)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(bom); err != nil {
+	if err := encodeCycloneDX(w, bom, comps, deps); err != nil {
 		return fmt.Errorf("writing CycloneDX: %w", err)
 	}
 	return nil
+}
+
+// encodeCycloneDX writes the document as the library's pretty JSON
+// encoder would (same bytes), but component by component: encoding the
+// whole document at once builds it twice in memory (plain, then
+// indented), which for large images costs more than the rest of a cached
+// scan. The BOM's fields after metadata are components and dependencies
+// only, so they are appended after the rest of the document.
+func encodeCycloneDX(w io.Writer, bom *cdx.BOM, comps []cdx.Component, deps []cdx.Dependency) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	encode := func(v any, prefix string) ([]byte, error) {
+		buf.Reset()
+		enc.SetIndent(prefix, "  ")
+		if err := enc.Encode(v); err != nil {
+			return nil, err
+		}
+		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	}
+	head, err := encode(bom, "")
+	if err != nil {
+		return err
+	}
+	// head ends with "\n}"; the arrays go before that brace.
+	if _, err := w.Write(head[:len(head)-2]); err != nil {
+		return err
+	}
+	writeArray := func(name string, n int, elem func(i int) any) error {
+		if n == 0 {
+			return nil
+		}
+		if _, err := io.WriteString(w, ",\n  \""+name+"\": ["); err != nil {
+			return err
+		}
+		for i := range n {
+			b, err := encode(elem(i), "    ")
+			if err != nil {
+				return err
+			}
+			sep := ",\n    "
+			if i == 0 {
+				sep = "\n    "
+			}
+			if _, err := io.WriteString(w, sep); err != nil {
+				return err
+			}
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+		}
+		_, err := io.WriteString(w, "\n  ]")
+		return err
+	}
+	if err := writeArray("components", len(comps), func(i int) any { return &comps[i] }); err != nil {
+		return err
+	}
+	if err := writeArray("dependencies", len(deps), func(i int) any { return &deps[i] }); err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, "\n}\n")
+	return err
 }
 
 func rootComponent(inv *inventory.Inventory) *cdx.Component {
