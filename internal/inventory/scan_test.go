@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -308,5 +310,42 @@ func TestDirectoryEntriesKeepLowerFiles(t *testing.T) {
 	inv := scanLayout(t, img, Options{})
 	if d := cmp.Diff([]string{"keep@1", "six@1.16.0"}, summary(inv.Packages)); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestScanHostDpkgDatabase puts this machine's own dpkg database (written
+// by dpkg, hundreds of packages) into an image and compares what tollgate
+// reads with what dpkg-query says: name, version, architecture and the
+// source package and version.
+func TestScanHostDpkgDatabase(t *testing.T) {
+	t.Parallel()
+	dpkgQuery := needTool(t, "dpkg-query", "dpkg")
+	status, err := os.ReadFile("/var/lib/dpkg/status")
+	if err != nil {
+		t.Skipf("no dpkg database on this machine: %v", err)
+	}
+	out, err := exec.Command(dpkgQuery, "-W", "-f", "${db:Status-Status} ${Package} ${Version} ${Architecture} ${source:Package} ${source:Version}\n").Output()
+	if err != nil {
+		t.Fatalf("dpkg-query: %v", err)
+	}
+	var want []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if rest, ok := strings.CutPrefix(l, "installed "); ok {
+			want = append(want, rest)
+		}
+	}
+	img := registrytest.Image(t, registrytest.Layer(t, registrytest.File("var/lib/dpkg/status", string(status))))
+	inv := scanLayout(t, img, Options{})
+	var got []string
+	for _, p := range inv.Packages {
+		got = append(got, strings.Join([]string{p.Name, p.Version, p.Arch, p.SrcName, p.SrcVersion}, " "))
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if len(want) < 10 {
+		t.Fatalf("dpkg-query lists only %d installed packages", len(want))
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("tollgate vs dpkg-query (-dpkg +tollgate):\n%s", d)
 	}
 }
