@@ -66,7 +66,7 @@ func indexTar(f *os.File) (*tarIndex, error) {
 		}
 		e := tarEntry{typ: hdr.Typeflag, size: hdr.Size}
 		switch hdr.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg:
 			off, err := f.Seek(0, io.SeekCurrent)
 			if err != nil {
 				return nil, fmt.Errorf("reading archive: %w", err)

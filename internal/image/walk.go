@@ -124,7 +124,7 @@ func entryOf(hdr *tar.Header, warn func(string)) (*Entry, bool) {
 		return &Entry{Path: path.Join(dir, base[len(whiteoutPrefix):]), Type: TypeWhiteout}, true
 	}
 	switch hdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+	case tar.TypeReg, tar.TypeGNUSparse:
 		e.Type = TypeFile
 	case tar.TypeDir:
 		e.Type = TypeDir

@@ -3,7 +3,6 @@ package inventory
 import (
 	"bytes"
 	"cmp"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -218,6 +217,3 @@ func analyzeFile(f *file, as []analyzer) []fileResult {
 	}
 	return out
 }
-
-// errTooLarge is reported for files above an analyzer's size limit.
-var errTooLarge = errors.New("file is larger than the analyzer reads")

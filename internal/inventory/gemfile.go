@@ -20,7 +20,7 @@ func parseGemfileLock(r io.Reader) ([]Package, error) {
 	for lineNo := 1; ; lineNo++ {
 		line, err := readLine(br, maxControlLine)
 		if errors.Is(err, errLineTooLong) {
-			return nil, fmt.Errorf("Gemfile.lock line %d: %w", lineNo, err)
+			return nil, fmt.Errorf("line %d of Gemfile.lock: %w", lineNo, err)
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, err
