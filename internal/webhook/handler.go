@@ -374,10 +374,13 @@ func (h *handler) validate(_ context.Context, c *call, body []byte) (reply, erro
 		return reply{}, err
 	}
 	allow := reply{code: http.StatusOK, body: newAdmissionReviewResponse(admissionResponse{UID: uid, Allowed: true}), decision: decisionAllow}
-	if !reviewed(string(req.Operation), req.SubResource) || !policy.IsWorkloadKind(req.Kind.Kind) {
+	if !reviewed(req.Operation, req.SubResource) || !policy.IsWorkloadKind(req.Kind.Kind) {
 		return allow, nil
 	}
-	raw := req.Object.Raw
+	raw := req.Object
+	if len(raw) == 0 {
+		return reply{}, fmt.Errorf("%w: request.object is missing", errMalformed)
+	}
 	w, _, err := policy.DecodeWorkload(req.Kind.Kind, raw)
 	if err != nil {
 		return reply{}, fmt.Errorf("%w: request.object: %v", errMalformed, err)
@@ -419,7 +422,10 @@ func (h *handler) mutate(ctx context.Context, c *call, body []byte) (reply, erro
 	if req.Kind.Kind != "Pod" || req.Operation != "CREATE" || req.SubResource != "" {
 		return allow, nil
 	}
-	raw := req.Object.Raw
+	raw := req.Object
+	if len(raw) == 0 {
+		return reply{}, fmt.Errorf("%w: request.object is missing", errMalformed)
+	}
 	w, _, err := policy.DecodeWorkload("Pod", raw)
 	if err != nil {
 		return reply{}, fmt.Errorf("%w: request.object: %v", errMalformed, err)

@@ -225,6 +225,12 @@ func TestHandlerResponses(t *testing.T) {
 				`"status":{"code":400,"reason":"BadRequest","message":"tollgate: malformed review: got apiVersion \"admission.k8s.io/v1beta1\" kind \"AdmissionReview\", want admission.k8s.io/v1 AdmissionReview"}}}`,
 		},
 		{
+			name: "field of the wrong type", path: "/validate", body: `{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"u-w","operation":5}}`,
+			wantCode: 400,
+			want: `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"","allowed":false,` +
+				`"status":{"code":400,"reason":"BadRequest","message":"tollgate: malformed review: decoding AdmissionReview: request.operation: a JSON number is not allowed here"}}}`,
+		},
+		{
 			name: "no request", path: "/mutate", body: `{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1"}`,
 			wantCode: 400,
 			want: `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"","allowed":false,` +
@@ -240,7 +246,7 @@ func TestHandlerResponses(t *testing.T) {
 			name: "image review malformed", path: "/image_policy", body: `[1,2]`,
 			wantCode: 400,
 			want: `{"apiVersion":"imagepolicy.k8s.io/v1alpha1","kind":"ImageReview","status":{"allowed":false,` +
-				`"reason":"tollgate: malformed review: decoding ImageReview: json: cannot unmarshal array into Go value of type v1alpha1.ImageReview"}}`,
+				`"reason":"tollgate: malformed review: decoding ImageReview: the body is a JSON array, not an object"}}`,
 		},
 		{
 			name: "image review wrong kind", path: "/image_policy", body: `{"kind":"AdmissionReview","apiVersion":"imagepolicy.k8s.io/v1alpha1"}`,

@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 
-	admissionv1 "k8s.io/api/admission/v1"
-	imagepolicyv1alpha1 "k8s.io/api/imagepolicy/v1alpha1"
+	kjson "sigs.k8s.io/json"
 )
 
 // The API versions and kinds tollgate answers. The apiserver requires the
@@ -22,11 +23,26 @@ const (
 // review; they are answered with HTTP 400 and a well-formed review body.
 var errMalformed = errors.New("malformed review")
 
+// imageReviewRequest is the part of an ImageReview
+// (imagepolicy.k8s.io/v1alpha1) tollgate reads; field names as in
+// k8s.io/api/imagepolicy/v1alpha1, which the tests decode with.
+type imageReviewRequest struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Spec       struct {
+		Containers []struct {
+			Image string `json:"image"`
+		} `json:"containers"`
+		Annotations map[string]string `json:"annotations"`
+		Namespace   string            `json:"namespace"`
+	} `json:"spec"`
+}
+
 // decodeImageReview parses an ImageReview request body.
-func decodeImageReview(body []byte) (*imagepolicyv1alpha1.ImageReview, error) {
-	var r imagepolicyv1alpha1.ImageReview
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, fmt.Errorf("%w: decoding ImageReview: %v", errMalformed, err)
+func decodeImageReview(body []byte) (*imageReviewRequest, error) {
+	var r imageReviewRequest
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, &r); err != nil {
+		return nil, fmt.Errorf("%w: decoding ImageReview: %s", errMalformed, jsonErrorText(err))
 	}
 	if r.APIVersion != imageReviewAPIVersion || r.Kind != imageReviewKind {
 		return nil, fmt.Errorf("%w: got apiVersion %q kind %q, want %s %s", errMalformed, r.APIVersion, r.Kind, imageReviewAPIVersion, imageReviewKind)
@@ -39,16 +55,39 @@ func decodeImageReview(body []byte) (*imagepolicyv1alpha1.ImageReview, error) {
 	return &r, nil
 }
 
+// admissionRequest is the part of an AdmissionReview (admission.k8s.io/v1)
+// request tollgate reads; field names as in k8s.io/api/admission/v1. The
+// object stays raw: the policy decodes it (and kubesec scores it) itself.
+type admissionRequest struct {
+	UID  string `json:"uid"`
+	Kind struct {
+		Group   string `json:"group"`
+		Version string `json:"version"`
+		Kind    string `json:"kind"`
+	} `json:"kind"`
+	SubResource string          `json:"subResource"`
+	Name        string          `json:"name"`
+	Namespace   string          `json:"namespace"`
+	Operation   string          `json:"operation"`
+	Object      json.RawMessage `json:"object"`
+}
+
+type admissionReviewRequest struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Request    *admissionRequest `json:"request"`
+}
+
 // decodeAdmissionReview parses an AdmissionReview request body. The uid is
 // returned even when the rest is malformed, so the error response can echo it.
-func decodeAdmissionReview(body []byte) (*admissionv1.AdmissionRequest, string, error) {
-	var r admissionv1.AdmissionReview
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, "", fmt.Errorf("%w: decoding AdmissionReview: %v", errMalformed, err)
+func decodeAdmissionReview(body []byte) (*admissionRequest, string, error) {
+	var r admissionReviewRequest
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, &r); err != nil {
+		return nil, "", fmt.Errorf("%w: decoding AdmissionReview: %s", errMalformed, jsonErrorText(err))
 	}
 	uid := ""
 	if r.Request != nil {
-		uid = string(r.Request.UID)
+		uid = r.Request.UID
 	}
 	if r.APIVersion != admissionReviewAPIVersion || r.Kind != admissionReviewKind {
 		return nil, uid, fmt.Errorf("%w: got apiVersion %q kind %q, want %s %s", errMalformed, r.APIVersion, r.Kind, admissionReviewAPIVersion, admissionReviewKind)
@@ -58,6 +97,9 @@ func decodeAdmissionReview(body []byte) (*admissionv1.AdmissionRequest, string, 
 	}
 	if uid == "" {
 		return nil, uid, fmt.Errorf("%w: request.uid is empty", errMalformed)
+	}
+	if string(r.Request.Object) == "null" {
+		r.Request.Object = nil
 	}
 	return r.Request, uid, nil
 }
@@ -120,4 +162,22 @@ func denied(uid, msg string) admissionResponse {
 // judge (code is the HTTP status sent with it).
 func failed(uid string, code int, reason, msg string) admissionResponse {
 	return admissionResponse{UID: uid, Status: &status{Code: code, Reason: reason, Message: msg}}
+}
+
+var (
+	topTypeErrorRE   = regexp.MustCompile(`^json: cannot unmarshal (\w+) into Go value of type`)
+	fieldTypeErrorRE = regexp.MustCompile(`^json: cannot unmarshal (\w+) into Go struct field \w*(\S*) of type`)
+)
+
+// jsonErrorText words a decoding error in terms of the JSON sent, not of
+// tollgate's Go types.
+func jsonErrorText(err error) string {
+	msg := err.Error()
+	if m := topTypeErrorRE.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("the body is a JSON %s, not an object", m[1])
+	}
+	if m := fieldTypeErrorRE.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%s: a JSON %s is not allowed here", strings.TrimPrefix(m[2], "."), m[1])
+	}
+	return strings.TrimPrefix(msg, "json: ")
 }
