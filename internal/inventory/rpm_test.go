@@ -225,3 +225,88 @@ func dbLoadText(b []byte) string {
 	}
 	return s.String()
 }
+
+// rpmdbModuleDir is where the go-rpmdb module (a dependency, so in the
+// module cache) keeps its test databases.
+func rpmdbModuleDir(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/knqyf263/go-rpmdb").Output()
+	dir := strings.TrimSpace(string(out))
+	if err != nil || dir == "" {
+		t.Skipf("go-rpmdb module directory not found (%v): these databases come from its test data", err)
+	}
+	return filepath.Join(dir, "pkg", "testdata")
+}
+
+// TestScanRPMUpstreamDatabases reads two databases written by real
+// distributions that cannot be made here, from go-rpmdb's own test data
+// (read in place, not copied): CentOS 7's Berkeley DB, checked against
+// Debian's rpm reading it with its read-only bdb_ro backend, and SUSE's
+// NDB (no tool here reads NDB, so a few packages are checked by name).
+func TestScanRPMUpstreamDatabases(t *testing.T) {
+	t.Parallel()
+	dir := rpmdbModuleDir(t)
+	rpm := needTool(t, "rpm", "rpm")
+
+	t.Run("CentOS 7 Berkeley DB", func(t *testing.T) {
+		b, err := os.ReadFile(filepath.Join(dir, "centos7-plain", "Packages"))
+		if err != nil {
+			t.Skipf("fixture missing: %v", err)
+		}
+		root := t.TempDir()
+		os.MkdirAll(filepath.Join(root, "var/lib/rpm"), 0o755)
+		os.WriteFile(filepath.Join(root, "var/lib/rpm/Packages"), b, 0o644)
+		cmd := exec.Command(rpm, "--root", root, "--dbpath", "/var/lib/rpm", "--define", "_db_backend bdb_ro", "--noplugins",
+			"-qa", "--qf", "%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE} %{ARCH} %{SOURCERPM} %{LICENSE}\n")
+		cmd.Env = append(os.Environ(), "HOME="+root)
+		out, err := cmd.Output() // stderr: warnings about the index files the fixture lacks
+		if err != nil {
+			t.Fatalf("rpm -qa: %v", err)
+		}
+		var qa []string
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if !strings.HasPrefix(l, "gpg-pubkey ") {
+				qa = append(qa, l)
+			}
+		}
+		img := registrytest.Image(t, registrytest.Layer(t,
+			registrytest.File("etc/centos-release", "CentOS Linux release 7.9.2009 (Core)\n"),
+			registrytest.File("var/lib/rpm/Packages", string(b)),
+		))
+		inv := scanLayout(t, img, Options{})
+		if len(qa) < 100 {
+			t.Fatalf("rpm lists only %d packages", len(qa))
+		}
+		if d := cmp.Diff(rpmQAToSummary(qa), rpmSummary(inv.Packages)); d != "" {
+			t.Errorf("tollgate vs rpm -qa (-rpm +tollgate):\n%s", d)
+		}
+	})
+
+	t.Run("SUSE NDB", func(t *testing.T) {
+		b, err := os.ReadFile(filepath.Join(dir, "sle15-bci", "Packages.db"))
+		if err != nil {
+			t.Skipf("fixture missing: %v", err)
+		}
+		img := registrytest.Image(t, registrytest.Layer(t,
+			registrytest.File("etc/os-release", "NAME=\"SLES\"\nVERSION_ID=\"15.3\"\nID=\"sles\"\nPRETTY_NAME=\"SUSE Linux Enterprise Server 15 SP3\"\n"),
+			registrytest.File("usr/lib/sysimage/rpm/Packages.db", string(b)),
+		))
+		inv := scanLayout(t, img, Options{})
+		got := map[string]string{}
+		for _, p := range inv.Packages {
+			got[p.Name] = p.Version + " " + p.SrcName + " " + p.SrcVersion + " " + p.Ecosystem
+		}
+		for name, want := range map[string]string{
+			"bash":         "4.4-19.6.1 bash 4.4-19.6.1 SUSE",
+			"libreadline7": "7.0-19.6.1 bash 4.4-19.6.1 SUSE",
+			"glibc":        "2.31-9.3.2 glibc 2.31-9.3.2 SUSE",
+		} {
+			if got[name] != want {
+				t.Errorf("%s: %q, want %q", name, got[name], want)
+			}
+		}
+		if len(inv.Packages) < 30 {
+			t.Errorf("%d packages", len(inv.Packages))
+		}
+	})
+}
