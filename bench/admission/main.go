@@ -174,10 +174,17 @@ func run() error {
 	for _, tr := range transports {
 		tr.CloseIdleConnections()
 	}
-	time.Sleep(time.Second) // let the server notice the closed connections
-	goroutinesAfter, err := goroutines(base, tlsCfg)
-	if err != nil {
-		return err
+	// Let the server notice the closed connections: poll for up to 5 s
+	// until the count is back where it started.
+	var goroutinesAfter int
+	for i := 0; i < 50; i++ {
+		time.Sleep(100 * time.Millisecond)
+		if goroutinesAfter, err = goroutines(base, tlsCfg); err != nil {
+			return err
+		}
+		if goroutinesAfter <= goroutinesBefore {
+			break
+		}
 	}
 
 	sort.Slice(res.lat, func(i, j int) bool { return res.lat[i] < res.lat[j] })

@@ -79,15 +79,19 @@ func (p *Policy) Mutate(namespace string, raw []byte, digests map[string]string)
 
 	if len(p.labels) > 0 && on(RuleLabels) {
 		missing := map[string]any{}
+		var have map[string]json.RawMessage
+		if pod.Metadata != nil {
+			have = pod.Metadata.Labels
+		}
 		for _, k := range sortedKeys(p.labels) {
-			if _, ok := pod.Metadata.Labels[k]; !ok {
+			if _, ok := have[k]; !ok {
 				missing[k] = p.labels[k]
 				m.Changes = append(m.Changes, fmt.Sprintf("label %s=%s", k, p.labels[k]))
 			}
 		}
 		switch {
 		case len(missing) == 0:
-		case pod.Metadata.Labels == nil && unsetRaw(pod.RawMetadata):
+		case pod.Metadata == nil:
 			add("/metadata", map[string]any{"labels": missing})
 		case pod.Metadata.Labels == nil:
 			add("/metadata/labels", missing)
@@ -218,10 +222,9 @@ func (m Mutation) Apply(raw []byte) ([]byte, error) {
 // podMut holds the fields of a Pod the mutations read. Raw messages keep
 // "absent" and "null" apart from values.
 type podMut struct {
-	RawMetadata json.RawMessage `json:"metadata"`
-	Metadata    struct {
+	Metadata *struct {
 		Labels map[string]json.RawMessage `json:"labels"`
-	} `json:"-"`
+	} `json:"metadata"`
 	Spec *struct {
 		ServiceAccountName json.RawMessage `json:"serviceAccountName"`
 		ServiceAccount     json.RawMessage `json:"serviceAccount"`
@@ -233,17 +236,6 @@ type podMut struct {
 		InitContainers      []containerMut `json:"initContainers"`
 		EphemeralContainers []containerMut `json:"ephemeralContainers"`
 	} `json:"spec"`
-}
-
-func (p *podMut) UnmarshalJSON(b []byte) error {
-	type plain podMut
-	if err := decodeJSON(b, (*plain)(p)); err != nil {
-		return err
-	}
-	if unsetRaw(p.RawMetadata) {
-		return nil
-	}
-	return decodeJSON(p.RawMetadata, &p.Metadata)
 }
 
 type containerMut struct {

@@ -426,16 +426,17 @@ func (h *handler) mutate(ctx context.Context, c *call, body []byte) (reply, erro
 	if len(raw) == 0 {
 		return reply{}, fmt.Errorf("%w: request.object is missing", errMalformed)
 	}
-	w, _, err := policy.DecodeWorkload("Pod", raw)
-	if err != nil {
-		return reply{}, fmt.Errorf("%w: request.object: %v", errMalformed, err)
-	}
 	pol := h.opts.Policy()
 	var warnings []string
 	var digests map[string]string
-	if images := pol.Pinnable(req.Namespace, w); len(images) > 0 && h.opts.Resolver != nil {
-		_, secs := pol.PinDigests()
-		digests, warnings = h.resolve(ctx, images, time.Duration(secs)*time.Second)
+	if pin, secs := pol.PinDigests(); pin && h.opts.Resolver != nil {
+		w, _, err := policy.DecodeWorkload("Pod", raw)
+		if err != nil {
+			return reply{}, fmt.Errorf("%w: request.object: %v", errMalformed, err)
+		}
+		if images := pol.Pinnable(req.Namespace, w); len(images) > 0 {
+			digests, warnings = h.resolve(ctx, images, time.Duration(secs)*time.Second)
+		}
 	}
 	m, err := pol.Mutate(req.Namespace, raw, digests)
 	if err != nil {
