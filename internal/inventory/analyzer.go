@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 	"io"
 	"io/fs"
@@ -210,8 +209,12 @@ func analyzeFile(f *file, as []analyzer) []fileResult {
 		}
 		res.Path = f.Path
 		res.Analyzer = a.name()
+		// A package's FilePath is left empty when it is the file itself
+		// (merge fills it in): cache entries stay smaller and faster to read.
 		for i := range res.Packages {
-			res.Packages[i].FilePath = cmp.Or(res.Packages[i].FilePath, f.Path)
+			if res.Packages[i].FilePath == f.Path {
+				res.Packages[i].FilePath = ""
+			}
 		}
 		out = append(out, *res)
 	}

@@ -26,7 +26,7 @@ type layerCache struct {
 	dir string
 }
 
-const cacheMagic = "tollgate-layer-cache/2 "
+const cacheMagic = "tollgate-layer-cache/3 "
 
 // layerResult is what one layer contributed. It is what the cache stores.
 type layerResult struct {

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"slices"
@@ -121,6 +122,7 @@ func merge(results []*layerResult, layers []Layer) *Inventory {
 					l := layers[origin]
 					pkg.Layer = &l
 				}
+				pkg.FilePath = cmp.Or(pkg.FilePath, p)
 				inv.Packages = append(inv.Packages, pkg)
 			}
 		}
