@@ -302,7 +302,9 @@ func clientTLS(dir string) (*tls.Config, error) {
 }
 
 func waitReady(base string, cfg *tls.Config) error {
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: time.Second}
+	// No keep-alive: an idle probe connection would hold server goroutines
+	// and blur the before/after goroutine counts.
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}, Timeout: time.Second}
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if resp, err := c.Get(base + "/readyz"); err == nil {
