@@ -38,7 +38,8 @@ type ImageUse struct {
 	Field string
 }
 
-// WorkloadKinds are the kinds whose pods tollgate checks.
+// workloadPaths maps the kinds whose pods tollgate checks to the path of
+// their pod template ("" for a Pod itself).
 var workloadPaths = map[string]string{
 	"Pod":                   "",
 	"Deployment":            "spec.template",

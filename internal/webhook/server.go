@@ -162,7 +162,7 @@ func Serve(ctx context.Context, o Options) error {
 		} else if changed {
 			m.policyReloads.WithLabelValues("success").Inc()
 			m.setPolicy(pols.get().Name())
-			log.Info("policy reloaded", "policy", pols.get().Name(), "file", o.PolicyFile)
+			log.Info("policy reloaded", "policy", pols.get().Name(), "file", o.PolicyFile, "rules", pols.get().Summary())
 		}
 	})
 
@@ -170,6 +170,7 @@ func Serve(ctx context.Context, o Options) error {
 	go func() { served <- srv.ServeTLS(ln, "", "") }()
 	ready.Store(true)
 	log.Info("serving", "addr", ln.Addr().String(), "policy", pols.get().Name(), "client_cert_routes", certRoutes)
+	log.Info("policy rules", "policy", pols.get().Name(), "rules", pols.get().Summary())
 	if o.Listening != nil {
 		o.Listening(ln.Addr())
 	}
