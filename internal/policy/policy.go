@@ -415,6 +415,28 @@ func (p *Policy) Summary() []string {
 		fmt.Sprintf("%s: %s", RuleKubesecCritical, p.kubesecCritical),
 		fmt.Sprintf("%s: %s %d", RuleMinimumScore, p.minScore, p.minScoreValue),
 	}
+	if p.breakGlass {
+		out = append(out, "breakGlass: enabled")
+	} else {
+		out = append(out, "breakGlass: disabled")
+	}
+	var muts []string
+	if len(p.labels) > 0 {
+		muts = append(muts, fmt.Sprintf("labels %v", sortedKeys(p.labels)))
+	}
+	if p.serviceAccount != "" {
+		muts = append(muts, "defaultServiceAccount "+p.serviceAccount)
+	}
+	if sc := p.secCtx; sc != (SecurityContextDefaults{}) {
+		muts = append(muts, fmt.Sprintf("securityContext %+v", sc))
+	}
+	if p.pin {
+		muts = append(muts, fmt.Sprintf("pinDigests (%d s)", p.pinTimeout))
+	}
+	if len(muts) == 0 {
+		muts = []string{"none"}
+	}
+	out = append(out, "mutations: "+strings.Join(muts, ", "))
 	ns := make([]string, 0, len(p.exempt))
 	for k := range p.exempt {
 		ns = append(ns, k)

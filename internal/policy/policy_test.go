@@ -150,6 +150,8 @@ func TestDefaultSummary(t *testing.T) {
 		"allowedRegistries: off []",
 		"kubesecCritical: off",
 		"minimumScore: off 0",
+		"breakGlass: enabled",
+		"mutations: none",
 	}
 	if diff := cmp.Diff(want, Default().Summary()); diff != "" {
 		t.Errorf("Default().Summary() mismatch (-want +got):\n%s", diff)
