@@ -395,6 +395,19 @@ func TestAdmissionControlPlane(t *testing.T) {
 		}
 	})
 
+	step("a compliant Deployment passes validate and its pod is created", func(t *testing.T) {
+		// /validate scores the Deployment as the apiserver sends it
+		// (status, managed fields …) with kubesecCritical on.
+		mustKubectl(t, c, "create", "deployment", "web3", "--image=nginx:1.16")
+		ok, detail := eventually(60*time.Second, 500*time.Millisecond, func() (bool, string) {
+			out, errOut, _ := c.kubectl("get", "pods", "-l", "app=web3", "-o", "jsonpath={.items[*].metadata.labels.tollgate\\.dev/admitted}")
+			return out == "true", out + errOut
+		})
+		if !ok {
+			t.Fatalf("web3 has no mutated pod: %q", detail)
+		}
+	})
+
 	step("privileged pod refused by validate", func(t *testing.T) {
 		_, errOut, err := c.kubectl("run", "priv", "--image=nginx:1.17", "--privileged")
 		want := `admission webhook "validate.tollgate.dev" denied the request: tollgate: kubesec Privileged (spec.containers[0].securityContext.privileged)`
