@@ -9,8 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -68,8 +66,8 @@ denied or does not parse, 2 for a bad policy or an unreadable file.`,
 				files := []string{arg}
 				if arg != "-" {
 					var err error
-					if files, err = manifestPaths(arg); err != nil {
-						return &ExitError{Code: ExitUsage, Err: fmt.Errorf("reading manifest: %w", err)}
+					if files, err = kube.ManifestFiles(arg); err != nil {
+						return &ExitError{Code: ExitUsage, Err: fmt.Errorf("reading manifest %s: %w", arg, err)}
 					}
 				}
 				for _, file := range files {
@@ -172,7 +170,7 @@ func (sp *scanPolicy) prepare(args []string, stdin io.Reader) (io.Reader, error)
 			stdin = bytes.NewReader(b)
 			continue
 		}
-		files, err := manifestPaths(a)
+		files, err := kube.ManifestFiles(a)
 		if err != nil {
 			continue // kube scan reports unreadable inputs itself
 		}
@@ -242,33 +240,6 @@ func policyFromConfig(dir string) (string, error) {
 		return filepath.Join(dir, c.Policy), nil
 	}
 	return "", nil
-}
-
-// manifestPaths lists p, or the .yaml, .yml and .json files below it, as
-// kube scan reads them.
-func manifestPaths(p string) ([]string, error) {
-	fi, err := os.Stat(p)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.IsDir() {
-		return []string{p}, nil
-	}
-	var files []string
-	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		switch strings.ToLower(filepath.Ext(path)) {
-		case ".yaml", ".yml", ".json":
-			if d.Type().IsRegular() {
-				files = append(files, path)
-			}
-		}
-		return nil
-	})
-	slices.Sort(files)
-	return files, err
 }
 
 // minScore is the --min-score kube scan applies: with a policy only when

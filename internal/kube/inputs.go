@@ -67,7 +67,7 @@ func (s *Scanner) ScanPathsFunc(paths []string, stdin io.Reader, emit func(*Repo
 			}
 			continue
 		}
-		files, err := manifestFiles(p)
+		files, err := ManifestFiles(p)
 		if err != nil {
 			errs = append(errs, &InputError{p, err})
 			continue
@@ -86,9 +86,10 @@ func (s *Scanner) ScanPathsFunc(paths []string, stdin io.Reader, emit func(*Repo
 	return errs
 }
 
-// manifestFiles returns p itself when it is not a directory, else the
-// manifest files below it.
-func manifestFiles(p string) ([]string, error) {
+// ManifestFiles returns p itself when it is not a directory, else the
+// manifest files below it (.yaml, .yml and .json, sorted): what kube scan
+// reads for a path argument.
+func ManifestFiles(p string) ([]string, error) {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return nil, pathErr(err)
