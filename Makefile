@@ -6,7 +6,7 @@ BIN     ?= bin/tollgate
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/tollgate-dev/tollgate/internal/cli.version=$(VERSION)
 
-.PHONY: all build demo test test-unit test-e2e e2e-tools bench clean
+.PHONY: all build demo test test-deps test-unit test-e2e e2e-tools bench clean
 
 all: build
 
@@ -19,7 +19,11 @@ demo: build
 
 # test runs every test: unit and CLI script tests with the race detector,
 # then the end-to-end tests (their own modules under test/).
-test: test-unit test-e2e
+test: test-deps test-unit test-e2e
+
+# test-deps installs the Debian packages the tests need, when missing.
+test-deps:
+	scripts/test-deps.sh
 
 test-unit:
 	$(GO) test -race -timeout 20m ./...

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need when they are missing:
+#   docker-registry  the real registry of the `tollgate sbom` end-to-end test
+#   rpm, db5.3-util  make the rpm databases (SQLite, Berkeley DB) the inventory tests read
+#   make, git        the build itself
+# Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+missing=()
+for p in make git docker-registry rpm db5.3-util; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null || { echo "test-deps: need root to install: ${missing[*]}" >&2; exit 1; }
+	sudo=sudo
+fi
+echo "test-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
