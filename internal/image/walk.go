@@ -114,14 +114,22 @@ func entryOf(hdr *tar.Header, warn func(string)) (*Entry, bool) {
 	e := &Entry{Path: p, Mode: hdr.FileInfo().Mode(), Size: hdr.Size}
 	dir = strings.TrimSuffix(dir, "/")
 	if strings.HasPrefix(base, whiteoutPrefix) {
-		switch {
-		case base == opaqueMarker:
+		if base == opaqueMarker {
 			if dir == "" {
 				dir = "." // the root itself is opaque
 			}
 			return &Entry{Path: dir, Type: TypeOpaque}, true
 		}
-		return &Entry{Path: path.Join(dir, base[len(whiteoutPrefix):]), Type: TypeWhiteout}, true
+		// The deleted name is one entry of dir: ".wh." alone, ".wh.."
+		// and ".wh..." would name dir itself or its parent.
+		gone := base[len(whiteoutPrefix):]
+		if gone == "" || gone == "." || gone == ".." {
+			if warn != nil {
+				warn(fmt.Sprintf("skipped whiteout %q: it names no entry of its directory", hdr.Name))
+			}
+			return nil, false
+		}
+		return &Entry{Path: path.Join(dir, gone), Type: TypeWhiteout}, true
 	}
 	switch hdr.Typeflag {
 	case tar.TypeReg, tar.TypeGNUSparse:

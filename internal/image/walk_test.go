@@ -46,6 +46,9 @@ func TestWalkWhiteouts(t *testing.T) {
 		registrytest.Symlink("bin", "usr/bin"),
 		registrytest.Hardlink("usr/bin/b", "/usr/bin/a"),
 		registrytest.File("../escape", "x"),
+		registrytest.File(".wh...", ""),
+		registrytest.File("app/.wh..", ""),
+		registrytest.File("app/.wh.", ""),
 		registrytest.File("app/data", "hello"),
 	)
 	var got, warnings []string
@@ -76,8 +79,14 @@ func TestWalkWhiteouts(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
-	if len(warnings) != 1 || !strings.Contains(warnings[0], `"../escape"`) {
-		t.Errorf("warnings %q", warnings)
+	wantWarnings := []string{`"../escape"`, `".wh..."`, `"app/.wh.."`, `"app/.wh."`}
+	if len(warnings) != len(wantWarnings) {
+		t.Fatalf("warnings %q, want one each for %q", warnings, wantWarnings)
+	}
+	for i, w := range wantWarnings {
+		if !strings.Contains(warnings[i], w) {
+			t.Errorf("warning %d = %q, want it to name %s", i, warnings[i], w)
+		}
 	}
 }
 
@@ -91,14 +100,16 @@ func FuzzWalk(f *testing.F) {
 		registrytest.Symlink("l", "/etc/passwd"),
 		registrytest.Hardlink("h", "etc/os-release"),
 		registrytest.File("../x", "y"),
+		registrytest.File("a/.wh...", ""),
 	))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_ = Walk(bytes.NewReader(b), func(e *Entry, r io.Reader) error {
 			if e.Path == "" || strings.HasPrefix(e.Path, "/") || e.Path == ".." || strings.HasPrefix(e.Path, "../") || strings.Contains(e.Path, "/../") {
-				if !(e.Type == TypeOpaque && e.Path == ".") {
-					t.Fatalf("unsafe path %q", e.Path)
-				}
+				t.Fatalf("unsafe path %q", e.Path)
+			}
+			if e.Path == "." && e.Type != TypeOpaque {
+				t.Fatalf("%v entry for the root itself", e.Type)
 			}
 			if r != nil {
 				n, _ := io.Copy(io.Discard, r)
