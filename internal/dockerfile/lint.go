@@ -71,7 +71,7 @@ func (l *Linter) Lint(name string, src []byte) Result {
 // them.
 func (l *Linter) check(f *File, all bool) []Finding {
 	prag := collectPragmas(f)
-	env := &ruleEnv{cfg: &l.cfg, stages: buildStages(f)}
+	env := &ruleEnv{cfg: &l.cfg, stages: buildStages(f), pragmas: prag}
 	onbuildEnv := &ruleEnv{cfg: &l.cfg}
 	var inner []*Instruction
 	for _, in := range f.Instructions {
@@ -86,12 +86,6 @@ func (l *Linter) check(f *File, all bool) []Finding {
 			continue
 		}
 		if !l.cfg.satisfies(r.needs) {
-			continue
-		}
-		if r.ID == "DL1001" {
-			for _, line := range prag.inlineLines {
-				out = append(out, Finding{Line: line, Column: 1, Rule: r.ID, Severity: r.Severity, Message: r.Message})
-			}
 			continue
 		}
 		rep := &reporter{rule: r}

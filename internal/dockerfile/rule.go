@@ -44,6 +44,8 @@ type ruleEnv struct {
 	// to know what comes later (which stage is the final one). Nil for
 	// the ONBUILD pass.
 	stages *stageGraph
+	// pragmas are the file's ignore pragmas. Nil for the ONBUILD pass.
+	pragmas *pragmas
 }
 
 // checker sees the instructions of one file in order, then done.

@@ -10,9 +10,10 @@ func allRules() []*Rule {
 func hadolintRules() []*Rule {
 	return []*Rule{
 		{ID: "DL1001", Severity: SeverityIgnore,
-			Message: "Inline ignore pragma; prefer fixing the instruction or a config-file ignore.",
-			Explain: "An inline ignore hides a finding where reviewers rarely look. Off by default; turn it on to keep pragmas out of a code base.",
-			Fix:     "Fix the instruction below the pragma, or move the ignore to the config file."},
+			Message:    "Inline ignore pragma; prefer fixing the instruction or a config-file ignore.",
+			Explain:    "An inline ignore hides a finding where reviewers rarely look. Off by default; turn it on to keep pragmas out of a code base.",
+			Fix:        "Fix the instruction below the pragma, or move the ignore to the config file.",
+			newChecker: newInlinePragmas},
 		{ID: "DL3000", Severity: SeverityError,
 			Message:    "WORKDIR must be an absolute path.",
 			Explain:    "A relative WORKDIR depends on whatever directory the base image left current, so the same Dockerfile can put files in different places.",

@@ -455,6 +455,25 @@ func (m *missingHealthcheck) done(r *reporter) {
 	}
 }
 
+// --- pragmas ---------------------------------------------------------------------
+
+// inlinePragmas is DL1001: it reports the line of every inline ignore
+// pragma of the file.
+type inlinePragmas struct{ env *ruleEnv }
+
+func newInlinePragmas(env *ruleEnv) checker { return &inlinePragmas{env: env} }
+
+func (p *inlinePragmas) check(*Instruction, *reporter) {}
+
+func (p *inlinePragmas) done(r *reporter) {
+	if p.env.pragmas == nil {
+		return
+	}
+	for _, line := range p.env.pragmas.inlineLines {
+		r.add(line)
+	}
+}
+
 // --- ONBUILD -------------------------------------------------------------------
 
 func checkOnbuildInner(in *Instruction, _ *ruleEnv) bool {
