@@ -246,7 +246,7 @@ func bombLayer(t *testing.T, dir string, files map[string]int64) v1.Layer {
 	sort.Strings(names)
 	for _, n := range names {
 		size := files[n]
-		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o755, Size: size, Typeflag: tar.TypeReg, ModTime: registrytest.Epoch}); err != nil {
+		if err := tw.WriteHeader(&tar.Header{Name: n, Mode: 0o755, Size: size, Typeflag: tar.TypeReg, ModTime: registrytest.Epoch()}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := io.Copy(tw, &zeroReader{size}); err != nil {

@@ -67,7 +67,7 @@ func Jar(tb testing.TB, manifest string, poms []string, nested map[string][]byte
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	add := func(name string, b []byte) {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: Epoch})
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: Epoch()})
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -39,7 +39,7 @@ import (
 
 // Epoch is the modification time of every entry and the creation time of
 // every image built here.
-var Epoch = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+func Epoch() time.Time { return time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC) }
 
 // Entry is one tar entry. Type defaults to a regular file; Mode to 0644
 // for files and 0755 for directories.
@@ -91,7 +91,7 @@ func Tar(tb testing.TB, entries ...Entry) []byte {
 				size = e.Size
 			}
 		}
-		hdr := &tar.Header{Name: e.Name, Typeflag: typ, Mode: mode, Size: size, Linkname: e.Linkname, ModTime: Epoch, Format: tar.FormatPAX}
+		hdr := &tar.Header{Name: e.Name, Typeflag: typ, Mode: mode, Size: size, Linkname: e.Linkname, ModTime: Epoch(), Format: tar.FormatPAX}
 		if err := tw.WriteHeader(hdr); err != nil {
 			tb.Fatalf("tar header %s: %v", e.Name, err)
 		}
@@ -131,7 +131,7 @@ func Image(tb testing.TB, layers ...v1.Layer) v1.Image {
 	tb.Helper()
 	adds := make([]mutate.Addendum, len(layers))
 	for i, l := range layers {
-		adds[i] = mutate.Addendum{Layer: l, History: v1.History{Created: v1.Time{Time: Epoch}, CreatedBy: "layer " + string(rune('1'+i))}}
+		adds[i] = mutate.Addendum{Layer: l, History: v1.History{Created: v1.Time{Time: Epoch()}, CreatedBy: "layer " + string(rune('1'+i))}}
 	}
 	img, err := mutate.Append(empty.Image, adds...)
 	if err != nil {
@@ -144,7 +144,7 @@ func Image(tb testing.TB, layers ...v1.Layer) v1.Image {
 	cfg = cfg.DeepCopy()
 	cfg.Architecture = "amd64"
 	cfg.OS = "linux"
-	cfg.Created = v1.Time{Time: Epoch}
+	cfg.Created = v1.Time{Time: Epoch()}
 	cfg.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 	img, err = mutate.ConfigFile(img, cfg)
 	if err != nil {
@@ -311,7 +311,7 @@ func TarDir(tb testing.TB, dir, path string) {
 		if err != nil {
 			return err
 		}
-		if err := tw.WriteHeader(&tar.Header{Name: filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(b)), ModTime: Epoch, Typeflag: tar.TypeReg}); err != nil {
+		if err := tw.WriteHeader(&tar.Header{Name: filepath.ToSlash(rel), Mode: 0o644, Size: int64(len(b)), ModTime: Epoch(), Typeflag: tar.TypeReg}); err != nil {
 			return err
 		}
 		_, err = tw.Write(b)
@@ -333,7 +333,7 @@ type archiveWriter struct {
 
 func (a archiveWriter) add(name string, b []byte) {
 	a.tb.Helper()
-	if err := a.tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), ModTime: Epoch, Typeflag: tar.TypeReg}); err != nil {
+	if err := a.tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), ModTime: Epoch(), Typeflag: tar.TypeReg}); err != nil {
 		a.tb.Fatal(err)
 	}
 	if _, err := a.tw.Write(b); err != nil {
@@ -382,32 +382,44 @@ func sha(b []byte) string {
 // as <hex>.json, manifest.json and repositories.
 func WriteDockerArchive(tb testing.TB, path, tag string, img v1.Image) {
 	tb.Helper()
+	writeArchive(tb, path, img, func(a archiveWriter, raw []byte, layers [][]byte) {
+		cfgName := sha(raw) + ".json"
+		var layerPaths []string
+		parent := ""
+		for _, b := range layers {
+			id := sha([]byte(parent + sha(b)))
+			a.add(id+"/VERSION", []byte("1.0"))
+			a.add(id+"/json", mustJSON(tb, map[string]string{"id": id, "parent": parent}))
+			a.add(id+"/layer.tar", b)
+			layerPaths = append(layerPaths, id+"/layer.tar")
+			parent = id
+		}
+		a.add(cfgName, raw)
+		a.add("manifest.json", mustJSON(tb, []map[string]any{{"Config": cfgName, "RepoTags": []string{tag}, "Layers": layerPaths}}))
+		repo, t, _ := strings.Cut(tag, ":")
+		a.add("repositories", mustJSON(tb, map[string]map[string]string{repo: {t: parent}}))
+	})
+}
+
+// writeArchive creates the tar at path and hands fill img's raw config and
+// uncompressed layers to write into it.
+func writeArchive(tb testing.TB, path string, img v1.Image, fill func(a archiveWriter, raw []byte, layers [][]byte)) {
+	tb.Helper()
 	out, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer out.Close()
-	a := archiveWriter{tb, tar.NewWriter(out)}
 	raw, err := img.RawConfigFile()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfgName := sha(raw) + ".json"
-	var layerPaths []string
-	parent := ""
-	for _, b := range uncompressedLayers(tb, img) {
-		id := sha([]byte(parent + sha(b)))
-		a.add(id+"/VERSION", []byte("1.0"))
-		a.add(id+"/json", mustJSON(tb, map[string]string{"id": id, "parent": parent}))
-		a.add(id+"/layer.tar", b)
-		layerPaths = append(layerPaths, id+"/layer.tar")
-		parent = id
-	}
-	a.add(cfgName, raw)
-	a.add("manifest.json", mustJSON(tb, []map[string]any{{"Config": cfgName, "RepoTags": []string{tag}, "Layers": layerPaths}}))
-	repo, t, _ := strings.Cut(tag, ":")
-	a.add("repositories", mustJSON(tb, map[string]map[string]string{repo: {t: parent}}))
+	a := archiveWriter{tb, tar.NewWriter(out)}
+	fill(a, raw, uncompressedLayers(tb, img))
 	if err := a.tw.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -417,49 +429,38 @@ func WriteDockerArchive(tb testing.TB, path, tag string, img v1.Image) {
 // plus manifest.json and repositories pointing into blobs/.
 func WriteDocker25Archive(tb testing.TB, path, tag string, img v1.Image) {
 	tb.Helper()
-	out, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer out.Close()
-	a := archiveWriter{tb, tar.NewWriter(out)}
-	raw, err := img.RawConfigFile()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	a.add("blobs/sha256/"+sha(raw), raw)
-	type desc struct {
-		MediaType   string            `json:"mediaType"`
-		Digest      string            `json:"digest"`
-		Size        int               `json:"size"`
-		Annotations map[string]string `json:"annotations,omitempty"`
-	}
-	var layerPaths []string
-	var layerDescs []desc
-	for _, b := range uncompressedLayers(tb, img) {
-		h := sha(b)
-		a.add("blobs/sha256/"+h, b)
-		layerPaths = append(layerPaths, "blobs/sha256/"+h)
-		layerDescs = append(layerDescs, desc{MediaType: string(types.OCIUncompressedLayer), Digest: "sha256:" + h, Size: len(b)})
-	}
-	manifest := mustJSON(tb, map[string]any{
-		"schemaVersion": 2,
-		"mediaType":     types.OCIManifestSchema1,
-		"config":        desc{MediaType: string(types.OCIConfigJSON), Digest: "sha256:" + sha(raw), Size: len(raw)},
-		"layers":        layerDescs,
+	writeArchive(tb, path, img, func(a archiveWriter, raw []byte, layers [][]byte) {
+		a.add("blobs/sha256/"+sha(raw), raw)
+		type desc struct {
+			MediaType   string            `json:"mediaType"`
+			Digest      string            `json:"digest"`
+			Size        int               `json:"size"`
+			Annotations map[string]string `json:"annotations,omitempty"`
+		}
+		var layerPaths []string
+		var layerDescs []desc
+		for _, b := range layers {
+			h := sha(b)
+			a.add("blobs/sha256/"+h, b)
+			layerPaths = append(layerPaths, "blobs/sha256/"+h)
+			layerDescs = append(layerDescs, desc{MediaType: string(types.OCIUncompressedLayer), Digest: "sha256:" + h, Size: len(b)})
+		}
+		manifest := mustJSON(tb, map[string]any{
+			"schemaVersion": 2,
+			"mediaType":     types.OCIManifestSchema1,
+			"config":        desc{MediaType: string(types.OCIConfigJSON), Digest: "sha256:" + sha(raw), Size: len(raw)},
+			"layers":        layerDescs,
+		})
+		a.add("blobs/sha256/"+sha(manifest), manifest)
+		repo, t, _ := strings.Cut(tag, ":")
+		a.add("index.json", mustJSON(tb, map[string]any{
+			"schemaVersion": 2,
+			"mediaType":     types.OCIImageIndex,
+			"manifests": []desc{{MediaType: string(types.OCIManifestSchema1), Digest: "sha256:" + sha(manifest), Size: len(manifest),
+				Annotations: map[string]string{"io.containerd.image.name": "docker.io/library/" + tag, "org.opencontainers.image.ref.name": t}}},
+		}))
+		a.add("manifest.json", mustJSON(tb, []map[string]any{{"Config": "blobs/sha256/" + sha(raw), "RepoTags": []string{tag}, "Layers": layerPaths}}))
+		a.add("oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`))
+		a.add("repositories", mustJSON(tb, map[string]map[string]string{repo: {t: sha(raw)}}))
 	})
-	a.add("blobs/sha256/"+sha(manifest), manifest)
-	repo, t, _ := strings.Cut(tag, ":")
-	a.add("index.json", mustJSON(tb, map[string]any{
-		"schemaVersion": 2,
-		"mediaType":     types.OCIImageIndex,
-		"manifests": []desc{{MediaType: string(types.OCIManifestSchema1), Digest: "sha256:" + sha(manifest), Size: len(manifest),
-			Annotations: map[string]string{"io.containerd.image.name": "docker.io/library/" + tag, "org.opencontainers.image.ref.name": t}}},
-	}))
-	a.add("manifest.json", mustJSON(tb, []map[string]any{{"Config": "blobs/sha256/" + sha(raw), "RepoTags": []string{tag}, "Layers": layerPaths}}))
-	a.add("oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`))
-	a.add("repositories", mustJSON(tb, map[string]map[string]string{repo: {t: sha(raw)}}))
-	if err := a.tw.Close(); err != nil {
-		tb.Fatal(err)
-	}
 }
