@@ -6,16 +6,17 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
 //go:embed spdx_ids.txt
 var spdxList string
 
-// spdxIDs are the SPDX license and exception identifiers, lower-cased
-// (SPDX matching is case-insensitive). Built once per call site that needs
-// it; the embedded list never changes.
-func spdxIDs() map[string]bool {
+// spdxIDs returns the SPDX license and exception identifiers, lower-cased
+// (SPDX matching is case-insensitive). The set is built from the embedded
+// list on first use and never changes after: a constant table, not state.
+var spdxIDs = sync.OnceValue(func() map[string]bool {
 	ids := map[string]bool{}
 	for _, l := range strings.Split(spdxList, "\n") {
 		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
@@ -23,7 +24,7 @@ func spdxIDs() map[string]bool {
 		}
 	}
 	return ids
-}
+})
 
 // semverRE is the regular expression semver.org gives for SemVer 2.0.0.
 var semverRE = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
