@@ -224,12 +224,20 @@ func (g *stageGraph) chain() []*stage {
 	return out
 }
 
-// isTruthy reports the values hadolint treats as "on" for environment
+// truthyValues are the values hadolint treats as "on" for environment
 // switches like PIP_NO_CACHE_DIR.
-func isTruthy(v string) bool {
-	switch v {
-	case "1", "true", "True", "TRUE", "on", "On", "ON", "yes", "Yes", "YES":
-		return true
+var truthyValues = []string{"1", "true", "True", "TRUE", "on", "On", "ON", "yes", "Yes", "YES"}
+
+// isTruthy reports whether v switches an environment switch on.
+func isTruthy(v string) bool { return slices.Contains(truthyValues, v) }
+
+// setsTruthy reports whether the shell text of a RUN switches the variable
+// name on inline ("PIP_NO_CACHE_DIR=1 pip install ...").
+func setsTruthy(text, name string) bool {
+	for _, v := range truthyValues {
+		if strings.Contains(text, name+"="+v) {
+			return true
+		}
 	}
 	return false
 }

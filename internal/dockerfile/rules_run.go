@@ -256,13 +256,8 @@ func (p *pipNoCache) check(in *Instruction, r *reporter) {
 			}
 		}
 	case KindRun:
-		if p.on || in.CacheMountTargetContains(".cache/pip") {
+		if p.on || in.CacheMountTargetContains(".cache/pip") || setsTruthy(in.Run.Text, "PIP_NO_CACHE_DIR") {
 			return
-		}
-		for _, v := range []string{"1", "true", "True", "TRUE", "on", "On", "ON", "yes", "Yes", "YES"} {
-			if strings.Contains(in.Run.Text, "PIP_NO_CACHE_DIR="+v) {
-				return
-			}
 		}
 		if anyCommand(in, func(c *cmd) bool {
 			return isPipInstall(c) && !c.HasArg("--no-cache-dir") && !isPipWrapper(c)

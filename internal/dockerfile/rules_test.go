@@ -206,6 +206,10 @@ func TestOtherPackageManagerRules(t *testing.T) {
 			"FROM python:3.12-slim",
 			"ENV PIP_NO_CACHE_DIR=1",
 			"RUN pip install flask==3.0.3"), want: nil},
+		{name: "pip cache switched off inline", rules: []string{"DL3042", "TG102"}, dockerfile: lines(
+			"FROM python:3.12-slim",
+			"RUN PIP_NO_CACHE_DIR=on pip install flask==3.0.3",
+			"RUN PIP_NO_CACHE_DIR=0 pip install flask==3.0.3"), want: []string{"3:DL3042", "3:TG102"}},
 		{name: "npm", rules: []string{"DL3016", "TG102"}, dockerfile: lines(
 			"FROM node:22-alpine",
 			"RUN npm install express",

@@ -222,12 +222,7 @@ func (c *cacheLeft) leftovers(in *Instruction) []string {
 	}
 
 	// pip.
-	pipOff := c.pipOff[c.cur]
-	for _, v := range []string{"1", "true", "True", "TRUE", "on", "On", "ON", "yes", "Yes", "YES"} {
-		if strings.Contains(in.Run.Text, "PIP_NO_CACHE_DIR="+v) {
-			pipOff = true
-		}
-	}
+	pipOff := c.pipOff[c.cur] || setsTruthy(in.Run.Text, "PIP_NO_CACHE_DIR")
 	if i := last(func(x *cmd) bool { return isPipInstall(x) && !isPipWrapper(x) && !x.HasArg("--no-cache-dir") }); i >= 0 && !pipOff &&
 		!in.CacheMountTargetContains(".cache/pip") &&
 		!cleanedAfter(in, i, func(x *cmd) bool {
