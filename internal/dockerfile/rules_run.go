@@ -10,25 +10,17 @@ import (
 
 type cmd = shell.Command
 
+// anyCommand reports whether some command of a RUN satisfies f.
 func anyCommand(in *Instruction, f func(c *cmd) bool) bool {
-	cmds := in.Commands()
-	for i := range cmds {
-		if f(&cmds[i]) {
-			return true
-		}
-	}
-	return false
+	return in.Run != nil && in.Run.Script.AnyCommand(f)
 }
 
 // firstIndex returns the index of the first command of in satisfying f, or -1.
 func firstIndex(in *Instruction, f func(c *cmd) bool) int {
-	cmds := in.Commands()
-	for i := range cmds {
-		if f(&cmds[i]) {
-			return i
-		}
+	if in.Run == nil {
+		return -1
 	}
-	return -1
+	return in.Run.Script.Index(f)
 }
 
 func usesCommand(in *Instruction, name string) bool {
@@ -660,13 +652,13 @@ func (p *pipefail) check(in *Instruction, r *reporter) {
 	case KindFrom:
 		p.ok = false
 	case KindShell:
-		p.ok = isNonPOSIXShell(in.Text()) || (in.ShellCmd != nil && in.ShellCmd.AnyCommand(func(c *cmd) bool {
+		p.ok = isNonPOSIXShell(in.Text()) || in.ShellCmd.AnyCommand(func(c *cmd) bool {
 			switch c.Base() {
 			case "bash", "zsh", "ash":
 				return c.HasFlag("o") && c.HasArg("pipefail")
 			}
 			return false
-		}))
+		})
 	case KindRun:
 		if !p.ok && in.Run.Script != nil && in.Run.Script.HasPipe {
 			r.add(in.Line)

@@ -125,23 +125,18 @@ func (c *Command) Base() string {
 	return path.Base(c.Name)
 }
 
-// AnyCommand reports whether some command of the script satisfies f.
+// AnyCommand reports whether some command of the script satisfies f. A nil
+// script has no commands.
 func (s *Script) AnyCommand(f func(*Command) bool) bool {
-	for i := range s.Commands {
-		if f(&s.Commands[i]) {
-			return true
-		}
-	}
-	return false
+	return s.Index(f) >= 0
 }
 
-// Uses reports whether the script runs a command named name.
-func (s *Script) Uses(name string) bool {
-	return s.AnyCommand(func(c *Command) bool { return c.Name == name })
-}
-
-// Index returns the position of the first command satisfying f, or -1.
+// Index returns the position of the first command satisfying f, or -1. A
+// nil script has no commands.
 func (s *Script) Index(f func(*Command) bool) int {
+	if s == nil {
+		return -1
+	}
 	for i := range s.Commands {
 		if f(&s.Commands[i]) {
 			return i

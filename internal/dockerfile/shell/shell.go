@@ -217,12 +217,6 @@ func flagNames(arg string) []string {
 	return nil
 }
 
-// NewCommand builds a command from already simplified words; tests and
-// rules that synthesise commands use it.
-func NewCommand(name string, args ...string) Command {
-	return newCommand(name, args)
-}
-
 // literal returns the text of a word made only of literal parts and quotes.
 func literal(w *syntax.Word) (string, bool) {
 	var b strings.Builder

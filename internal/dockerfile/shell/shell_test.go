@@ -65,7 +65,7 @@ func TestParseCommands(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
-	c := NewCommand("apt-get", "-yqq", "--no-install-recommends", "-t", "bookworm-backports", "--opt=v", "-", "--", "install", "curl")
+	c := newCommand("apt-get", []string{"-yqq", "--no-install-recommends", "-t", "bookworm-backports", "--opt=v", "-", "--", "install", "curl"})
 	if got, want := c.Flags(), []string{"y", "q", "q", "no-install-recommends", "t", "opt"}; !cmp.Equal(got, want) {
 		t.Errorf("Flags() = %q, want %q", got, want)
 	}
