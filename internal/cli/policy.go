@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/tollgate-dev/tollgate/internal/kube"
 	"github.com/tollgate-dev/tollgate/internal/policy"
@@ -49,39 +46,19 @@ denied or does not parse, 2 for a bad policy or an unreadable file.`,
   helm template chart | tollgate policy test -n prod -f json policy.yaml -`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pol := policy.Default()
-			if args[0] != "default" {
-				var err error
-				if pol, err = policy.Load(args[0]); err != nil {
-					return &ExitError{Code: ExitUsage, Err: err}
-				}
+			pol, err := policy.Resolve(args[0])
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
 			}
 			sc, err := kube.NewScanner(kube.Options{Ruleset: ruleset})
 			if err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
-			opts := policy.TestOptions{Namespace: namespace, Scorer: policy.KubesecScorer{Scanner: sc}}
-			var results []policy.TestResult
-			for _, arg := range args[1:] {
-				files := []string{arg}
-				if arg != "-" {
-					var err error
-					if files, err = kube.ManifestFiles(arg); err != nil {
-						return &ExitError{Code: ExitUsage, Err: fmt.Errorf("reading manifest %s: %w", arg, err)}
-					}
-				}
-				for _, file := range files {
-					data, err := readPolicyInput(s, file)
-					if err != nil {
-						return &ExitError{Code: ExitUsage, Err: err}
-					}
-					name := file
-					if file == "-" {
-						name = kube.StdinName
-					}
-					results = append(results, pol.Test(name, data, opts)...)
-				}
+			inputs, err := policy.ReadInputs(args[1:], s.in)
+			if err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
 			}
+			results := pol.TestInputs(inputs, policy.TestOptions{Namespace: namespace, Scorer: policy.KubesecScorer{Scanner: sc}})
 			if err := policy.WriteTestResults(cmd.OutOrStdout(), format, results); err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
@@ -99,22 +76,6 @@ denied or does not parse, 2 for a bad policy or an unreadable file.`,
 	return cmd
 }
 
-// readPolicyInput reads a file, or standard input for "-".
-func readPolicyInput(s *streams, file string) ([]byte, error) {
-	if file == "-" {
-		b, err := io.ReadAll(s.in)
-		if err != nil {
-			return nil, fmt.Errorf("reading standard input: %w", err)
-		}
-		return b, nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("reading manifest: %w", err)
-	}
-	return b, nil
-}
-
 // scanPolicy is the --policy option of kube scan: with a policy, a
 // document fails when admission would deny it (the image and workload
 // rules of the policy), so that CI and the cluster decide alike. Without
@@ -122,12 +83,7 @@ func readPolicyInput(s *streams, file string) ([]byte, error) {
 type scanPolicy struct {
 	file   string
 	pol    *policy.Policy
-	inputs []policyInput
-}
-
-type policyInput struct {
-	name string
-	data []byte
+	inputs []policy.Input
 }
 
 func (sp *scanPolicy) addFlag(cmd *cobra.Command) {
@@ -135,14 +91,12 @@ func (sp *scanPolicy) addFlag(cmd *cobra.Command) {
 		"admission policy (docs/policy.md): a document fails when the policy would deny it (default: the policy .tollgate.yaml names)")
 }
 
-func (sp *scanPolicy) active() bool { return sp.pol != nil }
-
 // prepare loads the policy and reads the inputs for it. It returns the
 // reader kube scan must use for standard input, which it may have consumed.
 func (sp *scanPolicy) prepare(args []string, stdin io.Reader) (io.Reader, error) {
 	file := sp.file
 	if file == "" {
-		f, err := policyFromConfig(".")
+		f, err := policy.FromConfig(".")
 		if err != nil {
 			return nil, &ExitError{Code: ExitUsage, Err: err}
 		}
@@ -151,36 +105,22 @@ func (sp *scanPolicy) prepare(args []string, stdin io.Reader) (io.Reader, error)
 	if file == "" {
 		return stdin, nil
 	}
-	if file == "default" {
-		sp.pol = policy.Default()
-	} else {
-		p, err := policy.Load(file)
-		if err != nil {
-			return nil, &ExitError{Code: ExitUsage, Err: err}
-		}
-		sp.pol = p
+	p, err := policy.Resolve(file)
+	if err != nil {
+		return nil, &ExitError{Code: ExitUsage, Err: err}
 	}
-	for _, a := range args {
-		if a == "-" {
-			b, err := io.ReadAll(stdin)
-			if err != nil {
-				return nil, &ExitError{Code: ExitUsage, Err: fmt.Errorf("reading standard input: %w", err)}
-			}
-			sp.inputs = append(sp.inputs, policyInput{kube.StdinName, b})
-			stdin = bytes.NewReader(b)
-			continue
-		}
-		files, err := kube.ManifestFiles(a)
-		if err != nil {
-			continue // kube scan reports unreadable inputs itself
-		}
-		for _, f := range files {
-			if b, err := os.ReadFile(f); err == nil {
-				sp.inputs = append(sp.inputs, policyInput{f, b})
-			}
-		}
+	sp.pol = p
+	// Unreadable files are left out: kube scan reports them itself.
+	inputs, err := policy.ReadInputs(args, stdin)
+	sp.inputs = inputs
+	if !slices.Contains(args, "-") {
+		return stdin, nil
 	}
-	return stdin, nil
+	i := slices.IndexFunc(inputs, func(in policy.Input) bool { return in.Name == kube.StdinName })
+	if i < 0 { // standard input could not be read
+		return nil, &ExitError{Code: ExitUsage, Err: err}
+	}
+	return bytes.NewReader(inputs[i].Data), nil
 }
 
 // apply judges the inputs with the policy, prints denials and warnings to
@@ -192,20 +132,18 @@ func (sp *scanPolicy) apply(stderr io.Writer, sc *kube.Scanner, prev error, exit
 	}
 	denied := false
 	opts := policy.TestOptions{Scorer: policy.KubesecScorer{Scanner: sc}}
-	for _, in := range sp.inputs {
-		for _, r := range sp.pol.Test(in.name, in.data, opts) {
-			obj := fmt.Sprintf("%s:%d %s/%s", r.File, r.Document, r.Kind, r.Name)
-			for _, w := range r.Warnings {
-				fmt.Fprintf(stderr, "tollgate: policy %s: %s: warning: %s\n", sp.pol.Name(), obj, w)
-			}
-			for _, d := range r.Denials {
-				fmt.Fprintf(stderr, "tollgate: policy %s: %s: denied: %s\n", sp.pol.Name(), obj, d)
-			}
-			if r.Error != "" {
-				fmt.Fprintf(stderr, "tollgate: policy %s: %s: %s\n", sp.pol.Name(), obj, r.Error)
-			}
-			denied = denied || r.Denied()
+	for _, r := range sp.pol.TestInputs(sp.inputs, opts) {
+		obj := fmt.Sprintf("%s:%d %s/%s", r.File, r.Document, r.Kind, r.Name)
+		for _, w := range r.Warnings {
+			fmt.Fprintf(stderr, "tollgate: policy %s: %s: warning: %s\n", sp.pol.Name(), obj, w)
 		}
+		for _, d := range r.Denials {
+			fmt.Fprintf(stderr, "tollgate: policy %s: %s: denied: %s\n", sp.pol.Name(), obj, d)
+		}
+		if r.Error != "" {
+			fmt.Fprintf(stderr, "tollgate: policy %s: %s: %s\n", sp.pol.Name(), obj, r.Error)
+		}
+		denied = denied || r.Denied()
 	}
 	if !denied {
 		return prev
@@ -214,32 +152,6 @@ func (sp *scanPolicy) apply(stderr io.Writer, sc *kube.Scanner, prev error, exit
 		return prev
 	}
 	return &ExitError{Code: exitCode}
-}
-
-// policyFromConfig returns the policy file named by dir/.tollgate.yaml (or
-// .yml) under the key "policy", relative to that file; "" when none.
-func policyFromConfig(dir string) (string, error) {
-	for _, name := range []string{".tollgate.yaml", ".tollgate.yml"} {
-		p := filepath.Join(dir, name)
-		b, err := os.ReadFile(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("reading %s: %w", p, err)
-		}
-		var c struct {
-			Policy string `json:"policy"`
-		}
-		if err := yaml.Unmarshal(b, &c); err != nil {
-			return "", fmt.Errorf("config file %s: %w", p, err)
-		}
-		if c.Policy == "" || c.Policy == "default" || filepath.IsAbs(c.Policy) {
-			return c.Policy, nil
-		}
-		return filepath.Join(dir, c.Policy), nil
-	}
-	return "", nil
 }
 
 // minScore is the --min-score kube scan applies: with a policy only when
