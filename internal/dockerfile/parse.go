@@ -209,8 +209,7 @@ func convert(node *parser.Node) (*Instruction, error) {
 		Flags:    node.Flags,
 		JSON:     node.Attributes["json"],
 	}
-	switch kind {
-	case KindOnbuild:
+	if kind == KindOnbuild {
 		if node.Next == nil || len(node.Next.Children) == 0 {
 			return nil, errors.New("ONBUILD needs an instruction to run")
 		}
@@ -221,11 +220,8 @@ func convert(node *parser.Node) (*Instruction, error) {
 		in.Inner = inner
 		in.Args = []string{inner.Original}
 		return in, nil
-	case KindHealthcheck:
-		in.Args = nodeArgs(node)
-	default:
-		in.Args = nodeArgs(node)
 	}
+	in.Args = nodeArgs(node)
 	switch kind {
 	case KindFrom:
 		f, err := parseFrom(in)
