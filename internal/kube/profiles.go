@@ -40,17 +40,17 @@ type profile struct {
 // confinedAny reports whether some container is confined and none is
 // explicitly unconfined (kubesec refuses the AppArmor points as soon as one
 // container is unconfined).
-func confinedAny(ps []profile) (bool, string) {
+func confinedAny(ps []profile) bool {
 	ok := false
 	for _, p := range ps {
 		switch p.state {
 		case unconfined:
-			return false, ""
+			return false
 		case confined:
 			ok = true
 		}
 	}
-	return ok, ""
+	return ok
 }
 
 // unconfinedAny reports whether some container runs unconfined, with the

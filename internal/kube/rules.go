@@ -134,8 +134,7 @@ func Rules() []Rule {
 		{ID: "SeccompAny", Points: 1, Selector: `.metadata .annotations ."container.seccomp.security.alpha.kubernetes.io/pod"`, Kinds: kindsWorkloads, applies: onPods,
 			Reason: "A seccomp profile limits the system calls the containers can make",
 			check: func(t *target) (bool, string) {
-				ok, _ := confinedAny(seccompProfiles(t.pod))
-				return ok, ""
+				return confinedAny(seccompProfiles(t.pod)), ""
 			}},
 		{ID: "SeccompUnconfined", Points: -1, Selector: `.metadata .annotations ."container.seccomp.security.alpha.kubernetes.io/pod"`, Kinds: kindsWorkloads, applies: onPods,
 			Reason: "An unconfined seccomp profile allows every system call",
@@ -145,8 +144,7 @@ func Rules() []Rule {
 		{ID: "ApparmorAny", Points: 3, Selector: `.metadata .annotations ."container.apparmor.security.beta.kubernetes.io/nginx"`, Kinds: kindsWorkloads, applies: onPods,
 			Reason: "An AppArmor profile restricts what the containers can reach beyond what seccomp and capabilities do",
 			check: func(t *target) (bool, string) {
-				ok, _ := confinedAny(apparmorProfiles(t.pod))
-				return ok, ""
+				return confinedAny(apparmorProfiles(t.pod)), ""
 			}},
 		{ID: "VolumeClaimAccessModeReadWriteOnce", Points: 1, Selector: `.spec .volumeClaimTemplates[] .spec .accessModes | index("ReadWriteOnce")`, Kinds: kindsSTS, applies: onStatefulSets,
 			Reason: "ReadWriteOnce on the volume claim templates (when there are any) lets only one node mount each volume",
