@@ -60,48 +60,58 @@ func sameSigs(a, b []fileSig) bool {
 	return true
 }
 
-// tlsStore holds the serving certificate and the client CA, reloaded from
-// disk when they change. Handshakes read the current tls.Config through
-// GetConfigForClient, so a new certificate is served from the next
-// connection on, without a restart.
-type tlsStore struct {
-	certFile, keyFile, caFile string
+// fileStore holds a value loaded from files and reloads it when they
+// change. Readers take the value in force with get, without locking; a
+// load that fails keeps the previous value, and the same broken files are
+// not tried again until they change.
+type fileStore[T any] struct {
+	files []string
+	load  func() (*T, error)
 
 	mu     sync.Mutex // serialises reloads
 	sigs   []fileSig  // of the files in force
 	failed []fileSig  // of the files that last failed to load
-	cur    atomic.Pointer[tls.Config]
+	cur    atomic.Pointer[T]
 }
 
-func (s *tlsStore) files() []string {
-	f := []string{s.certFile, s.keyFile}
-	if s.caFile != "" {
-		f = append(f, s.caFile)
-	}
-	return f
+func newFileStore[T any](files []string, load func() (*T, error)) *fileStore[T] {
+	return &fileStore[T]{files: files, load: load}
 }
 
-// reload loads the files when they changed since the last successful load.
-// On error the previous configuration stays in force.
-func (s *tlsStore) reload() (changed bool, err error) {
+func (s *fileStore[T]) get() *T { return s.cur.Load() }
+
+// reload loads the files when they changed since the last successful load
+// (always the first time). changed reports whether a load was attempted.
+func (s *fileStore[T]) reload() (changed bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sigs := sigsOf(s.files())
+	sigs := sigsOf(s.files)
 	if s.cur.Load() != nil && (sameSigs(sigs, s.sigs) || sameSigs(sigs, s.failed)) {
 		return false, nil
 	}
-	cfg, err := s.load()
+	v, err := s.load()
 	if err != nil {
 		s.failed = sigs
 		return true, err
 	}
-	s.cur.Store(cfg)
+	s.cur.Store(v)
 	s.sigs, s.failed = sigs, nil
 	return true, nil
 }
 
-func (s *tlsStore) load() (*tls.Config, error) {
-	pair, err := tls.LoadX509KeyPair(s.certFile, s.keyFile)
+// newTLSStore holds the serving certificate and the client CA. Handshakes
+// take the current tls.Config (GetConfigForClient), so a new certificate is
+// served from the next connection on, without a restart.
+func newTLSStore(certFile, keyFile, caFile string) *fileStore[tls.Config] {
+	files := []string{certFile, keyFile}
+	if caFile != "" {
+		files = append(files, caFile)
+	}
+	return newFileStore(files, func() (*tls.Config, error) { return loadTLS(certFile, keyFile, caFile) })
+}
+
+func loadTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("loading serving certificate: %w", err)
 	}
@@ -110,14 +120,14 @@ func (s *tlsStore) load() (*tls.Config, error) {
 		Certificates: []tls.Certificate{pair},
 		NextProtos:   []string{"h2", "http/1.1"},
 	}
-	if s.caFile != "" {
-		pem, err := os.ReadFile(s.caFile)
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
 		if err != nil {
 			return nil, fmt.Errorf("reading client CA: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("client CA %s holds no PEM certificate", s.caFile)
+			return nil, fmt.Errorf("client CA %s holds no PEM certificate", caFile)
 		}
 		cfg.ClientCAs = pool
 		// Verify a certificate when one is sent; the routes that need one
@@ -128,44 +138,13 @@ func (s *tlsStore) load() (*tls.Config, error) {
 	return cfg, nil
 }
 
-func (s *tlsStore) configForClient(*tls.ClientHelloInfo) (*tls.Config, error) {
-	return s.cur.Load(), nil
-}
-
-// policyStore holds the policy, reloaded from its file when it changes.
-type policyStore struct {
-	file string // "" = the built-in default, never reloaded
-
-	mu     sync.Mutex
-	sigs   []fileSig
-	failed []fileSig
-	cur    atomic.Pointer[policy.Policy]
-}
-
-func (s *policyStore) get() *policy.Policy { return s.cur.Load() }
-
-func (s *policyStore) reload() (changed bool, err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.file == "" {
-		if s.cur.Load() == nil {
-			s.cur.Store(policy.Default())
-			return true, nil
-		}
-		return false, nil
+// newPolicyStore holds the policy of file, or the built-in default (never
+// reloaded) when file is "".
+func newPolicyStore(file string) *fileStore[policy.Policy] {
+	if file == "" {
+		return newFileStore(nil, func() (*policy.Policy, error) { return policy.Default(), nil })
 	}
-	sigs := sigsOf([]string{s.file})
-	if s.cur.Load() != nil && (sameSigs(sigs, s.sigs) || sameSigs(sigs, s.failed)) {
-		return false, nil
-	}
-	p, err := policy.Load(s.file)
-	if err != nil {
-		s.failed = sigs
-		return true, err
-	}
-	s.cur.Store(p)
-	s.sigs, s.failed = sigs, nil
-	return true, nil
+	return newFileStore([]string{file}, func() (*policy.Policy, error) { return policy.Load(file) })
 }
 
 // watch calls check whenever something changes in the directories of

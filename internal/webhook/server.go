@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -97,11 +98,11 @@ func Serve(ctx context.Context, o Options) error {
 	}
 
 	m := newMetrics()
-	certs := &tlsStore{certFile: o.CertFile, keyFile: o.KeyFile, caFile: o.ClientCAFile}
+	certs := newTLSStore(o.CertFile, o.KeyFile, o.ClientCAFile)
 	if _, err := certs.reload(); err != nil {
 		return err
 	}
-	pols := &policyStore{file: o.PolicyFile}
+	pols := newPolicyStore(o.PolicyFile)
 	if _, err := pols.reload(); err != nil {
 		return err
 	}
@@ -124,9 +125,11 @@ func Serve(ctx context.Context, o Options) error {
 		Handler: h.mux(),
 		// Each handshake takes the current certificate and client CA.
 		TLSConfig: &tls.Config{
-			MinVersion:         tls.VersionTLS12,
-			NextProtos:         []string{"h2", "http/1.1"},
-			GetConfigForClient: certs.configForClient,
+			MinVersion: tls.VersionTLS12,
+			NextProtos: []string{"h2", "http/1.1"},
+			GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
+				return certs.get(), nil
+			},
 		},
 		// The apiserver waits at most 30 s per webhook call; nothing
 		// legitimate takes longer.
@@ -144,10 +147,7 @@ func Serve(ctx context.Context, o Options) error {
 
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
-	files := certs.files()
-	if o.PolicyFile != "" {
-		files = append(files, o.PolicyFile)
-	}
+	files := append(slices.Clone(certs.files), pols.files...)
 	go watch(watchCtx, log, files, o.ReloadInterval, func() {
 		if changed, err := certs.reload(); err != nil {
 			m.certReloads.WithLabelValues("error").Inc()
