@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -55,16 +56,11 @@ func (f *lintFlags) settings(cmd *cobra.Command) (dockerfile.Settings, error) {
 	st.StrictLabels = boolFlag("strict-labels", f.strictLabels)
 	st.DisableIgnorePragma = boolFlag("disable-ignore-pragma", f.noPragma)
 	st.Verbose = boolFlag("verbose", f.verbose)
-	for _, l := range f.labels {
-		name, typ, err := dockerfile.ParseRequiredLabel(l)
-		if err != nil {
-			return st, err
-		}
-		if st.LabelSchema == nil {
-			st.LabelSchema = map[string]string{}
-		}
-		st.LabelSchema[name] = string(typ)
+	labels, err := dockerfile.RequiredLabels(f.labels)
+	if err != nil {
+		return st, fmt.Errorf("--require-label: %w", err)
 	}
+	st.LabelSchema = labels
 	return st, nil
 }
 

@@ -297,21 +297,34 @@ func EnvSettings(getenv func(string) string) (Settings, error) {
 	s.Override = Override{Error: list("OVERRIDE_ERROR"), Warning: list("OVERRIDE_WARNING"), Info: list("OVERRIDE_INFO"), Style: list("OVERRIDE_STYLE")}
 	s.Ignored = list("IGNORE")
 	s.TrustedRegistries = list("TRUSTED_REGISTRIES")
-	for _, l := range list("REQUIRE_LABELS") {
-		name, typ, err := ParseRequiredLabel(l)
-		if err != nil {
-			return s, fmt.Errorf("environment REQUIRE_LABELS: %w", err)
-		}
-		if s.LabelSchema == nil {
-			s.LabelSchema = map[string]string{}
-		}
-		s.LabelSchema[name] = string(typ)
+	labels, err := RequiredLabels(list("REQUIRE_LABELS"))
+	if err != nil {
+		return s, fmt.Errorf("environment REQUIRE_LABELS: %w", err)
 	}
+	s.LabelSchema = labels
 	return s, nil
 }
 
-// ParseRequiredLabel parses "name:type" (type defaults to text).
-func ParseRequiredLabel(s string) (string, LabelType, error) {
+// RequiredLabels turns "name:type" specifications (type defaults to text),
+// as --require-label and REQUIRE_LABELS give them, into the label schema
+// of a Settings; nil when there are none.
+func RequiredLabels(specs []string) (map[string]string, error) {
+	var schema map[string]string
+	for _, spec := range specs {
+		name, typ, err := parseRequiredLabel(spec)
+		if err != nil {
+			return nil, err
+		}
+		if schema == nil {
+			schema = map[string]string{}
+		}
+		schema[name] = string(typ)
+	}
+	return schema, nil
+}
+
+// parseRequiredLabel parses "name:type" (type defaults to text).
+func parseRequiredLabel(s string) (string, LabelType, error) {
 	name, typ, _ := strings.Cut(s, ":")
 	if name == "" {
 		return "", "", fmt.Errorf("label %q: want name:type", s)

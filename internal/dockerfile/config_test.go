@@ -139,6 +139,32 @@ func TestEnvSettings(t *testing.T) {
 	}); err == nil {
 		t.Error("a non-boolean HADOLINT_NOFAIL was accepted")
 	}
+	if _, err := EnvSettings(func(k string) string {
+		if k == "HADOLINT_REQUIRE_LABELS" {
+			return "team:colour"
+		}
+		return ""
+	}); err == nil || !strings.Contains(err.Error(), "REQUIRE_LABELS") || !strings.Contains(err.Error(), "unknown label type") {
+		t.Errorf("a bad HADOLINT_REQUIRE_LABELS type: error %v", err)
+	}
+}
+
+func TestRequiredLabels(t *testing.T) {
+	got, err := RequiredLabels([]string{"maintainer:email", "team", "url:URL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"maintainer": "email", "team": "text", "url": "url"}; !cmp.Equal(got, want) {
+		t.Errorf("RequiredLabels = %v, want %v", got, want)
+	}
+	if got, err := RequiredLabels(nil); got != nil || err != nil {
+		t.Errorf("RequiredLabels(nil) = %v, %v; want nil, nil", got, err)
+	}
+	for _, bad := range []string{":text", "a:colour"} {
+		if _, err := RequiredLabels([]string{"ok:text", bad}); err == nil {
+			t.Errorf("RequiredLabels accepted %q", bad)
+		}
+	}
 }
 
 func TestFindConfig(t *testing.T) {
