@@ -10,7 +10,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -24,7 +23,7 @@ func newKubeCmd(s *streams) *cobra.Command {
 		Long: `Score Kubernetes manifests against security practices with kubesec's rule IDs,
 points and JSON report, offline: from files (kube scan) or over HTTP (kube http).`,
 	}
-	cmd.AddCommand(newKubeScanCmd(s), newKubeHTTPCmd(s), newKubeRulesCmd(s))
+	cmd.AddCommand(newKubeScanCmd(s), newKubeHTTPCmd(s), newKubeRulesCmd())
 	return cmd
 }
 
@@ -192,22 +191,13 @@ default ` + kube.DefaultAddr + `.`,
 	return cmd
 }
 
-func newKubeRulesCmd(s *streams) *cobra.Command {
+func newKubeRulesCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "rules",
 		Short: "List the scoring rules",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tPOINTS\tRULESET\tKINDS\tSELECTOR")
-			for _, r := range kube.Rules() {
-				set := kube.RulesetDefault
-				if r.Extended {
-					set = kube.RulesetExtended
-				}
-				fmt.Fprintf(tw, "%s\t%+d\t%s\t%s\t%s\n", r.ID, r.Points, set, r.Kinds, r.Selector)
-			}
-			return tw.Flush()
+			return kube.WriteRules(cmd.OutOrStdout())
 		},
 	}
 }

@@ -216,6 +216,21 @@ func writeTableReport(w io.Writer, r *Report) error {
 	return bw.Flush()
 }
 
+// WriteRules lists every rule as a table: ID, points, the rule set that
+// runs it, the kinds it applies to and kubesec's selector.
+func WriteRules(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPOINTS\tRULESET\tKINDS\tSELECTOR")
+	for _, r := range Rules() {
+		set := RulesetDefault
+		if r.Extended {
+			set = RulesetExtended
+		}
+		fmt.Fprintf(tw, "%s\t%+d\t%s\t%s\t%s\n", r.ID, r.Points, set, r.Kinds, r.Selector)
+	}
+	return tw.Flush()
+}
+
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
 
 func resultIDs(rs []RuleResult) string {

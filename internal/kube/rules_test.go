@@ -368,3 +368,26 @@ func TestExtendedRulesetKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteRules: the listing has a header and one row per rule, with the
+// rule set that runs it.
+func TestWriteRules(t *testing.T) {
+	var b strings.Builder
+	if err := WriteRules(&b); err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	rules := Rules()
+	if len(rows) != len(rules)+1 || !strings.HasPrefix(rows[0], "ID ") {
+		t.Fatalf("%d rows for %d rules:\n%s", len(rows), len(rules), b.String())
+	}
+	for i, r := range rules {
+		set := RulesetDefault
+		if r.Extended {
+			set = RulesetExtended
+		}
+		if f := strings.Fields(rows[i+1]); len(f) < 3 || f[0] != r.ID || f[1] != fmt.Sprintf("%+d", r.Points) || f[2] != set {
+			t.Errorf("row %q for rule %s (%+d, %s)", rows[i+1], r.ID, r.Points, set)
+		}
+	}
+}
