@@ -359,9 +359,10 @@ func (h *handler) imagePolicy(_ context.Context, _ *call, body []byte) (reply, e
 	st := imageReviewStatus{Allowed: d.Allowed(), AuditAnnotations: d.AuditAnnotations(true)}
 	decision := decisionAllow
 	if !st.Allowed {
-		st.Reason = "tollgate: " + d.Reason()
+		reason := d.Reason()
+		st.Reason = "tollgate: " + reason
 		decision = decisionDeny
-		h.log.Info("denied", "route", routeImagePolicy, "namespace", rev.Spec.Namespace, "reason", d.Reason())
+		h.log.Info("denied", "route", routeImagePolicy, "namespace", rev.Spec.Namespace, "reason", reason)
 	}
 	return reply{code: http.StatusOK, body: newImageReviewResponse(st), decision: decision}, nil
 }
@@ -390,14 +391,15 @@ func (h *handler) validate(_ context.Context, c *call, body []byte) (reply, erro
 	if err != nil {
 		return reply{}, err
 	}
-	resp := admissionResponse{UID: uid, Allowed: d.Allowed(), Warnings: d.Warnings(), AuditAnnotations: d.AuditAnnotations(false)}
+	resp := admissionResponse{UID: uid, Allowed: true}
 	decision := decisionAllow
-	if !resp.Allowed {
-		resp = denied(uid, "tollgate: "+d.Reason())
-		resp.Warnings, resp.AuditAnnotations = d.Warnings(), d.AuditAnnotations(false)
+	if !d.Allowed() {
+		reason := d.Reason()
+		resp = denied(uid, "tollgate: "+reason)
 		decision = decisionDeny
-		h.log.Info("denied", "route", routeValidate, "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name, "reason", d.Reason())
+		h.log.Info("denied", "route", routeValidate, "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name, "reason", reason)
 	}
+	resp.Warnings, resp.AuditAnnotations = d.Warnings(), d.AuditAnnotations(false)
 	return reply{code: http.StatusOK, body: newAdmissionReviewResponse(resp), decision: decision}, nil
 }
 
