@@ -43,7 +43,8 @@ const maxCached = 4096
 
 var _ Resolver = (*RegistryResolver)(nil)
 
-// Digest returns the digest ("sha256:…") the registry serves for image.
+// Digest returns the digest ("sha256:…") the registry serves for image,
+// which must name a tag.
 func (r *RegistryResolver) Digest(ctx context.Context, image string) (string, error) {
 	now := time.Now
 	if r.Now != nil {
@@ -56,9 +57,14 @@ func (r *RegistryResolver) Digest(ctx context.Context, image string) (string, er
 	}
 	r.mu.Unlock()
 
-	ref, err := name.NewTag(image)
+	// WithDefaultTag("") keeps a missing tag missing: pinning "nginx" to
+	// what latest points at would hide an untagged image from the tag rules.
+	ref, err := name.NewTag(image, name.WithDefaultTag(""))
 	if err != nil {
 		return "", fmt.Errorf("parsing %q: %w", image, err)
+	}
+	if ref.TagStr() == "" {
+		return "", fmt.Errorf("image %q has no tag to resolve", image)
 	}
 	opts := []remote.Option{remote.WithContext(ctx)}
 	if r.Keychain != nil {

@@ -67,6 +67,11 @@ func TestRegistryResolver(t *testing.T) {
 	if _, err := r.Digest(context.Background(), host+"/team/app:missing"); err == nil {
 		t.Error("a missing tag resolved")
 	}
+	// No tag is not "latest": nothing is resolved, even though latest exists.
+	pushRandom(t, host+"/team/app:latest")
+	if got, err := r.Digest(context.Background(), host+"/team/app"); err == nil || !strings.Contains(err.Error(), "has no tag") {
+		t.Errorf("untagged image: %q, %v; want a no-tag error", got, err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := r.Digest(ctx, host+"/team/other:1"); err == nil {
