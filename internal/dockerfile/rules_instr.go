@@ -664,7 +664,7 @@ func labelTypeRule(t LabelType) func(*ruleEnv) checker {
 			}
 			for _, kv := range in.Pairs {
 				if env.cfg.LabelSchema[kv.Key] == t && !validLabelValue(t, kv.Value) {
-					r.addf(in.Line, "Label %q is not a valid %s.", kv.Key, labelTypeNoun(t))
+					r.addf(in.Line, "The value of label %q is not %s.", kv.Key, labelTypeNoun(t))
 				}
 			}
 		}}
@@ -674,19 +674,19 @@ func labelTypeRule(t LabelType) func(*ruleEnv) checker {
 func labelTypeNoun(t LabelType) string {
 	switch t {
 	case LabelURL:
-		return "URL"
+		return "a URL"
 	case LabelRFC3339:
-		return "RFC 3339 date-time"
+		return "an RFC 3339 date-time"
 	case LabelSPDX:
-		return "SPDX license expression"
+		return "an SPDX license expression"
 	case LabelHash:
-		return "git hash"
+		return "a git commit hash"
 	case LabelSemver:
-		return "semantic version"
+		return "a semantic version"
 	case LabelEmail:
-		return "e-mail address"
+		return "an e-mail address"
 	}
-	return string(t)
+	return "a " + string(t)
 }
 
 // missingLabels is DL3049, per label of the schema: a stage is reported at
@@ -776,7 +776,7 @@ func (m *missingLabels) done(r *reporter) {
 	for _, label := range m.schema {
 		for _, s := range m.stages {
 			if s.state[label] == labelBad {
-				r.addf(s.line, "Label %q required by the label schema is missing.", label)
+				r.addf(s.line, "The label schema requires label %q, and this stage never sets it.", label)
 			}
 		}
 	}
