@@ -92,20 +92,10 @@ func imagePURL(src inventory.Source) string {
 	name := src.Name
 	repoURL := ""
 	if src.Kind == inventory.KindRegistry {
-		repo := name
-		if i := strings.Index(repo, "@"); i >= 0 {
-			repo = repo[:i]
-		}
-		if i := strings.LastIndex(repo, ":"); i > strings.LastIndex(repo, "/") {
-			repo = repo[:i]
-		}
-		repoURL = repo
-		name = repo
+		repoURL = repository(name)
+		name = repoURL
 	} else if len(src.RepoTags) > 0 {
-		name, _, _ = strings.Cut(src.RepoTags[0], ":")
-		if i := strings.LastIndex(src.RepoTags[0], ":"); i > strings.LastIndex(src.RepoTags[0], "/") {
-			name = src.RepoTags[0][:i]
-		}
+		name = repository(src.RepoTags[0])
 	}
 	if i := strings.LastIndex(name, "/"); i >= 0 {
 		name = name[i+1:]
@@ -122,6 +112,16 @@ func imagePURL(src inventory.Source) string {
 		q = append(q, packageurl.Qualifier{Key: "repository_url", Value: repoURL})
 	}
 	return packageurl.NewPackageURL("oci", "", name, digest, q, "").ToString()
+}
+
+// repository is an image reference without its digest and tag
+// ("reg:5000/team/app:1@sha256:…" → "reg:5000/team/app").
+func repository(ref string) string {
+	ref, _, _ = strings.Cut(ref, "@")
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		ref = ref[:i]
+	}
+	return ref
 }
 
 // sourceName is the document's subject as the user named it.

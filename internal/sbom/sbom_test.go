@@ -231,3 +231,37 @@ func TestUnknownFormat(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestImagePURL(t *testing.T) {
+	t.Parallel()
+	const digest = "sha256:0b1f5a4d44a3b1e6c1b2e4e4b0b6c7a61d3a6c3f8d6e5e4a1f3b0c9d8e7f6a5b"
+	for _, tt := range []struct {
+		name string
+		src  inventory.Source
+		want string
+	}{
+		{"registry with port, tag and digest",
+			inventory.Source{Kind: inventory.KindRegistry, Name: "reg:5000/team/App:1@" + digest, Digest: digest, Arch: "amd64"},
+			"pkg:oci/app@" + digest + "?arch=amd64&repository_url=reg:5000%2Fteam%2FApp"},
+		{"registry without tag",
+			inventory.Source{Kind: inventory.KindRegistry, Name: "reg:5000/team/app", Digest: digest},
+			"pkg:oci/app@" + digest + "?repository_url=reg:5000%2Fteam%2Fapp"},
+		{"archive repo tag with a port",
+			inventory.Source{Kind: inventory.KindDockerArchive, Name: "app.tar", ImageID: digest, RepoTags: []string{"localhost:5000/app:1.0"}},
+			"pkg:oci/app@" + digest},
+		{"archive repo tag with a port and no tag",
+			inventory.Source{Kind: inventory.KindDockerArchive, Name: "app.tar", ImageID: digest, RepoTags: []string{"localhost:5000/app"}},
+			"pkg:oci/app@" + digest},
+		{"archive without repo tags",
+			inventory.Source{Kind: inventory.KindDockerArchive, Name: "/tmp/app.tar", ImageID: digest},
+			"pkg:oci/app.tar@" + digest},
+		{"not an image", inventory.Source{Kind: inventory.KindDir, Name: "."}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := imagePURL(tt.src); got != tt.want {
+				t.Errorf("imagePURL = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
