@@ -90,7 +90,7 @@ func Rules() []Rule {
 				return len(capDrop(c)) > 0
 			}, "")},
 		{ID: "CapDropAll", Points: 1, Selector: `containers[] .securityContext .capabilities .drop | index("ALL")`, Kinds: kindsWorkloads, applies: onPods,
-			Reason: "Drop every capability, then add back only the ones the process needs",
+			Reason: "Capabilities that are not dropped stay at an attacker's disposal; drop ALL and add back just what the process needs",
 			check: anyContainer(func(c *corev1.Container) bool {
 				for _, d := range capDrop(c) {
 					// kubesec matches the upper-cased list, so "all" counts.
