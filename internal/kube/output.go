@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/tollgate-dev/tollgate/internal/sarif"
 )
 
 // Output formats for WriteReports.
@@ -241,62 +243,6 @@ func resultIDs(rs []RuleResult) string {
 	return strings.Join(ids, " ")
 }
 
-// SARIF 2.1.0, the subset code-scanning services read.
-type sarifLog struct {
-	Schema  string     `json:"$schema"`
-	Version string     `json:"version"`
-	Runs    []sarifRun `json:"runs"`
-}
-
-type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
-}
-
-type sarifTool struct {
-	Driver sarifDriver `json:"driver"`
-}
-
-type sarifDriver struct {
-	Name           string      `json:"name"`
-	InformationURI string      `json:"informationUri,omitempty"`
-	Rules          []sarifRule `json:"rules"`
-}
-
-type sarifRule struct {
-	ID               string         `json:"id"`
-	ShortDescription sarifText      `json:"shortDescription"`
-	Properties       map[string]any `json:"properties,omitempty"`
-}
-
-type sarifText struct {
-	Text string `json:"text"`
-}
-
-type sarifResult struct {
-	RuleID    string          `json:"ruleId"`
-	Level     string          `json:"level"`
-	Message   sarifText       `json:"message"`
-	Locations []sarifLocation `json:"locations"`
-}
-
-type sarifLocation struct {
-	PhysicalLocation sarifPhysical `json:"physicalLocation"`
-}
-
-type sarifPhysical struct {
-	ArtifactLocation sarifArtifact `json:"artifactLocation"`
-	Region           *sarifRegion  `json:"region,omitempty"`
-}
-
-type sarifArtifact struct {
-	URI string `json:"uri"`
-}
-
-type sarifRegion struct {
-	StartLine int `json:"startLine"`
-}
-
 // invalidRuleID is the SARIF rule of documents that do not validate.
 const invalidRuleID = "InvalidDocument"
 
@@ -304,22 +250,35 @@ const invalidRuleID = "InvalidDocument"
 // errors at the offending line, advice are notes at the document, invalid
 // documents are errors at the first problem.
 func WriteSARIF(w io.Writer, reports []Report, rules []Rule) error {
-	driver := sarifDriver{Name: "tollgate", Rules: []sarifRule{{
-		ID: invalidRuleID, ShortDescription: sarifText{"The document does not decode or validate against the Kubernetes API types"},
+	driver := sarif.Driver{Name: "tollgate", Rules: []sarif.Rule{{
+		ID: invalidRuleID, ShortDescription: sarif.Text{Text: "The document does not decode or validate against the Kubernetes API types"},
 	}}}
-	for _, r := range rules {
-		driver.Rules = append(driver.Rules, sarifRule{
-			ID: r.ID, ShortDescription: sarifText{r.Reason},
-			Properties: map[string]any{"points": r.Points, "selector": r.Selector},
+	index := map[string]int{invalidRuleID: 0}
+	addRule := func(id, reason string, points int, selector string) {
+		index[id] = len(driver.Rules)
+		driver.Rules = append(driver.Rules, sarif.Rule{
+			ID: id, ShortDescription: sarif.Text{Text: reason},
+			Properties: map[string]any{"points": points, "selector": selector},
 		})
 	}
-	results := []sarifResult{}
-	at := func(file string, line int) []sarifLocation {
-		loc := sarifLocation{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: file}}}
-		if line > 0 {
-			loc.PhysicalLocation.Region = &sarifRegion{StartLine: line}
+	for _, r := range rules {
+		addRule(r.ID, r.Reason, r.Points, r.Selector)
+	}
+	// ruleIndex points every result at its rule; a result of a rule the
+	// caller did not list gets the rule from the result itself.
+	ruleIndex := func(r *RuleResult) int {
+		if _, ok := index[r.ID]; !ok {
+			addRule(r.ID, r.Reason, r.Points, r.Selector)
 		}
-		return []sarifLocation{loc}
+		return index[r.ID]
+	}
+	results := []sarif.Result{}
+	at := func(file string, line int) []sarif.Location {
+		loc := sarif.Location{PhysicalLocation: sarif.PhysicalLocation{ArtifactLocation: sarif.ArtifactLocation{URI: sarif.URI(file)}}}
+		if line > 0 {
+			loc.PhysicalLocation.Region = &sarif.Region{StartLine: line}
+		}
+		return []sarif.Location{loc}
 	}
 	for i := range reports {
 		r := &reports[i]
@@ -328,11 +287,12 @@ func WriteSARIF(w io.Writer, reports []Report, rules []Rule) error {
 			if len(r.Problems) > 0 && r.Problems[0].Line > 0 {
 				line = r.Problems[0].Line
 			}
-			results = append(results, sarifResult{RuleID: invalidRuleID, Level: "error",
-				Message: sarifText{r.Object + ": " + r.Message}, Locations: at(r.FileName, line)})
+			results = append(results, sarif.Result{RuleID: invalidRuleID, Level: "error",
+				Message: sarif.Text{Text: r.Object + ": " + r.Message}, Locations: at(r.FileName, line)})
 			continue
 		}
-		for _, c := range r.Scoring.Critical {
+		for j := range r.Scoring.Critical {
+			c := &r.Scoring.Critical[j]
 			line := c.Line
 			if line == 0 {
 				line = r.Line
@@ -341,19 +301,19 @@ func WriteSARIF(w io.Writer, reports []Report, rules []Rule) error {
 			if c.Path != "" {
 				msg = fmt.Sprintf("%s: %s: %s (%d points)", r.Object, c.Path, c.Reason, c.Points)
 			}
-			results = append(results, sarifResult{RuleID: c.ID, Level: "error", Message: sarifText{msg}, Locations: at(r.FileName, line)})
+			results = append(results, sarif.Result{RuleID: c.ID, RuleIndex: ruleIndex(c), Level: "error",
+				Message: sarif.Text{Text: msg}, Locations: at(r.FileName, line)})
 		}
-		for _, a := range r.Scoring.Advise {
-			results = append(results, sarifResult{RuleID: a.ID, Level: "note",
-				Message:   sarifText{fmt.Sprintf("%s: %s (%+d points)", r.Object, a.Reason, a.Points)},
+		for j := range r.Scoring.Advise {
+			a := &r.Scoring.Advise[j]
+			results = append(results, sarif.Result{RuleID: a.ID, RuleIndex: ruleIndex(a), Level: "note",
+				Message:   sarif.Text{Text: fmt.Sprintf("%s: %s (%+d points)", r.Object, a.Reason, a.Points)},
 				Locations: at(r.FileName, r.Line)})
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(sarifLog{
-		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
-		Version: "2.1.0",
-		Runs:    []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}},
+	return sarif.Write(w, sarif.Log{
+		Schema:  sarif.Schema,
+		Version: sarif.Version,
+		Runs:    []sarif.Run{{Tool: sarif.Tool{Driver: driver}, Results: results}},
 	})
 }

@@ -11,12 +11,12 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/internal/dockerfile"
+	"github.com/tollgate-dev/tollgate/internal/sarif"
 )
 
 // Options tune the output.
@@ -288,88 +288,7 @@ func writeGitlab(w io.Writer, fs []dockerfile.Finding) error {
 
 // --- SARIF ---------------------------------------------------------------------
 
-const (
-	sarifSchema  = "https://json.schemastore.org/sarif-2.1.0.json"
-	sarifVersion = "2.1.0"
-	toolURI      = "https://github.com/tollgate-dev/tollgate"
-)
-
-type sarifLog struct {
-	Schema  string     `json:"$schema"`
-	Version string     `json:"version"`
-	Runs    []sarifRun `json:"runs"`
-}
-
-type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
-	// ColumnKind says how columns count; all our columns are 1.
-	ColumnKind string `json:"columnKind"`
-}
-
-type sarifTool struct {
-	Driver sarifDriver `json:"driver"`
-}
-
-type sarifDriver struct {
-	Name           string      `json:"name"`
-	FullName       string      `json:"fullName"`
-	Version        string      `json:"version,omitempty"`
-	InformationURI string      `json:"informationUri"`
-	Rules          []sarifRule `json:"rules"`
-}
-
-type sarifText struct {
-	Text string `json:"text"`
-}
-
-type sarifRule struct {
-	ID                   string              `json:"id"`
-	Name                 string              `json:"name,omitempty"`
-	ShortDescription     sarifText           `json:"shortDescription"`
-	FullDescription      sarifText           `json:"fullDescription"`
-	Help                 sarifText           `json:"help"`
-	HelpURI              string              `json:"helpUri,omitempty"`
-	DefaultConfiguration sarifRuleConfig     `json:"defaultConfiguration"`
-	Properties           sarifRuleProperties `json:"properties"`
-}
-
-type sarifRuleConfig struct {
-	Level string `json:"level"`
-}
-
-type sarifRuleProperties struct {
-	Tags []string `json:"tags"`
-}
-
-type sarifResult struct {
-	RuleID    string          `json:"ruleId"`
-	RuleIndex int             `json:"ruleIndex"`
-	Level     string          `json:"level"`
-	Message   sarifText       `json:"message"`
-	Locations []sarifLocation `json:"locations"`
-}
-
-type sarifLocation struct {
-	PhysicalLocation sarifPhysical `json:"physicalLocation"`
-}
-
-type sarifPhysical struct {
-	ArtifactLocation sarifArtifact `json:"artifactLocation"`
-	Region           sarifRegion   `json:"region"`
-}
-
-type sarifArtifact struct {
-	URI string `json:"uri"`
-}
-
-type sarifRegion struct {
-	StartLine      int    `json:"startLine"`
-	EndLine        int    `json:"endLine"`
-	StartColumn    int    `json:"startColumn"`
-	EndColumn      int    `json:"endColumn"`
-	SourceLanguage string `json:"sourceLanguage"`
-}
+const toolURI = "https://github.com/tollgate-dev/tollgate"
 
 func sarifLevel(s dockerfile.Severity) string {
 	switch s {
@@ -379,16 +298,6 @@ func sarifLevel(s dockerfile.Severity) string {
 		return "warning"
 	}
 	return "note"
-}
-
-// sarifURI turns a file path into the URI GitHub expects: a relative path
-// with forward slashes, or a file:// URI for an absolute path.
-func sarifURI(p string) string {
-	p = filepath.ToSlash(p)
-	if strings.HasPrefix(p, "/") {
-		return "file://" + p
-	}
-	return strings.TrimPrefix(p, "./")
 }
 
 func writeSARIF(w io.Writer, fs []dockerfile.Finding, version string) error {
@@ -404,9 +313,9 @@ func writeSARIF(w io.Writer, fs []dockerfile.Finding, version string) error {
 	}
 	sort.Strings(ids)
 	index := map[string]int{}
-	driver := sarifDriver{
+	driver := sarif.Driver{
 		Name: "tollgate", FullName: "tollgate Dockerfile linter",
-		InformationURI: toolURI, Rules: []sarifRule{},
+		InformationURI: toolURI, Rules: []sarif.Rule{},
 	}
 	// SARIF wants a version that starts with a number; development builds
 	// ("dev", a commit hash) are reported as 0.0.0-<what they are>.
@@ -419,54 +328,46 @@ func writeSARIF(w io.Writer, fs []dockerfile.Finding, version string) error {
 		index[id] = i
 		driver.Rules = append(driver.Rules, sarifRuleFor(id, meta[id]))
 	}
-	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}, ColumnKind: "unicodeCodePoints"}
+	run := sarif.Run{Tool: sarif.Tool{Driver: driver}, Results: []sarif.Result{}, ColumnKind: "unicodeCodePoints"}
 	for _, f := range fs {
-		run.Results = append(run.Results, sarifResult{
+		run.Results = append(run.Results, sarif.Result{
 			RuleID: f.Rule, RuleIndex: index[f.Rule], Level: sarifLevel(f.Severity),
-			Message: sarifText{Text: f.Message},
-			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
-				ArtifactLocation: sarifArtifact{URI: sarifURI(f.File)},
-				Region:           sarifRegion{StartLine: f.Line, EndLine: f.Line, StartColumn: 1, EndColumn: 1, SourceLanguage: "dockerfile"},
+			Message: sarif.Text{Text: f.Message},
+			Locations: []sarif.Location{{PhysicalLocation: sarif.PhysicalLocation{
+				ArtifactLocation: sarif.ArtifactLocation{URI: sarif.URI(f.File)},
+				Region:           &sarif.Region{StartLine: f.Line, EndLine: f.Line, StartColumn: 1, EndColumn: 1, SourceLanguage: "dockerfile"},
 			}}},
 		})
 	}
-	log := sarifLog{Schema: sarifSchema, Version: sarifVersion, Runs: []sarifRun{run}}
-	b, err := json.MarshalIndent(log, "", "  ")
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
-	_, err = w.Write(b)
-	return err
+	return sarif.Write(w, sarif.Log{Schema: sarif.Schema, Version: sarif.Version, Runs: []sarif.Run{run}})
 }
 
-func sarifRuleFor(id string, r *dockerfile.Rule) sarifRule {
+func sarifRuleFor(id string, r *dockerfile.Rule) sarif.Rule {
 	if r == nil { // DL1000, the parse error
-		return sarifRule{
+		return sarif.Rule{
 			ID: id, Name: "DockerfileParseError",
-			ShortDescription:     sarifText{Text: "The Dockerfile does not parse."},
-			FullDescription:      sarifText{Text: "The Dockerfile could not be parsed, so no other rule was checked."},
-			Help:                 sarifText{Text: "Fix the syntax error at the reported line."},
-			DefaultConfiguration: sarifRuleConfig{Level: "error"},
-			Properties:           sarifRuleProperties{Tags: []string{"dockerfile"}},
+			ShortDescription:     sarif.Text{Text: "The Dockerfile does not parse."},
+			FullDescription:      sarif.Text{Text: "The Dockerfile could not be parsed, so no other rule was checked."},
+			Help:                 sarif.Text{Text: "Fix the syntax error at the reported line."},
+			DefaultConfiguration: sarif.RuleConfig{Level: "error"},
+			Properties:           map[string]any{"tags": []string{"dockerfile"}},
 		}
 	}
-	sr := sarifRule{
+	sr := sarif.Rule{
 		ID:                   id,
-		ShortDescription:     sarifText{Text: r.Message},
-		FullDescription:      sarifText{Text: r.Explain},
-		Help:                 sarifText{Text: r.Fix},
-		DefaultConfiguration: sarifRuleConfig{Level: sarifLevel(r.Severity)},
-		Properties:           sarifRuleProperties{Tags: []string{"dockerfile"}},
+		ShortDescription:     sarif.Text{Text: r.Message},
+		FullDescription:      sarif.Text{Text: r.Explain},
+		Help:                 sarif.Text{Text: r.Fix},
+		DefaultConfiguration: sarif.RuleConfig{Level: sarifLevel(r.Severity)},
 	}
 	if r.Severity == dockerfile.SeverityIgnore {
 		sr.DefaultConfiguration.Level = "none"
 	}
+	tags := []string{"dockerfile", "tollgate"}
 	if strings.HasPrefix(id, "DL") {
 		sr.HelpURI = "https://github.com/hadolint/hadolint/wiki/" + id
-		sr.Properties.Tags = append(sr.Properties.Tags, "hadolint")
-	} else {
-		sr.Properties.Tags = append(sr.Properties.Tags, "tollgate")
+		tags[1] = "hadolint"
 	}
+	sr.Properties = map[string]any{"tags": tags}
 	return sr
 }
