@@ -1,9 +1,6 @@
 package inventory
 
 import (
-	"bufio"
-	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 )
@@ -50,15 +47,7 @@ func parseApkInstalled(r io.Reader) ([]Package, error) {
 		}
 		cur = Package{}
 	}
-	br := bufio.NewReaderSize(r, 64<<10)
-	for lineNo := 1; ; lineNo++ {
-		line, err := readLine(br, maxControlLine)
-		if errors.Is(err, errLineTooLong) {
-			return nil, fmt.Errorf("line %d: %w", lineNo, err)
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, err
-		}
+	err := eachLine(r, 64<<10, func(line string) bool {
 		if line == "" {
 			flush()
 		} else if len(line) >= 2 && line[1] == ':' {
@@ -80,9 +69,11 @@ func parseApkInstalled(r io.Reader) ([]Package, error) {
 				cur.Maintainer = v
 			}
 		}
-		if errors.Is(err, io.EOF) {
-			flush()
-			return pkgs, nil
-		}
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
+	flush()
+	return pkgs, nil
 }

@@ -111,7 +111,6 @@ func dpkgPackage(fields map[string]string, statusOptional bool) (Package, bool) 
 // space or tab) extend the previous field; comment lines and lines that
 // are neither are ignored.
 func readParagraphs(r io.Reader, fn func(map[string]string)) error {
-	br := bufio.NewReaderSize(r, 64<<10)
 	fields := map[string]string{}
 	last := ""
 	flush := func() {
@@ -121,15 +120,7 @@ func readParagraphs(r io.Reader, fn func(map[string]string)) error {
 		}
 		last = ""
 	}
-	for lineNo := 1; ; lineNo++ {
-		line, err := readLine(br, maxControlLine)
-		if errors.Is(err, errLineTooLong) {
-			return fmt.Errorf("line %d: %w", lineNo, err)
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return err
-		}
-		eof := errors.Is(err, io.EOF)
+	err := eachLine(r, 64<<10, func(line string) bool {
 		switch {
 		case strings.TrimSpace(line) == "":
 			flush()
@@ -147,14 +138,36 @@ func readParagraphs(r io.Reader, fn func(map[string]string)) error {
 			last = strings.ToLower(strings.TrimSpace(k))
 			fields[last] = strings.TrimSpace(v)
 		}
-		if eof {
-			flush()
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	flush()
+	return nil
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// eachLine reads r through a buffer of bufSize bytes and calls fn with
+// each line, without its line ending (the last one too, even when empty
+// or unterminated), until fn returns false. A line longer than
+// maxControlLine stops it with an error naming the line.
+func eachLine(r io.Reader, bufSize int, fn func(line string) bool) error {
+	br := bufio.NewReaderSize(r, bufSize)
+	for lineNo := 1; ; lineNo++ {
+		line, err := readLine(br, maxControlLine)
+		if errors.Is(err, errLineTooLong) {
+			return fmt.Errorf("line %d: %w", lineNo, err)
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if !fn(line) || err != nil {
 			return nil
 		}
 	}
 }
-
-var errLineTooLong = errors.New("line too long")
 
 // readLine returns one line without its newline. At the end of input it
 // returns the last (possibly empty) line with io.EOF.

@@ -1,9 +1,6 @@
 package inventory
 
 import (
-	"bufio"
-	"errors"
-	"fmt"
 	"io"
 	"strings"
 )
@@ -16,15 +13,7 @@ func parseGemfileLock(r io.Reader) ([]Package, error) {
 	var pkgs []Package
 	section := ""
 	inSpecs := false
-	br := bufio.NewReaderSize(r, 64<<10)
-	for lineNo := 1; ; lineNo++ {
-		line, err := readLine(br, maxControlLine)
-		if errors.Is(err, errLineTooLong) {
-			return nil, fmt.Errorf("line %d of Gemfile.lock: %w", lineNo, err)
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, err
-		}
+	err := eachLine(r, 64<<10, func(line string) bool {
 		switch {
 		case line == "":
 			section, inSpecs = "", false
@@ -40,9 +29,10 @@ func parseGemfileLock(r io.Reader) ([]Package, error) {
 				pkgs = append(pkgs, Package{Name: name, Version: version, Ecosystem: EcosystemRubyGems, Type: TypeBundler})
 			}
 		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	return dedupe(pkgs), nil
 }

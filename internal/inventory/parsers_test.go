@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -318,6 +319,36 @@ func TestLockfileErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := tc.parse(strings.NewReader(tc.input)); err == nil {
 				t.Errorf("%s: no error for malformed input", tc.name)
+			}
+		})
+	}
+}
+
+// TestLineTooLong checks that every line-based parser refuses a line past
+// maxControlLine, naming it, instead of buffering it.
+func TestLineTooLong(t *testing.T) {
+	t.Parallel()
+	long := "x: " + strings.Repeat("a", maxControlLine) + "\n"
+	python := func(r io.Reader) ([]Package, error) {
+		_, _, err := parsePythonMetadata(r)
+		return nil, err
+	}
+	for _, tc := range []struct {
+		name  string
+		parse func(io.Reader) ([]Package, error)
+	}{
+		{"dpkg", func(r io.Reader) ([]Package, error) { return parseDpkgStatus(r, false) }},
+		{"apk", parseApkInstalled},
+		{"python", python},
+		{"Gemfile.lock", parseGemfileLock},
+		{"requirements", parseRequirements},
+		{"yarn", parseYarnLock},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := tc.parse(strings.NewReader("Name: a\n" + long))
+			if !errors.Is(err, errLineTooLong) || !strings.Contains(err.Error(), "line 2: ") {
+				t.Errorf("error %v, want line 2 too long", err)
 			}
 		})
 	}

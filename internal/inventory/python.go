@@ -1,9 +1,6 @@
 package inventory
 
 import (
-	"bufio"
-	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"path"
@@ -48,20 +45,12 @@ func (pythonAnalyzer) analyze(f *file) (*fileResult, error) {
 // style header: "Field: value", continuation lines indented, ended by a
 // blank line).
 func parsePythonMetadata(r io.Reader) (Package, bool, error) {
-	br := bufio.NewReaderSize(r, 16<<10)
 	var name, version, license, expr string
 	var classifiers []string
 	last := ""
-	for lineNo := 1; ; lineNo++ {
-		line, err := readLine(br, maxControlLine)
-		if errors.Is(err, errLineTooLong) {
-			return Package{}, false, fmt.Errorf("line %d: %w", lineNo, err)
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return Package{}, false, err
-		}
+	err := eachLine(r, 16<<10, func(line string) bool {
 		if strings.TrimSpace(line) == "" {
-			break
+			return false // the end of the header
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if last == "license" {
@@ -86,9 +75,10 @@ func parsePythonMetadata(r io.Reader) (Package, bool, error) {
 				}
 			}
 		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
+		return true
+	})
+	if err != nil {
+		return Package{}, false, err
 	}
 	if name == "" || version == "" {
 		return Package{}, false, nil

@@ -1,9 +1,6 @@
 package inventory
 
 import (
-	"bufio"
-	"errors"
-	"fmt"
 	"io"
 	"strings"
 )
@@ -13,16 +10,8 @@ import (
 // editable installs and options (-r, -c, --hash …) are skipped.
 func parseRequirements(r io.Reader) ([]Package, error) {
 	var pkgs []Package
-	br := bufio.NewReaderSize(r, 64<<10)
 	var logical strings.Builder
-	for lineNo := 1; ; lineNo++ {
-		line, err := readLine(br, maxControlLine)
-		if errors.Is(err, errLineTooLong) {
-			return nil, fmt.Errorf("requirements.txt line %d: %w", lineNo, err)
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, err
-		}
+	err := eachLine(r, 64<<10, func(line string) bool {
 		if c, ok := strings.CutSuffix(line, `\`); ok {
 			logical.WriteString(c)
 			logical.WriteByte(' ')
@@ -33,9 +22,10 @@ func parseRequirements(r io.Reader) ([]Package, error) {
 			}
 			logical.Reset()
 		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	return dedupe(pkgs), nil
 }

@@ -1,9 +1,7 @@
 package inventory
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -31,12 +29,7 @@ func parseYarnLock(r io.Reader) ([]Package, error) {
 func parseYarnClassic(b []byte) ([]Package, error) {
 	var pkgs []Package
 	name := ""
-	br := bufio.NewReader(bytes.NewReader(b))
-	for lineNo := 1; ; lineNo++ {
-		line, err := readLine(br, maxControlLine)
-		if errors.Is(err, errLineTooLong) {
-			return nil, fmt.Errorf("yarn.lock line %d: %w", lineNo, err)
-		}
+	err := eachLine(bytes.NewReader(b), 4096, func(line string) bool {
 		trimmed := strings.TrimSpace(line)
 		switch {
 		case trimmed == "" || strings.HasPrefix(trimmed, "#"):
@@ -50,9 +43,10 @@ func parseYarnClassic(b []byte) ([]Package, error) {
 				name = ""
 			}
 		}
-		if err != nil {
-			break
-		}
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	return dedupe(pkgs), nil
 }
