@@ -20,7 +20,7 @@ func buildGoBinary(t *testing.T) []byte {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("go toolchain not on PATH")
+		skipUnlessRequired(t, "go toolchain not on PATH")
 	}
 	sum := goSumLines(t, "github.com/google/go-cmp v0.7.0")
 	dir := t.TempDir()

@@ -17,19 +17,26 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/registrytest"
 )
 
-// needTool returns the path of an installed program, or skips the test —
-// unless TOLLGATE_REQUIRE_E2E=1 (set in CI), where a missing tool fails it.
+// needTool returns the path of an installed program, or skips the test
+// (see skipUnlessRequired).
 func needTool(t *testing.T, name, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
+	if err != nil {
+		skipUnlessRequired(t, "%s not found: install the Debian package %s to run this test", name, pkg)
 	}
+	return p
+}
+
+// skipUnlessRequired skips the test for a missing tool or fixture of the
+// machine — unless TOLLGATE_REQUIRE_E2E=1 (set in CI), where the check
+// must run and a skip would pass it silently: then it fails.
+func skipUnlessRequired(t *testing.T, format string, args ...any) {
+	t.Helper()
 	if os.Getenv("TOLLGATE_REQUIRE_E2E") == "1" {
-		t.Fatalf("%s not found (apt-get install %s); TOLLGATE_REQUIRE_E2E=1 forbids skipping", name, pkg)
+		t.Fatalf(format+" (TOLLGATE_REQUIRE_E2E=1 forbids skipping)", args...)
 	}
-	t.Skipf("%s not found: install the Debian package %s to run this test", name, pkg)
-	return ""
+	t.Skipf(format, args...)
 }
 
 const rpmSpec = `Name: tg-tools
@@ -233,7 +240,7 @@ func rpmdbModuleDir(t *testing.T) string {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/knqyf263/go-rpmdb").Output()
 	dir := strings.TrimSpace(string(out))
 	if err != nil || dir == "" {
-		t.Skipf("go-rpmdb module directory not found (%v): these databases come from its test data", err)
+		skipUnlessRequired(t, "go-rpmdb module directory not found (%v): these databases come from its test data", err)
 	}
 	return filepath.Join(dir, "pkg", "testdata")
 }
@@ -251,7 +258,7 @@ func TestScanRPMUpstreamDatabases(t *testing.T) {
 	t.Run("CentOS 7 Berkeley DB", func(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(dir, "centos7-plain", "Packages"))
 		if err != nil {
-			t.Skipf("fixture missing: %v", err)
+			skipUnlessRequired(t, "fixture missing: %v", err)
 		}
 		root := t.TempDir()
 		os.MkdirAll(filepath.Join(root, "var/lib/rpm"), 0o755)
@@ -285,7 +292,7 @@ func TestScanRPMUpstreamDatabases(t *testing.T) {
 	t.Run("SUSE NDB", func(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(dir, "sle15-bci", "Packages.db"))
 		if err != nil {
-			t.Skipf("fixture missing: %v", err)
+			skipUnlessRequired(t, "fixture missing: %v", err)
 		}
 		img := registrytest.Image(t, registrytest.Layer(t,
 			registrytest.File("etc/os-release", "NAME=\"SLES\"\nVERSION_ID=\"15.3\"\nID=\"sles\"\nPRETTY_NAME=\"SUSE Linux Enterprise Server 15 SP3\"\n"),
