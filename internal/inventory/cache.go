@@ -111,8 +111,11 @@ var errNoCache = errors.New("no user cache directory")
 // $XDG_CACHE_HOME/tollgate or ~/.cache/tollgate on Linux.
 func DefaultCacheDir() (string, error) {
 	d, err := os.UserCacheDir()
-	if err != nil || d == "" {
-		return "", fmt.Errorf("%w: %v", errNoCache, err)
+	if err != nil {
+		return "", fmt.Errorf("finding the user cache directory: %w", err)
+	}
+	if d == "" {
+		return "", errNoCache
 	}
 	return filepath.Join(d, "tollgate"), nil
 }
