@@ -98,7 +98,7 @@ fails, or an input holds no document, the command exits with --exit-code
 			// held whole.
 			failed, lowest := false, sp.minScore(cmd, minScore)
 			inputErrs := sc.ScanPathsFunc(args, in, func(r *kube.Report) error {
-				failed = failed || !r.Valid || r.Failed(lowest)
+				failed = failed || r.Failed(lowest)
 				return rw.Write(r)
 			})
 			if err := rw.Close(); err != nil {

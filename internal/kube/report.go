@@ -74,11 +74,11 @@ func (p Problem) String() string {
 	return b.String()
 }
 
-// Failed reports whether the report counts as a failure at minScore: its
-// score is below minScore. kubesec fails any report scoring 0 or less,
-// which is minScore 1.
+// Failed reports whether the report counts as a failure at minScore: the
+// document is invalid (whatever minScore), or its score is below minScore.
+// kubesec fails any report scoring 0 or less, which is minScore 1.
 func (r *Report) Failed(minScore int) bool {
-	return r.Score < minScore
+	return !r.Valid || r.Score < minScore
 }
 
 // scoreMessage is kubesec's message for a scored document.

@@ -341,6 +341,28 @@ func TestScoringOrder(t *testing.T) {
 	}
 }
 
+// TestReportFailed: a report fails below the minimum score, and an
+// invalid document fails whatever the minimum.
+func TestReportFailed(t *testing.T) {
+	tests := []struct {
+		name     string
+		r        Report
+		minScore int
+		want     bool
+	}{
+		{"above", Report{Valid: true, Score: 3}, 1, false},
+		{"at the minimum", Report{Valid: true, Score: 1}, 1, false},
+		{"below", Report{Valid: true, Score: 0}, 1, true},
+		{"negative minimum", Report{Valid: true, Score: -30}, -30, false},
+		{"invalid, even at a low minimum", Report{Valid: false, Score: 0}, -100, true},
+	}
+	for _, tt := range tests {
+		if got := tt.r.Failed(tt.minScore); got != tt.want {
+			t.Errorf("%s: Failed(%d) = %v, want %v", tt.name, tt.minScore, got, tt.want)
+		}
+	}
+}
+
 // TestScoreMessages covers the sign rules of the message: 0 passes.
 func TestScoreMessages(t *testing.T) {
 	for score, want := range map[int]string{
