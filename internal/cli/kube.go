@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/tollgate-dev/tollgate/internal/kube"
@@ -76,14 +77,18 @@ fails, or an input holds no document, the command exits with --exit-code
 			if err != nil {
 				return err
 			}
+			// -o goes through a pending file that replaces the target only
+			// once the report is complete: a usage error or an interrupted
+			// scan leaves an earlier report as it was.
 			out := cmd.OutOrStdout()
+			var pending *renameio.PendingFile
 			if output != "" {
-				f, err := os.Create(output)
+				pending, err = renameio.NewPendingFile(output, renameio.WithPermissions(0o644), renameio.WithExistingPermissions())
 				if err != nil {
 					return &ExitError{Code: ExitUsage, Err: fmt.Errorf("creating output: %w", err)}
 				}
-				defer f.Close()
-				out = f
+				defer pending.Cleanup()
+				out = pending
 			}
 			in, err := sp.prepare(args, s.in)
 			if err != nil {
@@ -103,6 +108,10 @@ fails, or an input holds no document, the command exits with --exit-code
 			})
 			if err := rw.Close(); err != nil {
 				inputErrs = append(inputErrs, err)
+			} else if pending != nil {
+				if err := pending.CloseAtomicallyReplace(); err != nil {
+					inputErrs = append(inputErrs, fmt.Errorf("writing %s: %w", output, err))
+				}
 			}
 			outcome := scanOutcome(cmd.ErrOrStderr(), failed, inputErrs, exitCode)
 			return sp.apply(cmd.ErrOrStderr(), sc, outcome, exitCode)
