@@ -84,7 +84,7 @@ func (p *Policy) testObject(file string, idx int, js []byte, o TestOptions, dept
 		Items []json.RawMessage `json:"items"`
 	}
 	if err := json.Unmarshal(js, &head); err != nil {
-		res.Error = fmt.Sprintf("document %d: not a Kubernetes object: %v", idx, err)
+		res.Error = fmt.Sprintf("document %d: not a Kubernetes object: %s", idx, JSONErrorText(err, "the document"))
 		return []TestResult{res}
 	}
 	if head.Kind == "List" || strings.HasSuffix(head.Kind, "List") && head.Items != nil {

@@ -175,18 +175,28 @@ func breakGlassRequested(annotations map[string]string) bool {
 	return false
 }
 
-// jsonErrorText words a decoding error with the manifest's field names
-// instead of this package's Go types.
-func jsonErrorText(err error) string {
+// JSONErrorText words a JSON decoding error in terms of the JSON sent
+// (field paths, JSON types) instead of tollgate's Go types. whole names
+// the decoded value for an error about its top level ("the body").
+func JSONErrorText(err error, whole string) string {
 	msg := err.Error()
-	if m := typeErrorRE.FindStringSubmatch(msg); m != nil {
+	if m := topTypeErrorRE.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("%s is a JSON %s, not an object", whole, m[1])
+	}
+	if m := fieldTypeErrorRE.FindStringSubmatch(msg); m != nil {
 		field := strings.ReplaceAll(strings.TrimPrefix(m[2], "."), "podSpecJSON.", "")
 		return fmt.Sprintf("%s: a JSON %s is not allowed here", field, m[1])
 	}
 	return strings.TrimPrefix(msg, "json: ")
 }
 
-var typeErrorRE = regexp.MustCompile(`^json: cannot unmarshal (\w+) into Go struct field (\S*) of type`)
+// The errors of encoding/json and sigs.k8s.io/json for a value of the
+// wrong JSON type: at the top level, and in a field (named with or without
+// its Go struct type before the path).
+var (
+	topTypeErrorRE   = regexp.MustCompile(`^json: cannot unmarshal (\w+) into Go value of type`)
+	fieldTypeErrorRE = regexp.MustCompile(`^json: cannot unmarshal (\w+) into Go struct field \w*(\S*) of type`)
+)
 
 // decodeJSON decodes as the apiserver does: field names are case-sensitive
 // ("Containers" is not "containers") and a field given twice is an error
@@ -194,10 +204,10 @@ var typeErrorRE = regexp.MustCompile(`^json: cannot unmarshal (\w+) into Go stru
 func decodeJSON(data []byte, v any) error {
 	strict, err := kjson.UnmarshalStrict(data, v, kjson.DisallowDuplicateFields)
 	if err != nil {
-		return errors.New(jsonErrorText(err))
+		return errors.New(JSONErrorText(err, "the object"))
 	}
 	if len(strict) > 0 {
-		return errors.New(jsonErrorText(strict[0]))
+		return errors.New(JSONErrorText(strict[0], "the object"))
 	}
 	return nil
 }

@@ -243,6 +243,12 @@ func TestHandlerResponses(t *testing.T) {
 				`"status":{"code":400,"reason":"BadRequest","message":"tollgate: malformed review: request.object: decoding object: spec.containers: a JSON string is not allowed here"}}}`,
 		},
 		{
+			name: "object not an object", path: "/validate", body: admissionReview("u-12a", "CREATE", "Pod", "", `[1]`),
+			wantCode: 400,
+			want: `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"u-12a","allowed":false,` +
+				`"status":{"code":400,"reason":"BadRequest","message":"tollgate: malformed review: request.object: decoding object: the object is a JSON array, not an object"}}}`,
+		},
+		{
 			name: "image review malformed", path: "/image_policy", body: `[1,2]`,
 			wantCode: 400,
 			want: `{"apiVersion":"imagepolicy.k8s.io/v1alpha1","kind":"ImageReview","status":{"allowed":false,` +

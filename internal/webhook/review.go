@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 
 	kjson "sigs.k8s.io/json"
+
+	"github.com/tollgate-dev/tollgate/internal/policy"
 )
 
 // The API versions and kinds tollgate answers. The apiserver requires the
@@ -42,7 +42,7 @@ type imageReviewRequest struct {
 func decodeImageReview(body []byte) (*imageReviewRequest, error) {
 	var r imageReviewRequest
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, &r); err != nil {
-		return nil, fmt.Errorf("%w: decoding ImageReview: %s", errMalformed, jsonErrorText(err))
+		return nil, fmt.Errorf("%w: decoding ImageReview: %s", errMalformed, policy.JSONErrorText(err, "the body"))
 	}
 	if r.APIVersion != imageReviewAPIVersion || r.Kind != imageReviewKind {
 		return nil, fmt.Errorf("%w: got apiVersion %q kind %q, want %s %s", errMalformed, r.APIVersion, r.Kind, imageReviewAPIVersion, imageReviewKind)
@@ -83,7 +83,7 @@ type admissionReviewRequest struct {
 func decodeAdmissionReview(body []byte) (*admissionRequest, string, error) {
 	var r admissionReviewRequest
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, &r); err != nil {
-		return nil, "", fmt.Errorf("%w: decoding AdmissionReview: %s", errMalformed, jsonErrorText(err))
+		return nil, "", fmt.Errorf("%w: decoding AdmissionReview: %s", errMalformed, policy.JSONErrorText(err, "the body"))
 	}
 	uid := ""
 	if r.Request != nil {
@@ -162,22 +162,4 @@ func denied(uid, msg string) admissionResponse {
 // judge (code is the HTTP status sent with it).
 func failed(uid string, code int, reason, msg string) admissionResponse {
 	return admissionResponse{UID: uid, Status: &status{Code: code, Reason: reason, Message: msg}}
-}
-
-var (
-	topTypeErrorRE   = regexp.MustCompile(`^json: cannot unmarshal (\w+) into Go value of type`)
-	fieldTypeErrorRE = regexp.MustCompile(`^json: cannot unmarshal (\w+) into Go struct field \w*(\S*) of type`)
-)
-
-// jsonErrorText words a decoding error in terms of the JSON sent, not of
-// tollgate's Go types.
-func jsonErrorText(err error) string {
-	msg := err.Error()
-	if m := topTypeErrorRE.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("the body is a JSON %s, not an object", m[1])
-	}
-	if m := fieldTypeErrorRE.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("%s: a JSON %s is not allowed here", strings.TrimPrefix(m[2], "."), m[1])
-	}
-	return strings.TrimPrefix(msg, "json: ")
 }
