@@ -204,8 +204,11 @@ func (g *stageGraph) final() *stage {
 }
 
 // chain returns the final stage followed by the stages it is built FROM,
-// nearest first.
+// nearest first; nil for a nil graph (the ONBUILD pass).
 func (g *stageGraph) chain() []*stage {
+	if g == nil {
+		return nil
+	}
 	if g.chained {
 		return g.finalChain
 	}

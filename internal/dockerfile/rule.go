@@ -105,6 +105,14 @@ func (c funcChecker) done(r *reporter) {
 	}
 }
 
+// atEnd adapts a check of the file as a whole (its stages, its pragmas),
+// made once every instruction has been seen.
+func atEnd(f func(env *ruleEnv, r *reporter)) func(*ruleEnv) checker {
+	return func(env *ruleEnv) checker {
+		return funcChecker{onCheck: func(*Instruction, *reporter) {}, onDone: func(r *reporter) { f(env, r) }}
+	}
+}
+
 // runRule is a per-RUN check over the shell commands: ok returns false to
 // report the RUN.
 func runRule(ok func(in *Instruction) bool) func(*ruleEnv) checker {

@@ -13,7 +13,7 @@ func hadolintRules() []*Rule {
 			Message:    "Inline ignore pragma; prefer fixing the instruction or a config-file ignore.",
 			Explain:    "An inline ignore hides a finding where reviewers rarely look. Off by default; turn it on to keep pragmas out of a code base.",
 			Fix:        "Fix the instruction below the pragma, or move the ignore to the config file.",
-			newChecker: newInlinePragmas},
+			newChecker: atEnd(checkInlinePragmas)},
 		{ID: "DL3000", Severity: SeverityError,
 			Message:    "WORKDIR must be an absolute path.",
 			Explain:    "A relative WORKDIR depends on whatever directory the base image left current, so the same Dockerfile can put files in different places.",

@@ -457,19 +457,13 @@ func (m *missingHealthcheck) done(r *reporter) {
 
 // --- pragmas ---------------------------------------------------------------------
 
-// inlinePragmas is DL1001: it reports the line of every inline ignore
+// checkInlinePragmas is DL1001: it reports the line of every inline ignore
 // pragma of the file.
-type inlinePragmas struct{ env *ruleEnv }
-
-func newInlinePragmas(env *ruleEnv) checker { return &inlinePragmas{env: env} }
-
-func (p *inlinePragmas) check(*Instruction, *reporter) {}
-
-func (p *inlinePragmas) done(r *reporter) {
-	if p.env.pragmas == nil {
+func checkInlinePragmas(env *ruleEnv, r *reporter) {
+	if env.pragmas == nil {
 		return
 	}
-	for _, line := range p.env.pragmas.inlineLines {
+	for _, line := range env.pragmas.inlineLines {
 		r.add(line)
 	}
 }

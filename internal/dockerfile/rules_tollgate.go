@@ -32,12 +32,12 @@ func tollgateRules() []*Rule {
 			Message:    "The final image is built on a full distribution image; use a minimal one.",
 			Explain:    "A full distribution base brings a shell, a package manager and hundreds of packages the application never uses: more to download, more to patch, more vulnerabilities to triage.",
 			Fix:        "Build in a full image if needed, then copy the result into a minimal base: an -alpine or -slim variant, a distroless image (gcr.io/distroless/...), or scratch for static binaries.",
-			newChecker: newMinimalBase},
+			newChecker: atEnd(checkMinimalBase)},
 		{ID: "TG105", Severity: SeverityWarning,
 			Message:    "The final image runs as root.",
 			Explain:    "Without a USER instruction (or with USER root) the container's process runs as UID 0; a container escape then starts with root privileges, and Kubernetes' runAsNonRoot refuses the image.",
 			Fix:        "Create an unprivileged user and switch to it at the end of the final stage: RUN useradd -r -u 10001 app, then USER 10001.",
-			newChecker: newNonRoot},
+			newChecker: atEnd(checkNonRoot)},
 		{ID: "TG106", Severity: SeverityWarning,
 			Message:    "RUN chown -R on files an earlier COPY added; use COPY --chown.",
 			Explain:    "Changing the owner or mode of copied files in a later RUN rewrites every one of them into a new layer, so the image carries them twice.",
@@ -56,10 +56,8 @@ type finalStageTracker struct {
 
 func newFinalStageTracker(env *ruleEnv) finalStageTracker {
 	t := finalStageTracker{env: env, final: map[int]bool{}, cur: -1}
-	if env.stages != nil {
-		for _, s := range env.stages.chain() {
-			t.final[s.index] = true
-		}
+	for _, s := range env.stages.chain() {
+		t.final[s.index] = true
 	}
 	return t
 }
@@ -329,17 +327,10 @@ func packageName(a string) string {
 
 // --- TG104 minimal base ---------------------------------------------------------------
 
-type minimalBase struct{ env *ruleEnv }
-
-func newMinimalBase(env *ruleEnv) checker { return &minimalBase{env: env} }
-
-func (m *minimalBase) check(*Instruction, *reporter) {}
-
-func (m *minimalBase) done(r *reporter) {
-	if m.env.stages == nil {
-		return
-	}
-	chain := m.env.stages.chain()
+// checkMinimalBase reports the FROM the final image is ultimately built on
+// when it is a full distribution image.
+func checkMinimalBase(env *ruleEnv, r *reporter) {
+	chain := env.stages.chain()
 	if len(chain) == 0 {
 		return
 	}
@@ -373,17 +364,10 @@ func isMinimalBase(f *From) bool {
 
 // --- TG105 non-root -------------------------------------------------------------------
 
-type nonRoot struct{ env *ruleEnv }
-
-func newNonRoot(env *ruleEnv) checker { return &nonRoot{env: env} }
-
-func (n *nonRoot) check(*Instruction, *reporter) {}
-
-func (n *nonRoot) done(r *reporter) {
-	if n.env.stages == nil {
-		return
-	}
-	chain := n.env.stages.chain()
+// checkNonRoot reports a final image whose last USER is root, or that has
+// no USER at all on a base not known to set an unprivileged one.
+func checkNonRoot(env *ruleEnv, r *reporter) {
+	chain := env.stages.chain()
 	if len(chain) == 0 {
 		return
 	}
