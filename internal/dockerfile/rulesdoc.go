@@ -46,7 +46,8 @@ func WriteRules(w io.Writer, format string) error {
 }
 
 // WriteRulesMarkdown writes the rule reference as Markdown: a table of every
-// rule, then what each tollgate rule checks, why and how to fix it.
+// rule, then a section per rule with its message, why it matters and how to
+// fix it.
 func WriteRulesMarkdown(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("| ID | default severity | inside ONBUILD | message |\n|---|---|---|---|\n")
