@@ -74,8 +74,6 @@ func (p *Policy) Mutate(namespace string, raw []byte, digests map[string]string)
 	}
 	var m Mutation
 	on := func(r RuleID) bool { return !p.exempted(namespace, r) }
-	add := func(path string, v any) { m.Patch = append(m.Patch, jsonpatch.NewOperation("add", path, v)) }
-	replace := func(path string, v any) { m.Patch = append(m.Patch, jsonpatch.NewOperation("replace", path, v)) }
 
 	if len(p.labels) > 0 && on(RuleLabels) {
 		missing := map[string]any{}
@@ -92,12 +90,12 @@ func (p *Policy) Mutate(namespace string, raw []byte, digests map[string]string)
 		switch {
 		case len(missing) == 0:
 		case pod.Metadata == nil:
-			add("/metadata", map[string]any{"labels": missing})
+			m.add("/metadata", map[string]any{"labels": missing})
 		case pod.Metadata.Labels == nil:
-			add("/metadata/labels", missing)
+			m.add("/metadata/labels", missing)
 		default:
 			for _, k := range sortedKeys(missing) {
-				add("/metadata/labels/"+escapePointer(k), missing[k])
+				m.add("/metadata/labels/"+escapePointer(k), missing[k])
 			}
 		}
 	}
@@ -109,12 +107,12 @@ func (p *Policy) Mutate(namespace string, raw []byte, digests map[string]string)
 		kjson.UnmarshalCaseSensitivePreserveInts(spec.ServiceAccountName, &cur)
 		if cur == "" || cur == "default" {
 			if unsetRaw(spec.ServiceAccountName) {
-				add("/spec/serviceAccountName", sa)
+				m.add("/spec/serviceAccountName", sa)
 			} else {
-				replace("/spec/serviceAccountName", sa)
+				m.replace("/spec/serviceAccountName", sa)
 			}
 			if !unsetRaw(spec.ServiceAccount) {
-				replace("/spec/serviceAccount", sa)
+				m.replace("/spec/serviceAccount", sa)
 			}
 			m.Changes = append(m.Changes, "serviceAccountName "+sa)
 		}
@@ -131,53 +129,18 @@ func (p *Policy) Mutate(namespace string, raw []byte, digests map[string]string)
 		}
 		if len(psc) > 0 {
 			if spec.SecurityContext == nil {
-				add("/spec/securityContext", psc)
+				m.add("/spec/securityContext", psc)
 			} else {
 				for _, k := range sortedKeys(psc) {
-					add("/spec/securityContext/"+k, psc[k])
+					m.add("/spec/securityContext/"+k, psc[k])
 				}
 			}
 		}
-		for _, list := range []struct {
-			field string
-			cs    []containerMut
-		}{{"containers", spec.Containers}, {"initContainers", spec.InitContainers}} {
-			for i, c := range list.cs {
-				base := fmt.Sprintf("/spec/%s/%d/securityContext", list.field, i)
-				csc := c.SecurityContext
-				fields := map[string]any{}
-				// A privileged container always escalates: the apiserver
-				// refuses allowPrivilegeEscalation: false next to
-				// privileged: true, so leave those alone.
-				priv := csc != nil && csc.Privileged != nil && *csc.Privileged
-				if sc.AllowPrivilegeEscalationFalse && !priv && (csc == nil || unsetRaw(csc.AllowPrivilegeEscalation)) {
-					fields["allowPrivilegeEscalation"] = false
-					m.Changes = append(m.Changes, fmt.Sprintf("container %s allowPrivilegeEscalation=false", c.Name))
-				}
-				var dropOp func()
-				if sc.DropAllCapabilities && (csc == nil || csc.Capabilities == nil || unsetRaw(csc.Capabilities.Drop)) {
-					m.Changes = append(m.Changes, fmt.Sprintf("container %s drop ALL", c.Name))
-					drop := []any{"ALL"}
-					switch {
-					case csc == nil || csc.Capabilities == nil:
-						fields["capabilities"] = map[string]any{"drop": drop}
-					default:
-						dropOp = func() { add(base+"/capabilities/drop", drop) }
-					}
-				}
-				if csc == nil {
-					if len(fields) > 0 {
-						add(base, fields)
-					}
-				} else {
-					for _, k := range sortedKeys(fields) {
-						add(base+"/"+k, fields[k])
-					}
-				}
-				if dropOp != nil {
-					dropOp()
-				}
-			}
+		for i, c := range spec.Containers {
+			m.containerSecurity(sc, "containers", i, c)
+		}
+		for i, c := range spec.InitContainers {
+			m.containerSecurity(sc, "initContainers", i, c)
 		}
 	}
 	if len(digests) > 0 && on(RulePinDigests) {
@@ -187,7 +150,7 @@ func (p *Policy) Mutate(namespace string, raw []byte, digests map[string]string)
 		}{{"containers", spec.Containers}, {"initContainers", spec.InitContainers}, {"ephemeralContainers", spec.EphemeralContainers}} {
 			for i, c := range list.cs {
 				if d, ok := digests[c.Image]; ok && d != "" {
-					replace(fmt.Sprintf("/spec/%s/%d/image", list.field, i), c.Image+"@"+d)
+					m.replace(fmt.Sprintf("/spec/%s/%d/image", list.field, i), c.Image+"@"+d)
 					m.Changes = append(m.Changes, fmt.Sprintf("image %s pinned to %s", c.Image, d))
 				}
 			}
@@ -197,6 +160,50 @@ func (p *Policy) Mutate(namespace string, raw []byte, digests map[string]string)
 	// so the order is free: sort by path for a deterministic patch.
 	sort.SliceStable(m.Patch, func(i, j int) bool { return m.Patch[i].Path < m.Patch[j].Path })
 	return m, nil
+}
+
+func (m *Mutation) add(path string, v any) {
+	m.Patch = append(m.Patch, jsonpatch.NewOperation("add", path, v))
+}
+
+func (m *Mutation) replace(path string, v any) {
+	m.Patch = append(m.Patch, jsonpatch.NewOperation("replace", path, v))
+}
+
+// containerSecurity adds the operations that default the security context
+// of container c, the i-th of the pod spec's field.
+func (m *Mutation) containerSecurity(sc SecurityContextDefaults, field string, i int, c containerMut) {
+	base := fmt.Sprintf("/spec/%s/%d/securityContext", field, i)
+	csc := c.SecurityContext
+	fields := map[string]any{}
+	// A privileged container always escalates: the apiserver refuses
+	// allowPrivilegeEscalation: false next to privileged: true, so leave
+	// those alone.
+	priv := csc != nil && csc.Privileged != nil && *csc.Privileged
+	if sc.AllowPrivilegeEscalationFalse && !priv && (csc == nil || unsetRaw(csc.AllowPrivilegeEscalation)) {
+		fields["allowPrivilegeEscalation"] = false
+		m.Changes = append(m.Changes, fmt.Sprintf("container %s allowPrivilegeEscalation=false", c.Name))
+	}
+	dropInto := false // the drop list goes into an existing capabilities object
+	if sc.DropAllCapabilities && (csc == nil || csc.Capabilities == nil || unsetRaw(csc.Capabilities.Drop)) {
+		m.Changes = append(m.Changes, fmt.Sprintf("container %s drop ALL", c.Name))
+		if csc == nil || csc.Capabilities == nil {
+			fields["capabilities"] = map[string]any{"drop": []any{"ALL"}}
+		} else {
+			dropInto = true
+		}
+	}
+	switch {
+	case csc == nil && len(fields) > 0:
+		m.add(base, fields)
+	case csc != nil:
+		for _, k := range sortedKeys(fields) {
+			m.add(base+"/"+k, fields[k])
+		}
+	}
+	if dropInto {
+		m.add(base+"/capabilities/drop", []any{"ALL"})
+	}
 }
 
 // Apply returns raw with the mutation's patch applied.
