@@ -120,6 +120,11 @@ func Generate(opts Options) (Result, error) {
 	}
 
 	caCert, caKey, err := loadCA(dir)
+	if err == nil && !opts.NewCA && !now().Before(caCert.NotAfter) {
+		// Leaves are cut to the CA's validity: under an expired CA they
+		// would be born expired.
+		return Result{}, fmt.Errorf("the CA in %s expired on %s: replace it with a new CA", dir, caCert.NotAfter.UTC().Format(time.DateOnly))
+	}
 	switch {
 	case err == nil && !opts.NewCA:
 		res.ReusedCA = true

@@ -138,6 +138,11 @@ func TestGenerateErrors(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(mismatched, CAKeyFile), otherKey, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	expired := t.TempDir()
+	if _, err := Generate(Options{Dir: expired, Hosts: []string{"a"}, Days: 1}); err != nil {
+		t.Fatal(err)
+	}
+	later := func() time.Time { return time.Now().Add(11 * 24 * time.Hour) } // past the CA's 10 days
 	keyless := t.TempDir()
 	if _, err := Generate(Options{Dir: keyless, Hosts: []string{"a"}}); err != nil {
 		t.Fatal(err)
@@ -157,6 +162,7 @@ func TestGenerateErrors(t *testing.T) {
 		{"days", Options{Dir: t.TempDir(), Hosts: []string{"a"}, Days: 5000}, "days 5000 is outside"},
 		{"mismatched CA", Options{Dir: mismatched, Hosts: []string{"a"}}, "ca-key.pem does not match ca.pem"},
 		{"CA without key", Options{Dir: keyless, Hosts: []string{"a"}}, "existing CA in"},
+		{"expired CA", Options{Dir: expired, Hosts: []string{"a"}, Now: later}, "expired on"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
