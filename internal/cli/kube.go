@@ -11,10 +11,10 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/tollgate-dev/tollgate/internal/kube"
+	"github.com/tollgate-dev/tollgate/internal/outfile"
 )
 
 func newKubeCmd(s *streams) *cobra.Command {
@@ -81,13 +81,13 @@ fails, or an input holds no document, the command exits with --exit-code
 			// once the report is complete: a usage error or an interrupted
 			// scan leaves an earlier report as it was.
 			out := cmd.OutOrStdout()
-			var pending *renameio.PendingFile
+			var pending *outfile.File
 			if output != "" {
-				pending, err = renameio.NewPendingFile(output, renameio.WithPermissions(0o644), renameio.WithExistingPermissions())
+				pending, err = outfile.Create(output)
 				if err != nil {
-					return &ExitError{Code: ExitUsage, Err: fmt.Errorf("creating output: %w", err)}
+					return &ExitError{Code: ExitUsage, Err: err}
 				}
-				defer pending.Cleanup()
+				defer pending.Discard()
 				out = pending
 			}
 			in, err := sp.prepare(args, s.in)
@@ -109,8 +109,8 @@ fails, or an input holds no document, the command exits with --exit-code
 			if err := rw.Close(); err != nil {
 				inputErrs = append(inputErrs, err)
 			} else if pending != nil {
-				if err := pending.CloseAtomicallyReplace(); err != nil {
-					inputErrs = append(inputErrs, fmt.Errorf("writing %s: %w", output, err))
+				if err := pending.Commit(); err != nil {
+					inputErrs = append(inputErrs, err)
 				}
 			}
 			outcome := scanOutcome(cmd.ErrOrStderr(), failed, inputErrs, exitCode)

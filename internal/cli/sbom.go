@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,12 +11,12 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/renameio/v2"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/tollgate-dev/tollgate/internal/inventory"
+	"github.com/tollgate-dev/tollgate/internal/outfile"
 	"github.com/tollgate-dev/tollgate/internal/sbom"
 )
 
@@ -85,8 +84,8 @@ image, or of another image sharing its layers, only reads the new layers.`,
 				}
 				return bw.Flush()
 			}
-			if err := writeOutput(f.output, func(w io.Writer) error { return sbom.Write(w, inv, opts) }); err != nil {
-				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("writing %s: %w", f.output, err)}
+			if err := outfile.WriteFile(f.output, func(w io.Writer) error { return sbom.Write(w, inv, opts) }); err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
 			}
 			return nil
 		},
@@ -147,38 +146,6 @@ func (f *sbomFlags) options(args []string) (inventory.Options, inventory.Target,
 		}
 	}
 	return o, t, nil
-}
-
-// writeOutput writes the document to path. A new or regular file is
-// replaced atomically (a failed run leaves the old file intact); anything
-// else — /dev/null, /dev/stdout, a pipe, a symlink — is written through,
-// never replaced.
-func writeOutput(path string, write func(io.Writer) error) error {
-	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
-		if err != nil {
-			return err
-		}
-		bw := bufio.NewWriterSize(f, 64<<10)
-		err = write(bw)
-		if err == nil {
-			err = bw.Flush()
-		}
-		return errors.Join(err, f.Close())
-	}
-	pf, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
-	if err != nil {
-		return err
-	}
-	defer pf.Cleanup()
-	bw := bufio.NewWriterSize(pf, 64<<10)
-	if err := write(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	return pf.CloseAtomicallyReplace()
 }
 
 // showsProgress reports whether a progress bar belongs on w: only on a

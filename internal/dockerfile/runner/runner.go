@@ -13,10 +13,9 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/google/renameio/v2/maybe"
-
 	"github.com/tollgate-dev/tollgate/internal/dockerfile"
 	"github.com/tollgate-dev/tollgate/internal/dockerfile/format"
+	"github.com/tollgate-dev/tollgate/internal/outfile"
 )
 
 // Exit codes of a lint run.
@@ -95,7 +94,7 @@ func Lint(ctx context.Context, o Options) (int, error) {
 		return 0, fmt.Errorf("writing the report: %w", err)
 	}
 	if o.Output != "" {
-		if err := maybe.WriteFile(o.Output, buf.Bytes(), 0o644); err != nil {
+		if err := outfile.WriteFile(o.Output, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
 			return 0, fmt.Errorf("writing the report: %w", err)
 		}
 	} else if _, err := o.Stdout.Write(buf.Bytes()); err != nil {
