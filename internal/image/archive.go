@@ -153,10 +153,29 @@ func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 	return b, nil
 }
 
+// maxArchiveRatio bounds how much a gzip-compressed image archive may
+// expand when it is spilled to disk. Image tars compress about 2-4:1 (their
+// layers are often compressed already) and text-only ones about 10:1; a gzip
+// bomb expands about 1000:1. minSpillLimit keeps small archives workable.
+const (
+	maxArchiveRatio = 100
+	minSpillLimit   = 1 << 30
+)
+
+// spillLimit is the most bytes a compressed archive f may decompress to:
+// maxArchiveRatio times its size, and at least minLimit.
+func spillLimit(f *os.File, minLimit int64) int64 {
+	fi, err := f.Stat()
+	if err != nil {
+		return minLimit
+	}
+	return max(fi.Size()*maxArchiveRatio, minLimit)
+}
+
 // openArchiveFile opens an image archive. A gzip-compressed archive
 // (`docker save | gzip`) is decompressed into a spill file under tmpDir
 // first, because reading layers needs random access.
-func openArchiveFile(p, tmpDir string) (*tarIndex, func() error, error) {
+func openArchiveFile(p, tmpDir string, minLimit int64) (*tarIndex, func() error, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, nil, err
@@ -186,9 +205,15 @@ func openArchiveFile(p, tmpDir string) (*tarIndex, func() error, error) {
 			closeAll()
 			return nil, nil, fmt.Errorf("decompressing %s: %w", p, err)
 		}
-		if _, err := io.Copy(spill, zr); err != nil {
+		limit := spillLimit(f, minLimit)
+		n, err := io.Copy(spill, io.LimitReader(zr, limit+1))
+		if err != nil {
 			closeAll()
 			return nil, nil, fmt.Errorf("decompressing %s: %w", p, err)
+		}
+		if n > limit {
+			closeAll()
+			return nil, nil, fmt.Errorf("decompressing %s: more than %d bytes (%dx the compressed size): refusing what looks like a gzip bomb", p, limit, maxArchiveRatio)
 		}
 		f = spill
 	}
@@ -216,7 +241,7 @@ type dockerManifest struct {
 // layout Docker 25+ writes, which carries manifest.json too) or, when the
 // tar has no manifest.json, an OCI archive. tmpDir receives spill files.
 func OpenArchive(p string, o Options) (*Image, error) {
-	idx, closeFn, err := openArchiveFile(p, o.TempDir)
+	idx, closeFn, err := openArchiveFile(p, o.TempDir, minSpillLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +264,7 @@ func OpenArchive(p string, o Options) (*Image, error) {
 
 // OpenOCIArchive opens a tar of an OCI image layout.
 func OpenOCIArchive(p string, o Options) (*Image, error) {
-	idx, closeFn, err := openArchiveFile(p, o.TempDir)
+	idx, closeFn, err := openArchiveFile(p, o.TempDir, minSpillLimit)
 	if err != nil {
 		return nil, err
 	}
