@@ -66,6 +66,11 @@ func targetOf(obj runtime.Object, kind string) (*target, []Problem) {
 	tmpl := func(spec *corev1.PodTemplateSpec, prefix string) {
 		t.pod = &podView{spec: &spec.Spec, specPath: prefix + ".spec", meta: &spec.ObjectMeta, metaPath: prefix + ".metadata"}
 	}
+	// controller is a controller whose API version requires a selector.
+	controller := func(sel *metav1.LabelSelector, spec *corev1.PodTemplateSpec) {
+		need(sel != nil, "spec.selector")
+		tmpl(spec, "spec.template")
+	}
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		t.pod = &podView{spec: &o.Spec, specPath: "spec", meta: &o.ObjectMeta, metaPath: "metadata"}
@@ -78,30 +83,22 @@ func targetOf(obj runtime.Object, kind string) (*target, []Problem) {
 		}
 		tmpl(o.Spec.Template, "spec.template")
 	case *appsv1.Deployment:
-		need(o.Spec.Selector != nil, "spec.selector")
-		tmpl(&o.Spec.Template, "spec.template")
+		controller(o.Spec.Selector, &o.Spec.Template)
 	case *appsv1.ReplicaSet:
-		need(o.Spec.Selector != nil, "spec.selector")
-		tmpl(&o.Spec.Template, "spec.template")
+		controller(o.Spec.Selector, &o.Spec.Template)
 	case *appsv1.DaemonSet:
-		need(o.Spec.Selector != nil, "spec.selector")
-		tmpl(&o.Spec.Template, "spec.template")
+		controller(o.Spec.Selector, &o.Spec.Template)
 	case *appsv1.StatefulSet:
-		need(o.Spec.Selector != nil, "spec.selector")
-		tmpl(&o.Spec.Template, "spec.template")
+		controller(o.Spec.Selector, &o.Spec.Template)
 		t.pod.statefulSet, t.pod.claims = true, o.Spec.VolumeClaimTemplates
 	case *appsv1beta2.Deployment:
-		need(o.Spec.Selector != nil, "spec.selector")
-		tmpl(&o.Spec.Template, "spec.template")
+		controller(o.Spec.Selector, &o.Spec.Template)
 	case *appsv1beta2.ReplicaSet:
-		need(o.Spec.Selector != nil, "spec.selector")
-		tmpl(&o.Spec.Template, "spec.template")
+		controller(o.Spec.Selector, &o.Spec.Template)
 	case *appsv1beta2.DaemonSet:
-		need(o.Spec.Selector != nil, "spec.selector")
-		tmpl(&o.Spec.Template, "spec.template")
+		controller(o.Spec.Selector, &o.Spec.Template)
 	case *appsv1beta2.StatefulSet:
-		need(o.Spec.Selector != nil, "spec.selector")
-		tmpl(&o.Spec.Template, "spec.template")
+		controller(o.Spec.Selector, &o.Spec.Template)
 		t.pod.statefulSet, t.pod.claims = true, o.Spec.VolumeClaimTemplates
 	case *appsv1beta1.Deployment:
 		tmpl(&o.Spec.Template, "spec.template")
