@@ -53,7 +53,32 @@ func Code(err error) (int, bool) {
 	return 0, false
 }
 
+// kindError marks an error with one of the sentinels without changing its
+// message: errors.Is(err, kind) holds, and err.Error() is the message alone.
+type kindError struct {
+	kind error
+	err  error
+}
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }
+
+// Mark returns err marked as kind (one of the sentinels above); the message
+// shown to the user stays err's own.
+func Mark(err, kind error) error {
+	if err == nil {
+		return nil
+	}
+	return &kindError{kind: kind, err: err}
+}
+
 // Usagef returns a usage error with a message of its own.
 func Usagef(format string, args ...any) error {
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrUsage)
+	return Mark(fmt.Errorf(format, args...), ErrUsage)
 }
+
+// Unreadable marks err as an input that cannot be read.
+func Unreadable(err error) error { return Mark(err, ErrUnreadable) }
+
+// Invalid marks err as an input that does not parse.
+func Invalid(err error) error { return Mark(err, ErrInvalidInput) }
