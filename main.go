@@ -5,15 +5,19 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/tollgate-dev/tollgate/internal/cli"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	os.Exit(run())
+}
+
+// run is tollgate with the process's arguments, streams and signals: the
+// first SIGINT or SIGTERM stops the command (a server drains), a second one
+// exits at once.
+func run() int {
+	ctx, stop := cli.SignalContext(context.Background(), os.Exit)
+	defer stop()
+	return cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/tollgate-dev/tollgate/internal/cli"
 	"github.com/tollgate-dev/tollgate/internal/sharedtest"
 )
 
@@ -21,9 +19,7 @@ var update = flag.Bool("update", false, "rewrite the golden files inside testdat
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"tollgate": func() {
-			os.Exit(cli.Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-		},
+		"tollgate": func() { os.Exit(run()) },
 	})
 }
 

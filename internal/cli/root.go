@@ -8,19 +8,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tollgate-dev/tollgate/internal/ctxio"
+	"github.com/tollgate-dev/tollgate/internal/outcome"
 )
 
-// Exit codes shared by every command.
+// Exit codes shared by every command. Run alone chooses them, from the
+// outcome sentinels a command's error wraps.
 const (
 	ExitOK       = 0 // nothing at or above the failure threshold
 	ExitFindings = 1 // findings at or above the threshold, or input that does not parse
-	ExitUsage    = 2 // bad flags or arguments, unreadable input
+	ExitUsage    = 2 // bad flags or arguments, unreadable input, a server that cannot start
 )
 
-// ExitError carries a specific exit code out of a command. Commands return
-// it when the outcome is not simply "usage error" (which is ExitUsage).
+// ExitError carries a specific exit code out of a command. It predates the
+// outcome sentinels (outcome.WithCode does the same) and is kept while
+// commands move to them.
 type ExitError struct {
 	Code int
 	Err  error // may be nil: the command already printed what the user needs
@@ -41,28 +47,103 @@ type streams struct {
 	out, err io.Writer
 }
 
+// annotDrains marks a command that handles the first interrupt itself (a
+// server draining its requests): Run waits for it instead of returning
+// after interruptGrace.
+const annotDrains = "tollgate.dev/drains-on-interrupt"
+
+// interruptGrace is how long Run lets an interrupted command clean up
+// (discard a pending -o file, close what it opened) before returning
+// without it: a command blocked in a read that cannot be abandoned must
+// not keep the user waiting.
+const interruptGrace = 500 * time.Millisecond
+
 // Run executes tollgate with args (without the program name) and returns the
 // process exit code. It builds a fresh command tree on every call, so tests
-// can run it in-process.
+// can run it in-process. When ctx is cancelled (SignalContext: SIGINT or
+// SIGTERM), standard input stops blocking, and a command other than a server
+// gets interruptGrace to return before Run returns the signal's code.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	stdin = ctxio.Reader(ctx, stdin)
 	s := &streams{in: stdin, out: stdout, err: stderr}
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	drains := false
+	if c, _, err := root.Find(args); err == nil {
+		drains = c.Annotations[annotDrains] != ""
+	}
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		if drains {
+			err = <-done
+			break
+		}
+		t := time.NewTimer(interruptGrace)
+		select {
+		case err = <-done:
+		case <-t.C:
+			err = context.Cause(ctx)
+		}
+		t.Stop()
+	}
 	if err == nil {
 		return ExitOK
 	}
-	if exitErr, ok := errors.AsType[*ExitError](err); ok {
-		if exitErr.Err != nil {
-			fmt.Fprintf(stderr, "tollgate: %v\n", exitErr.Err)
-		}
-		return exitErr.Code
+	if ctx.Err() != nil {
+		// Whatever the command made of the cancellation ("context
+		// canceled", a read cut short), the run was interrupted.
+		err = context.Cause(ctx)
 	}
-	fmt.Fprintf(stderr, "tollgate: %v\n", err)
+	code := exitCode(err)
+	if msg := message(err); msg != "" {
+		fmt.Fprintf(stderr, "tollgate: %s\n", msg)
+	}
+	return code
+}
+
+// exitCode maps a command's error to the process exit code: a code chosen
+// with outcome.WithCode (an interrupt's 130 or 143, kube scan --exit-code)
+// wins; then an interrupt (130), usage errors and unreadable input (2),
+// findings and input that does not parse (1). An error of no known kind is
+// a usage error.
+func exitCode(err error) int {
+	if c, ok := outcome.Code(err); ok {
+		return c
+	}
+	if e, ok := errors.AsType[*ExitError](err); ok {
+		return e.Code
+	}
+	switch {
+	case errors.Is(err, outcome.ErrInterrupted):
+		return 128 + 2
+	case errors.Is(err, outcome.ErrUsage), errors.Is(err, outcome.ErrUnreadable):
+		return ExitUsage
+	case errors.Is(err, outcome.ErrFindings), errors.Is(err, outcome.ErrInvalidInput):
+		return ExitFindings
+	}
 	return ExitUsage
+}
+
+// message is what Run prints for err: nothing when the command already
+// said everything (an ExitError without error, a bare sentinel such as
+// outcome.ErrFindings after the report), else the error's text.
+func message(err error) string {
+	if e, ok := errors.AsType[*ExitError](err); ok && e.Err == nil {
+		return ""
+	}
+	for _, k := range []error{outcome.ErrFindings, outcome.ErrInvalidInput, outcome.ErrUsage, outcome.ErrUnreadable, outcome.ErrInterrupted} {
+		if errors.Is(err, k) && err.Error() == k.Error() {
+			return ""
+		}
+	}
+	return err.Error()
 }
 
 func newRootCmd(s *streams) *cobra.Command {
@@ -76,7 +157,7 @@ admission requests, all under one policy.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+		return outcome.Usagef("%v (see '%s --help')", err, c.CommandPath())
 	})
 	root.AddCommand(
 		newVersionCmd(s),
