@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/renameio/v2"
 	"sigs.k8s.io/yaml"
@@ -58,12 +59,16 @@ type APIServerOptions struct {
 	Namespace string
 	// TimeoutSeconds is the webhooks' timeoutSeconds (default 5).
 	TimeoutSeconds int
+	// Now is the clock for certificate validity (time.Now when nil).
+	Now func() time.Time
 }
 
 // WriteAPIServerConfig writes the AdmissionConfiguration, the
 // ImagePolicyWebhook kubeconfig, the kubeconfig the apiserver uses for
 // admission webhooks and the webhook configurations; every path inside
-// them is absolute. It returns the files written.
+// them is absolute. It returns the files written. It first checks the
+// certificates in CertDir (see checkBundle) and writes nothing when the
+// apiserver could not use them.
 func WriteAPIServerConfig(o APIServerOptions) ([]string, error) {
 	if o.Dir == "" {
 		return nil, errors.New("no directory given")
@@ -110,31 +115,35 @@ func WriteAPIServerConfig(o APIServerOptions) ([]string, error) {
 			return nil, fmt.Errorf("resolving %s: %w", o.CertDir, err)
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", dir, err)
-	}
-	caPath := filepath.Join(certDir, CAFile)
-	caPEM, err := os.ReadFile(caPath)
-	if err != nil {
-		return nil, fmt.Errorf("reading the CA (run tollgate certs first): %w", err)
-	}
-	clientCert := filepath.Join(certDir, ClientFile)
-	clientKey := filepath.Join(certDir, ClientKeyFile)
-	for _, p := range []string{clientCert, clientKey} {
-		if _, err := os.Stat(p); err != nil {
-			return nil, fmt.Errorf("apiserver client pair (run tollgate certs first): %w", err)
-		}
-	}
-
 	// Which users entry the apiserver picks for a webhook: its host:port
 	// (a Service as name.namespace.svc:port).
 	webhookUser := base.Host
+	hosts := []string{base.Hostname()}
 	var svc *serviceRef
 	if o.Service != "" {
 		if svc, err = parseService(o.Service); err != nil {
 			return nil, err
 		}
-		webhookUser = net.JoinHostPort(svc.Name+"."+svc.Namespace+".svc", strconv.Itoa(int(svc.Port)))
+		svcHost := svc.Name + "." + svc.Namespace + ".svc"
+		webhookUser = net.JoinHostPort(svcHost, strconv.Itoa(int(svc.Port)))
+		hosts = append(hosts, svcHost)
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	// Nothing is written unless every certificate the files name or
+	// embed is one the apiserver can use.
+	b, err := checkBundle(certDir, hosts, now())
+	if err != nil {
+		return nil, err
+	}
+	caPEM := b.caPEM
+	caPath := filepath.Join(certDir, CAFile)
+	clientCert := filepath.Join(certDir, ClientFile)
+	clientKey := filepath.Join(certDir, ClientKeyFile)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", dir, err)
 	}
 	user := authInfo{ClientCertificate: clientCert, ClientKey: clientKey}
 

@@ -20,18 +20,19 @@ func TestWriteAPIServerConfig(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
+		hosts  []string // of the serving certificate
 		opts   APIServerOptions
 		golden string
 	}{
-		{name: "url", opts: APIServerOptions{URL: "https://127.0.0.1:8443"}, golden: "url"},
-		{name: "service", opts: APIServerOptions{URL: "https://10.0.0.10:8443/", Service: "tollgate/tollgate:8443",
+		{name: "url", hosts: []string{"127.0.0.1"}, opts: APIServerOptions{URL: "https://127.0.0.1:8443"}, golden: "url"},
+		{name: "service", hosts: []string{"10.0.0.10", "tollgate.tollgate.svc"}, opts: APIServerOptions{URL: "https://10.0.0.10:8443/", Service: "tollgate/tollgate:8443",
 			AllowTTL: 2, DenyTTL: -1, RetryBackoff: 100, DefaultAllow: true, Namespace: "tollgate-system", TimeoutSeconds: 3}, golden: "service"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			if _, err := Generate(Options{Dir: dir, Hosts: []string{"127.0.0.1"}}); err != nil {
+			if _, err := Generate(Options{Dir: dir, Hosts: tt.hosts}); err != nil {
 				t.Fatal(err)
 			}
 			tt.opts.Dir = dir

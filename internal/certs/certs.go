@@ -153,6 +153,8 @@ func Generate(opts Options) (Result, error) {
 		if err := writePair(write, CAFile, CAKeyFile, der, key); err != nil {
 			return Result{}, err
 		}
+	case errors.Is(err, os.ErrNotExist):
+		return Result{}, fmt.Errorf("the CA in %s is incomplete: %s or %s is missing (restore it, or use a new CA to replace it)", dir, CAFile, CAKeyFile)
 	default:
 		return Result{}, fmt.Errorf("existing CA in %s: %w (use a new CA to replace it)", dir, err)
 	}
@@ -235,9 +237,9 @@ func loadCA(dir string) (*x509.Certificate, crypto.Signer, error) {
 	}
 	cert, err := x509.ParseCertificate(cb.Bytes)
 	if err != nil {
-		return nil, nil, fmt.Errorf("parsing %s: %w", CAFile, err)
+		return nil, nil, fmt.Errorf("%s does not parse as an X.509 certificate", CAFile)
 	}
-	if !cert.IsCA {
+	if !cert.BasicConstraintsValid || !cert.IsCA {
 		return nil, nil, fmt.Errorf("%s is not a CA certificate", CAFile)
 	}
 	kb, _ := pem.Decode(keyPEM)
@@ -253,10 +255,10 @@ func loadCA(dir string) (*x509.Certificate, crypto.Signer, error) {
 	case "RSA PRIVATE KEY":
 		key, err = x509.ParsePKCS1PrivateKey(kb.Bytes)
 	default:
-		err = fmt.Errorf("unsupported PEM type %q", kb.Type)
+		return nil, nil, fmt.Errorf("%s holds a %q, not a private key", CAKeyFile, kb.Type)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("parsing %s: %w", CAKeyFile, err)
+		return nil, nil, fmt.Errorf("%s does not parse as a %s", CAKeyFile, strings.ToLower(kb.Type))
 	}
 	signer, ok := key.(crypto.Signer)
 	if !ok {

@@ -150,18 +150,37 @@ func TestGenerateErrors(t *testing.T) {
 	if err := os.Remove(filepath.Join(keyless, CAKeyFile)); err != nil {
 		t.Fatal(err)
 	}
+	garbage := t.TempDir()
+	if _, err := Generate(Options{Dir: garbage, Hosts: []string{"a"}}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(garbage, CAFile), []byte("\x00\x01 random"), 0o644)
+	leafCA := t.TempDir()
+	if _, err := Generate(Options{Dir: leafCA, Hosts: []string{"a"}}); err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := os.ReadFile(filepath.Join(leafCA, ServerFile))
+	os.WriteFile(filepath.Join(leafCA, CAFile), leaf, 0o644)
+	badKey := t.TempDir()
+	if _, err := Generate(Options{Dir: badKey, Hosts: []string{"a"}}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(badKey, CAKeyFile), []byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), 0o600)
 	tests := []struct {
 		name    string
 		opts    Options
 		wantErr string
 	}{
 		{"no dir", Options{Hosts: []string{"a"}}, "no directory given"},
+		{"garbage CA", Options{Dir: garbage, Hosts: []string{"a"}}, "ca.pem holds no PEM certificate"},
+		{"leaf as CA", Options{Dir: leafCA, Hosts: []string{"a"}}, "ca.pem is not a CA certificate"},
+		{"CA key does not parse", Options{Dir: badKey, Hosts: []string{"a"}}, "ca-key.pem does not parse as a private key"},
 		{"no hosts", Options{Dir: t.TempDir()}, "no hosts given"},
 		{"bad host", Options{Dir: t.TempDir(), Hosts: []string{"a b"}}, `host "a b" is neither`},
 		{"bad host label", Options{Dir: t.TempDir(), Hosts: []string{"-a.example"}}, "is neither"},
 		{"days", Options{Dir: t.TempDir(), Hosts: []string{"a"}, Days: 5000}, "days 5000 is outside"},
 		{"mismatched CA", Options{Dir: mismatched, Hosts: []string{"a"}}, "ca-key.pem does not match ca.pem"},
-		{"CA without key", Options{Dir: keyless, Hosts: []string{"a"}}, "existing CA in"},
+		{"CA without key", Options{Dir: keyless, Hosts: []string{"a"}}, "is incomplete: ca.pem or ca-key.pem is missing"},
 		{"expired CA", Options{Dir: expired, Hosts: []string{"a"}, Now: later}, "expired on"},
 	}
 	for _, tt := range tests {

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tollgate-dev/tollgate/internal/certs"
+	"github.com/tollgate-dev/tollgate/internal/outcome"
 )
 
 func newAPIServerConfigCmd(_ *streams) *cobra.Command {
@@ -26,7 +27,11 @@ func newAPIServerConfigCmd(_ *streams) *cobra.Command {
 
 --url is tollgate's base URL as the apiserver reaches it; /image_policy,
 /validate and /mutate are appended. The certificates come from tollgate certs
-(--cert-dir, default --dir). Then start the apiserver with
+(--cert-dir, default --dir) and are checked before anything is written:
+ca.pem must hold CA certificates only, the apiserver's client pair and
+tollgate's serving pair must match and chain to that CA, and the serving
+certificate must cover the --url host (and the --service name); else the
+command exits 2 saying which file is wrong. Then start the apiserver with
   --enable-admission-plugins=...,ImagePolicyWebhook
   --admission-control-config-file=DIR/admission_configuration.yaml
 and kubectl apply -f DIR/webhooks.yaml.`,
@@ -35,9 +40,17 @@ and kubectl apply -f DIR/webhooks.yaml.`,
       --service tollgate/tollgate:443 --default-allow=false --allow-ttl 30 --deny-ttl 10`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkRanges(cmd,
+				intRange{flag: "allow-ttl", lo: 1, hi: 1800, offOK: true},
+				intRange{flag: "deny-ttl", lo: 1, hi: 1800, offOK: true},
+				intRange{flag: "retry-backoff", lo: 1, hi: 300000, offOK: true},
+				intRange{flag: "timeout", lo: 1, hi: 30},
+			); err != nil {
+				return err
+			}
 			files, err := certs.WriteAPIServerConfig(o)
 			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
+				return outcome.Mark(err, outcome.ErrUsage)
 			}
 			for _, f := range files {
 				fmt.Fprintln(cmd.OutOrStdout(), f)
@@ -52,7 +65,7 @@ and kubectl apply -f DIR/webhooks.yaml.`,
 	f.StringVar(&o.Service, "service", "", "use clientConfig.service NAMESPACE/NAME[:PORT] in webhooks.yaml instead of --url")
 	f.IntVar(&o.AllowTTL, "allow-ttl", 50, "ImagePolicyWebhook: seconds an allow is cached (1-1800, -1 disables)")
 	f.IntVar(&o.DenyTTL, "deny-ttl", 50, "ImagePolicyWebhook: seconds a denial is cached (1-1800, -1 disables)")
-	f.IntVar(&o.RetryBackoff, "retry-backoff", 500, "ImagePolicyWebhook: first retry delay in milliseconds (1-300000)")
+	f.IntVar(&o.RetryBackoff, "retry-backoff", 500, "ImagePolicyWebhook: first retry delay in milliseconds (1-300000, -1 for none)")
 	f.BoolVar(&o.DefaultAllow, "default-allow", false, "ImagePolicyWebhook: admit pods when tollgate cannot be reached (fail open)")
 	f.StringVar(&o.Namespace, "namespace", "tollgate", "tollgate's own namespace, skipped by the webhooks (as is kube-system)")
 	f.IntVar(&o.TimeoutSeconds, "timeout", 5, "webhooks' timeoutSeconds (1-30)")

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tollgate-dev/tollgate/internal/certs"
+	"github.com/tollgate-dev/tollgate/internal/outcome"
 )
 
 func newCertsCmd(_ *streams) *cobra.Command {
@@ -28,9 +29,12 @@ apiserver-config), and for a Service NAME.NAMESPACE.svc.`,
   tollgate certs --dir ./pki --hosts tollgate.tollgate.svc,tollgate.example --days 90`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkRanges(cmd, intRange{flag: "days", lo: 1, hi: 3650}); err != nil {
+				return err
+			}
 			res, err := certs.Generate(o)
 			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
+				return outcome.Mark(err, outcome.ErrUsage)
 			}
 			if res.ReusedCA {
 				fmt.Fprintln(cmd.ErrOrStderr(), "tollgate certs: kept the existing CA, reissued the leaf certificates")
@@ -44,7 +48,7 @@ apiserver-config), and for a Service NAME.NAMESPACE.svc.`,
 	f := cmd.Flags()
 	f.StringVar(&o.Dir, "dir", "", "directory to write to (created 0700 when missing)")
 	f.StringSliceVar(&o.Hosts, "hosts", nil, "DNS names and IP addresses for the server certificate (comma-separated)")
-	f.IntVar(&o.Days, "days", 365, "validity of the leaf certificates in days (the CA: ten times as long)")
+	f.IntVar(&o.Days, "days", 365, "validity of the leaf certificates in days, 1–3650 (the CA: ten times as long)")
 	f.BoolVar(&o.NewCA, "new-ca", false, "replace an existing CA (the apiserver files must then be regenerated)")
 	cmd.MarkFlagRequired("dir")
 	cmd.MarkFlagRequired("hosts")

@@ -6,14 +6,14 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tollgate-dev/tollgate/internal/inflight"
 	"github.com/tollgate-dev/tollgate/internal/kube"
+	"github.com/tollgate-dev/tollgate/internal/outcome"
 	"github.com/tollgate-dev/tollgate/internal/outfile"
 )
 
@@ -153,8 +153,9 @@ func scanOutcome(stderr io.Writer, failed bool, inputErrs []error, exitCode int)
 
 func newKubeHTTPCmd(s *streams) *cobra.Command {
 	var (
-		rf      ruleFlags
-		maxBody int64
+		rf ruleFlags
+		ho kube.HandlerOptions
+		ib int64
 	)
 	cmd := &cobra.Command{
 		Use:   "http [ADDR]",
@@ -166,11 +167,24 @@ func newKubeHTTPCmd(s *streams) *cobra.Command {
   GET /healthz        liveness
 
 ADDR is host:port, :port (every interface) or a bare port (127.0.0.1 only);
-default ` + kube.DefaultAddr + `.`,
+default ` + kube.DefaultAddr + `. The first signal lets requests in flight finish
+(exit 0), a second one exits at once. Bodies held at once are bounded by
+--max-inflight-bytes (past it: 429 with Retry-After).`,
 		Example: `  tollgate kube http 8080 &
   curl -sS --data-binary @deployment.yaml http://127.0.0.1:8080/scan`,
-		Args: cobra.MaximumNArgs(1),
+		Args:        cobra.MaximumNArgs(1),
+		Annotations: map[string]string{annotDrains: "yes"},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkRanges(cmd,
+				intRange{flag: "max-body-bytes", lo: 1},
+				intRange{flag: "max-inflight-bytes", lo: 1},
+				intRange{flag: "max-documents", lo: 1},
+			); err != nil {
+				return err
+			}
+			if ib < ho.MaxBodyBytes {
+				return outcome.Usagef("--max-inflight-bytes %d is below --max-body-bytes %d: a body that size could never be served", ib, ho.MaxBodyBytes)
+			}
 			sc, err := rf.scanner()
 			if err != nil {
 				return err
@@ -181,22 +195,22 @@ default ` + kube.DefaultAddr + `.`,
 			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: fmt.Errorf("listening: %w", err)}
+				return outcome.Usagef("listening on %s: %v", addr, err)
 			}
 			tuneGC()
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			fmt.Fprintf(cmd.ErrOrStderr(), "tollgate kube http: listening on http://%s\n", ln.Addr())
-			h := kube.NewHandler(sc, kube.HandlerOptions{MaxBodyBytes: maxBody})
-			if err := kube.Serve(ctx, ln, kube.NewMux(h)); err != nil {
-				return &ExitError{Code: ExitFindings, Err: fmt.Errorf("serving: %w", err)}
+			ho.Inflight = inflight.New(ib)
+			if err := kube.Serve(cmd.Context(), ln, kube.NewMux(kube.NewHandler(sc, ho))); err != nil {
+				return outcome.Mark(fmt.Errorf("serving: %w", err), outcome.ErrUsage)
 			}
 			fmt.Fprintln(cmd.ErrOrStderr(), "tollgate kube http: stopped")
 			return nil
 		},
 	}
 	rf.add(cmd)
-	cmd.Flags().Int64Var(&maxBody, "max-body-bytes", kube.DefaultMaxBodyBytes, "largest request body accepted (larger: 413)")
+	cmd.Flags().Int64Var(&ho.MaxBodyBytes, "max-body-bytes", kube.DefaultMaxBodyBytes, "largest request body accepted (larger: 413)")
+	cmd.Flags().Int64Var(&ib, "max-inflight-bytes", kube.DefaultMaxInflightBytes, "request bytes held at once (more: 429 with Retry-After)")
+	cmd.Flags().IntVar(&ho.MaxDocuments, "max-documents", kube.DefaultMaxDocuments, "most documents in one request (more: 413)")
 	return cmd
 }
 

@@ -96,12 +96,16 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return ExitOK
 	}
-	if ctx.Err() != nil {
-		// Whatever the command made of the cancellation ("context
-		// canceled", a read cut short), the run was interrupted.
-		err = context.Cause(ctx)
-	}
 	code := exitCode(err)
+	if ctx.Err() != nil {
+		// Whatever the command made of the cancellation, the run was
+		// interrupted: the signal's code, and no "context canceled".
+		cause := context.Cause(ctx)
+		code = exitCode(cause)
+		if errors.Is(err, context.Canceled) || errors.Is(err, outcome.ErrInterrupted) {
+			err = cause
+		}
+	}
 	if msg := message(err); msg != "" {
 		fmt.Fprintf(stderr, "tollgate: %s\n", msg)
 	}

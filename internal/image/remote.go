@@ -39,17 +39,21 @@ func (o Options) platform() v1.Platform {
 	return v1.Platform{OS: "linux", Architecture: runtime.GOARCH}
 }
 
-// OpenRemote opens an image in a registry. A reference without a tag means
-// the "latest" tag, as with docker pull.
-func OpenRemote(ctx context.Context, ref string, o Options) (*Image, error) {
-	var nameOpts []name.Option
+// nameOptions are the reference-parsing options: plain HTTP allowed when
+// the user asked for --insecure. (Loopback registries — localhost,
+// 127.0.0.0/8, ::1 — are reached over plain HTTP by go-containerregistry
+// whatever the options, as docker does.)
+func (o Options) nameOptions(extra ...name.Option) []name.Option {
 	if o.InsecureSkipTLSVerify {
-		nameOpts = append(nameOpts, name.Insecure)
+		extra = append(extra, name.Insecure)
 	}
-	r, err := name.ParseReference(ref, nameOpts...)
-	if err != nil {
-		return nil, fmt.Errorf("parsing image reference %q: %w", ref, err)
-	}
+	return extra
+}
+
+// remoteOptions are the options of every registry call tollgate makes:
+// credentials from the keychain (anonymous when nil), its transport
+// (TLS verification off with --insecure), its user agent.
+func (o Options) remoteOptions(ctx context.Context) []remote.Option {
 	keychain := o.Keychain
 	if keychain == nil {
 		keychain = authn.NewMultiKeychain() // anonymous
@@ -62,13 +66,43 @@ func OpenRemote(ctx context.Context, ref string, o Options) (*Image, error) {
 		}
 		transport = t
 	}
-	ropts := []remote.Option{
+	return []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(keychain),
-		remote.WithPlatform(o.platform()),
 		remote.WithTransport(transport),
 		remote.WithUserAgent("tollgate"),
 	}
+}
+
+// Digest returns the manifest digest ("sha256:…") a registry serves for
+// ref, which must name a tag: a HEAD request, answered with the
+// Docker-Content-Digest (for a multi-platform image, the index's digest —
+// what a pin must name). A reference without a tag is an error, not
+// "latest": pinning "nginx" to what latest points at would hide an
+// untagged image from the tag rules.
+func Digest(ctx context.Context, ref string, o Options) (string, error) {
+	tag, err := name.NewTag(ref, o.nameOptions(name.WithDefaultTag(""))...)
+	if err != nil {
+		return "", fmt.Errorf("parsing image reference %q: %w", ref, err)
+	}
+	if tag.TagStr() == "" {
+		return "", fmt.Errorf("image %q has no tag to resolve", ref)
+	}
+	desc, err := remote.Head(tag, o.remoteOptions(ctx)...)
+	if err != nil {
+		return "", fmt.Errorf("resolving %s: %w", ref, err)
+	}
+	return desc.Digest.String(), nil
+}
+
+// OpenRemote opens an image in a registry. A reference without a tag means
+// the "latest" tag, as with docker pull.
+func OpenRemote(ctx context.Context, ref string, o Options) (*Image, error) {
+	r, err := name.ParseReference(ref, o.nameOptions()...)
+	if err != nil {
+		return nil, fmt.Errorf("parsing image reference %q: %w", ref, err)
+	}
+	ropts := append(o.remoteOptions(ctx), remote.WithPlatform(o.platform()))
 	desc, err := remote.Get(r, ropts...)
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s: %w", ref, err)

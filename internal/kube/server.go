@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -64,7 +65,8 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return err
+		srv.Close()
+		return fmt.Errorf("requests still in flight after %s were cut off", shutdownGrace)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/inflight"
 	"github.com/tollgate-dev/tollgate/internal/policy"
 )
 
@@ -54,6 +55,9 @@ type HandlerOptions struct {
 	Scan http.Handler
 	// MaxAdmissionBytes and MaxScanBytes cap request bodies (0: defaults).
 	MaxAdmissionBytes, MaxScanBytes int64
+	// Inflight bounds the review bodies held at once (nil: unbounded);
+	// give the same budget to Scan's handler so /scan shares it.
+	Inflight *inflight.Budget
 	// ClientCertRoutes lists the routes ("image_policy", "validate",
 	// "mutate", "scan") that require a verified client certificate.
 	ClientCertRoutes []string
@@ -160,6 +164,8 @@ func reasonFor(code int) string {
 		return "RequestEntityTooLarge"
 	case http.StatusUnsupportedMediaType:
 		return "UnsupportedMediaType"
+	case http.StatusTooManyRequests:
+		return "TooManyRequests"
 	}
 	return "InternalError"
 }
@@ -204,17 +210,30 @@ func (h *handler) review(route string, errBody errBodyFunc, fn func(ctx context.
 			fail(http.StatusUnsupportedMediaType, decisionInvalid, err.Error())
 			return
 		}
+		lease := h.opts.Inflight.Lease()
+		defer lease.Release()
 		buf := h.getBuf()
 		defer h.putBuf(buf)
-		body, err := readBody(w, r, h.opts.MaxAdmissionBytes, buf)
+		body, err := inflight.ReadBody(w, r, h.opts.MaxAdmissionBytes, lease, buf)
 		if err != nil {
 			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
+			switch {
+			case errors.As(err, &tooBig):
 				fail(http.StatusRequestEntityTooLarge, decisionInvalid, fmt.Sprintf("request body exceeds %d bytes", tooBig.Limit))
-				return
+			case errors.Is(err, inflight.ErrBusy):
+				// The apiserver retries a 429 with Retry-After, then
+				// applies failurePolicy / defaultAllow.
+				w.Header().Set("Retry-After", inflight.RetryAfter)
+				fail(http.StatusTooManyRequests, decisionBusy, "too many requests in flight, retry shortly")
+			default:
+				// The error names the connection's addresses: not for the reply.
+				h.log.Debug("reading request body", "route", route, "error", err)
+				fail(http.StatusBadRequest, decisionInvalid, "the request body could not be read to its end")
 			}
-			fail(http.StatusBadRequest, decisionInvalid, fmt.Sprintf("reading request body: %v", err))
 			return
+		}
+		if r.Context().Err() != nil {
+			return // the client has gone: nobody reads the answer
 		}
 		rep, err := fn(r.Context(), c, body)
 		if err != nil {
@@ -266,15 +285,6 @@ func (h *handler) putBuf(b *bytes.Buffer) {
 	h.bufs.Put(b)
 }
 
-// readBody reads the request body, at most max bytes, into buf. The bytes
-// are valid until buf is recycled, so nothing may keep them past the request.
-func readBody(w http.ResponseWriter, r *http.Request, max int64, buf *bytes.Buffer) ([]byte, error) {
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, max)); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
 func (h *handler) write(w http.ResponseWriter, code int, body any) {
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -286,4 +296,3 @@ func (h *handler) write(w http.ResponseWriter, code int, body any) {
 	w.WriteHeader(code)
 	w.Write(b)
 }
-

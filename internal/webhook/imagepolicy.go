@@ -27,4 +27,3 @@ func (h *handler) imagePolicy(_ context.Context, _ *call, body []byte) (reply, e
 	}
 	return reply{code: http.StatusOK, body: newImageReviewResponse(st), decision: decision}, nil
 }
-

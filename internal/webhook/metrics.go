@@ -16,6 +16,7 @@ const (
 	decisionInvalid      = "invalid"      // malformed, oversized or wrongly typed request (HTTP 4xx)
 	decisionUnauthorized = "unauthorized" // no verified client certificate (HTTP 401)
 	decisionError        = "error"        // tollgate failed, e.g. a recovered panic (HTTP 500)
+	decisionBusy         = "busy"         // refused for too many bytes in flight (HTTP 429, retried)
 )
 
 // metrics are the server's Prometheus collectors, on a registry of its own

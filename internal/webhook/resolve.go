@@ -2,27 +2,20 @@ package webhook
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/tollgate-dev/tollgate/internal/image"
 )
 
-// RegistryResolver resolves tags to digests with a HEAD request on the
-// manifest (the Docker-Content-Digest the registry reports, which for a
-// multi-platform image is the index's digest — what a pin must name).
-// Answers are cached for TTL: tags move, but not from one Pod of a
-// rollout to the next.
+// RegistryResolver resolves tags to digests at the registry with
+// image.Digest (the registry access every command shares). Answers are
+// cached for TTL: tags move, but not from one Pod of a rollout to the next.
 type RegistryResolver struct {
-	// Keychain supplies registry credentials (authn.DefaultKeychain: the
-	// docker config of the user running tollgate); nil = anonymous.
-	Keychain authn.Keychain
-	// Transport is the HTTP transport (nil: remote.DefaultTransport).
-	Transport http.RoundTripper
+	// Registry says how registries are reached: credentials
+	// (authn.DefaultKeychain: the docker config of the user running
+	// tollgate; nil = anonymous), transport, insecure registries.
+	Registry image.Options
 	// TTL is how long a resolved digest is reused (0: one minute).
 	TTL time.Duration
 	// Now is the clock (nil: time.Now).
@@ -43,41 +36,24 @@ const maxCached = 4096
 
 var _ Resolver = (*RegistryResolver)(nil)
 
-// Digest returns the digest ("sha256:…") the registry serves for image,
+// Digest returns the digest ("sha256:…") the registry serves for img,
 // which must name a tag.
-func (r *RegistryResolver) Digest(ctx context.Context, image string) (string, error) {
+func (r *RegistryResolver) Digest(ctx context.Context, img string) (string, error) {
 	now := time.Now
 	if r.Now != nil {
 		now = r.Now
 	}
 	r.mu.Lock()
-	if c, ok := r.cache[image]; ok && now().Before(c.expires) {
+	if c, ok := r.cache[img]; ok && now().Before(c.expires) {
 		r.mu.Unlock()
 		return c.digest, nil
 	}
 	r.mu.Unlock()
 
-	// WithDefaultTag("") keeps a missing tag missing: pinning "nginx" to
-	// what latest points at would hide an untagged image from the tag rules.
-	ref, err := name.NewTag(image, name.WithDefaultTag(""))
+	d, err := image.Digest(ctx, img, r.Registry)
 	if err != nil {
-		return "", fmt.Errorf("parsing %q: %w", image, err)
+		return "", err
 	}
-	if ref.TagStr() == "" {
-		return "", fmt.Errorf("image %q has no tag to resolve", image)
-	}
-	opts := []remote.Option{remote.WithContext(ctx)}
-	if r.Keychain != nil {
-		opts = append(opts, remote.WithAuthFromKeychain(r.Keychain))
-	}
-	if r.Transport != nil {
-		opts = append(opts, remote.WithTransport(r.Transport))
-	}
-	desc, err := remote.Head(ref, opts...)
-	if err != nil {
-		return "", fmt.Errorf("resolving %s: %w", image, err)
-	}
-	d := desc.Digest.String()
 
 	ttl := r.TTL
 	if ttl <= 0 {
@@ -99,6 +75,6 @@ func (r *RegistryResolver) Digest(ctx context.Context, image string) (string, er
 			clear(r.cache)
 		}
 	}
-	r.cache[image] = cachedDigest{digest: d, expires: now().Add(ttl)}
+	r.cache[img] = cachedDigest{digest: d, expires: now().Add(ttl)}
 	return d, nil
 }

@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/inflight"
 	"github.com/tollgate-dev/tollgate/internal/policy"
 )
 
@@ -34,6 +35,15 @@ const (
 	// /scan; the apiserver then needs the admission webhook kubeconfig.
 	RequireAll = "all"
 )
+
+// DefaultShutdownTimeout is how long requests in flight may finish after
+// the stop signal: below Kubernetes' default 30 s grace period.
+const DefaultShutdownTimeout = 25 * time.Second
+
+// DefaultMaxInflightBytes is the default of request bytes tollgate serve
+// holds at once: ten review bodies at the default cap, thousands of the
+// usual few-kilobyte ones.
+const DefaultMaxInflightBytes = 64 << 20
 
 // Options configure Serve.
 type Options struct {
@@ -49,6 +59,8 @@ type Options struct {
 	PolicyFile string
 	// MaxAdmissionBytes and MaxScanBytes cap request bodies (0: defaults).
 	MaxAdmissionBytes, MaxScanBytes int64
+	// Inflight bounds the request bytes held at once (nil: unbounded).
+	Inflight *inflight.Budget
 	// ShutdownTimeout bounds the wait for in-flight requests (default 25 s,
 	// below Kubernetes' default 30 s grace period).
 	ShutdownTimeout time.Duration
@@ -91,7 +103,7 @@ func Serve(ctx context.Context, o Options) error {
 		return fmt.Errorf("client certificate requirement %q is not %s or %s", o.RequireClientCert, RequireImagePolicy, RequireAll)
 	}
 	if o.ShutdownTimeout <= 0 {
-		o.ShutdownTimeout = 25 * time.Second
+		o.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	if o.ReloadInterval <= 0 {
 		o.ReloadInterval = 10 * time.Second
@@ -116,6 +128,7 @@ func Serve(ctx context.Context, o Options) error {
 		Scan:              o.Scan,
 		MaxAdmissionBytes: o.MaxAdmissionBytes,
 		MaxScanBytes:      o.MaxScanBytes,
+		Inflight:          o.Inflight,
 		ClientCertRoutes:  certRoutes,
 		Ready:             ready.Load,
 		Logger:            log,
@@ -185,7 +198,8 @@ func Serve(ctx context.Context, o Options) error {
 	sctx, cancel := context.WithTimeout(context.Background(), o.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutting down: %w", err)
+		srv.Close()
+		return fmt.Errorf("requests still in flight after %s were cut off", o.ShutdownTimeout)
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", err)

@@ -52,4 +52,3 @@ func reviewed(op, sub string) bool {
 	}
 	return sub == "" || sub == "ephemeralcontainers"
 }
-
