@@ -40,8 +40,11 @@ func TestKubeHTTP(t *testing.T) {
 	pr, pw := io.Pipe()
 	var stderr syncBuffer
 	done := make(chan int, 1)
+	// Signals reach commands through the context, as main sets it up.
+	ctx, stop := SignalContext(context.Background(), func(int) {})
+	defer stop()
 	go func() {
-		done <- Run(context.Background(), []string{"kube", "http", "--max-body-bytes", "1000", "127.0.0.1:0"},
+		done <- Run(ctx, []string{"kube", "http", "--max-body-bytes", "1000", "127.0.0.1:0"},
 			strings.NewReader(""), io.Discard, pw)
 		pw.Close()
 	}()
