@@ -27,8 +27,8 @@ const RetryAfter = "1"
 const chunk = 64 << 10
 
 // freeAbove is the peak in flight after which an idle budget returns
-// memory to the OS.
-const freeAbove = 16 << 20
+// memory to the OS: large requests, not a stream of small ones.
+const freeAbove = 4 << 20
 
 // Budget is the number of body bytes requests may hold together. The zero
 // value is not usable; use New. A nil *Budget admits everything.

@@ -23,8 +23,9 @@ const DefaultMaxBodyBytes = 2 << 20
 const DefaultMaxDocuments = 1000
 
 // DefaultMaxInflightBytes is the default of request bytes `kube http`
-// holds at once.
-const DefaultMaxInflightBytes = 32 << 20
+// holds at once: four bodies at the default cap (scanning is CPU-bound, so
+// more at once only slows every request down), thousands of usual ones.
+const DefaultMaxInflightBytes = 8 << 20
 
 // HandlerOptions configure NewHandler.
 type HandlerOptions struct {
