@@ -17,8 +17,12 @@ import (
 
 // tollgateBinary returns the path of this test binary under the name
 // "tollgate": run so, TestMain runs the real main (signals included).
+// TOLLGATE_BIN names a built binary to test instead.
 func tollgateBinary(t *testing.T) string {
 	t.Helper()
+	if bin := os.Getenv("TOLLGATE_BIN"); bin != "" {
+		return bin
+	}
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,8 @@ func (h *handler) scan(next http.Handler) http.Handler {
 			switch {
 			case rec.code == http.StatusUnauthorized:
 				decision = decisionUnauthorized
+			case rec.code == http.StatusTooManyRequests:
+				decision = decisionBusy
 			case rec.code >= 500:
 				decision = decisionError
 			case rec.code >= 400:
