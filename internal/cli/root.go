@@ -10,6 +10,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tollgate-dev/tollgate/internal/outcome"
 )
 
 // Exit codes shared by every command.
@@ -61,7 +63,27 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return exitErr.Code
 	}
-	fmt.Fprintf(stderr, "tollgate: %v\n", err)
+	return outcomeCode(stderr, err)
+}
+
+// outcomeCode prints err (unless it is a bare sentinel: the command has
+// printed what the user needs) and maps the outcome sentinels to exit codes.
+// (Issue 8 part B's minimal mapping; the full one lands with part A.)
+func outcomeCode(stderr io.Writer, err error) int {
+	silent := false
+	for _, s := range []error{outcome.ErrFindings, outcome.ErrInvalidInput, outcome.ErrUsage, outcome.ErrUnreadable} {
+		silent = silent || err.Error() == s.Error()
+	}
+	if !silent {
+		fmt.Fprintf(stderr, "tollgate: %v\n", err)
+	}
+	if code, ok := outcome.Code(err); ok {
+		return code
+	}
+	if !errors.Is(err, outcome.ErrUsage) && !errors.Is(err, outcome.ErrUnreadable) &&
+		(errors.Is(err, outcome.ErrFindings) || errors.Is(err, outcome.ErrInvalidInput)) {
+		return ExitFindings
+	}
 	return ExitUsage
 }
 
@@ -69,9 +91,9 @@ func newRootCmd(s *streams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tollgate",
 		Short: "Guard a Kubernetes supply chain from the Dockerfile to the running Pod",
-		Long: `tollgate lints and fixes Dockerfiles, inventories and scans images for known
-vulnerabilities, scores Kubernetes manifests, and answers the kube-apiserver's
-admission requests, all under one policy.`,
+		Long: `tollgate lints Dockerfiles, inventories images and source trees as SBOMs,
+scores Kubernetes manifests, tests manifests against an admission policy, and
+answers the kube-apiserver's admission requests, all under one policy.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
