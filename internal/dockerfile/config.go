@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -75,6 +77,31 @@ type Override struct {
 // DefaultConfig is the configuration without any file, flag or variable.
 func DefaultConfig() Config {
 	return Config{FailureThreshold: SeverityInfo}
+}
+
+// UnknownRules names the rule IDs the configuration ignores or overrides
+// that no rule has (a typo hides nothing and should not pass unnoticed),
+// one message each, in configuration order.
+func (c *Config) UnknownRules() []string {
+	known := map[string]bool{}
+	for _, r := range allRules() {
+		known[r.ID] = true
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range []struct {
+		what string
+		ids  []string
+	}{{"ignored", c.Ignored}, {"error", c.Override.Error}, {"warning", c.Override.Warning}, {"info", c.Override.Info}, {"style", c.Override.Style}} {
+		for _, id := range l.ids {
+			if known[id] || seen[l.what+id] {
+				continue
+			}
+			seen[l.what+id] = true
+			out = append(out, fmt.Sprintf("unknown rule %q (%s) has no effect; see 'tollgate dockerfile rules'", id, l.what))
+		}
+	}
+	return out
 }
 
 // override returns the overridden severity of a rule.
@@ -200,22 +227,169 @@ func setBool(dst *bool, v *bool) {
 	}
 }
 
-// LoadSettings reads a config file. A file that is not valid YAML or has a
-// value of the wrong type is an error naming the file.
-func LoadSettings(path string) (Settings, error) {
-	var s Settings
+// ConfigFile is what a config file holds: .hadolint.yaml has the lint
+// settings; .tollgate.yaml has the same keys and "policy", the admission
+// policy kube scan applies. LoadConfigFile is the one reader of both.
+type ConfigFile struct {
+	// Path is the file read.
+	Path string
+	// Settings are the lint settings.
+	Settings Settings
+	// Policy is the policy file named by "policy", relative paths taken
+	// from the config file's directory ("default" and absolute paths as
+	// written); "" when the key is absent.
+	Policy string
+	// Warnings name the keys the file has that mean nothing to tollgate
+	// (a typo, or a newer hadolint key); they are ignored.
+	Warnings []string
+}
+
+// configFileJSON is the shape of a config file.
+type configFileJSON struct {
+	Settings
+	Policy   string `json:"policy,omitempty"`
+}
+
+// LoadConfigFile reads a config file. A file that is not valid YAML or has
+// a value of the wrong type is an error naming the file and the key; an
+// unknown key is a warning.
+func LoadConfigFile(path string) (ConfigFile, error) {
+	cf := ConfigFile{Path: path}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return s, fmt.Errorf("reading config file: %w", err)
+		return cf, fmt.Errorf("reading config file: %w", err)
 	}
-	if err := yaml.Unmarshal(b, &s); err != nil {
-		return s, fmt.Errorf("config file %s: %w", path, err)
+	js, err := yaml.YAMLToJSON(b)
+	if err != nil {
+		return cf, fmt.Errorf("config file %s: %s", path, yamlErrorText(err))
+	}
+	if t := strings.TrimSpace(string(js)); t == "null" {
+		return cf, nil // empty, or comments only
+	} else if !strings.HasPrefix(t, "{") {
+		return cf, fmt.Errorf("config file %s: want a mapping of keys, not %s", path, jsonTypeOf(t))
+	}
+	var f configFileJSON
+	strict, err := kjson.UnmarshalStrict(js, &f, kjson.DisallowUnknownFields)
+	if err != nil {
+		return cf, fmt.Errorf("config file %s: %s", path, decodeErrorText(err))
+	}
+	for _, e := range strict {
+		if fe, ok := e.(kjson.FieldError); ok && strings.HasPrefix(e.Error(), "unknown field") {
+			cf.Warnings = append(cf.Warnings, fmt.Sprintf("config file %s: unknown key %q ignored", path, fe.FieldPath()))
+			continue
+		}
+		return cf, fmt.Errorf("config file %s: %s", path, decodeErrorText(e))
 	}
 	var c Config
-	if err := s.apply(&c); err != nil {
-		return s, fmt.Errorf("config file %s: %w", path, err)
+	if err := f.Settings.apply(&c); err != nil {
+		return cf, fmt.Errorf("config file %s: %w", path, err)
 	}
-	return s, nil
+	cf.Settings = f.Settings
+	cf.Policy = f.Policy
+	if cf.Policy != "" && cf.Policy != "default" && !filepath.IsAbs(cf.Policy) {
+		cf.Policy = filepath.Join(filepath.Dir(path), cf.Policy)
+	}
+	return cf, nil
+}
+
+// LoadSettings reads the lint settings of a config file (LoadConfigFile).
+func LoadSettings(path string) (Settings, error) {
+	cf, err := LoadConfigFile(path)
+	return cf.Settings, err
+}
+
+// TollgateConfig returns dir/.tollgate.yaml (or .yml) when it exists, else "".
+func TollgateConfig(dir string) string {
+	for _, name := range []string{".tollgate.yaml", ".tollgate.yml"} {
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p
+		}
+	}
+	return ""
+}
+
+// yamlErrorText words a YAML error without the converter's prefix.
+func yamlErrorText(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
+	return strings.TrimPrefix(msg, "yaml: ")
+}
+
+// decodeErrorText words a decoding error of a config file in terms of its
+// keys and YAML types, never Go's.
+func decodeErrorText(err error) string {
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		// Field is the path of Go fields; drop the names of embedded
+		// structs (capitalised), leaving the file's keys.
+		var keys []string
+		for _, k := range strings.Split(te.Field, ".") {
+			if k != "" && (k[0] < 'A' || k[0] > 'Z') {
+				keys = append(keys, k)
+			}
+		}
+		key := strings.Join(keys, ".")
+		if key == "" {
+			key = "the file"
+		}
+		return fmt.Sprintf("%s: %s is not allowed here, want %s", key, yamlTypeName(te.Value), wantedType(te.Type))
+	}
+	msg := err.Error()
+	if fe, ok := err.(kjson.FieldError); ok {
+		if strings.HasPrefix(msg, "duplicate field") {
+			return fmt.Sprintf("key %q given twice", fe.FieldPath())
+		}
+	}
+	// a custom decoder's message (StringList) is already ours
+	msg = strings.TrimPrefix(msg, "json: ")
+	if i := strings.Index(msg, "Go "); i >= 0 {
+		return "a value has the wrong type"
+	}
+	return msg
+}
+
+func yamlTypeName(jsonType string) string {
+	switch jsonType {
+	case "string":
+		return "a string"
+	case "number":
+		return "a number"
+	case "bool":
+		return "true/false"
+	case "array":
+		return "a list"
+	case "object":
+		return "a mapping"
+	}
+	return jsonType
+}
+
+func wantedType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Slice:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	}
+	return "a number"
+}
+
+func jsonTypeOf(js string) string {
+	switch {
+	case strings.HasPrefix(js, "["):
+		return "a list"
+	case strings.HasPrefix(js, `"`):
+		return "a string"
+	case js == "true" || js == "false":
+		return "true/false"
+	}
+	return "a number"
 }
 
 // ConfigCandidates lists, in order, the files looked for when no --config

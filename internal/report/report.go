@@ -73,6 +73,13 @@ func (r *Registry[W]) Lookup(name string) (string, W, error) {
 	return r.formats[i].Name, r.formats[i].Writer, nil
 }
 
+// Check returns the usage error of Lookup for an unknown name, nil for a
+// known one: commands check -f before they open -o.
+func (r *Registry[W]) Check(name string) error {
+	_, _, err := r.Lookup(name)
+	return err
+}
+
 // Names lists the canonical format names, in registration order.
 func (r *Registry[W]) Names() []string { return slices.Clone(r.names) }
 

@@ -52,8 +52,7 @@ func CheckFormat(f Format) error {
 	if f == "" {
 		return nil
 	}
-	_, _, err := formats.Lookup(string(f))
-	return err
+	return formats.Check(string(f))
 }
 
 // Options control the document's metadata.

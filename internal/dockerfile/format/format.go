@@ -335,13 +335,7 @@ func writeSARIF(w io.Writer, rep Report) error {
 		Name: "tollgate", FullName: "tollgate Dockerfile linter",
 		InformationURI: toolURI, Rules: []sarif.Rule{},
 	}
-	// SARIF wants a version that starts with a number; development builds
-	// ("dev", a commit hash) are reported as 0.0.0-<what they are>.
-	if v := strings.TrimPrefix(version, "v"); v != "" && v[0] >= '0' && v[0] <= '9' {
-		driver.Version = v
-	} else if version != "" {
-		driver.Version = "0.0.0-" + version
-	}
+	driver.Version = sarif.ToolVersion(version)
 	for i, id := range ids {
 		index[id] = i
 		driver.Rules = append(driver.Rules, sarifRuleFor(id, meta[id]))

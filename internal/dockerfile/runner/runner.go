@@ -119,16 +119,22 @@ func (o *Options) config() (dockerfile.Config, error) {
 	if path == "" {
 		path = dockerfile.FindConfig(o.Dir, o.Getenv)
 	}
-	var file dockerfile.Settings
+	var file dockerfile.ConfigFile
 	if path != "" {
-		file, err = dockerfile.LoadSettings(path)
+		file, err = dockerfile.LoadConfigFile(path)
 		if err != nil {
 			return dockerfile.Config{}, err
 		}
+		for _, w := range file.Warnings {
+			fmt.Fprintf(o.Stderr, "tollgate: warning: %s\n", report.Escape(w))
+		}
 	}
-	cfg, err := dockerfile.Resolve(env, file, o.Flags)
+	cfg, err := dockerfile.Resolve(env, file.Settings, o.Flags)
 	if err != nil {
 		return dockerfile.Config{}, err
+	}
+	for _, w := range cfg.UnknownRules() {
+		fmt.Fprintf(o.Stderr, "tollgate: warning: %s\n", report.Escape(w))
 	}
 	if cfg.Verbose {
 		if path == "" {
