@@ -247,7 +247,7 @@ type ConfigFile struct {
 // configFileJSON is the shape of a config file.
 type configFileJSON struct {
 	Settings
-	Policy   string `json:"policy,omitempty"`
+	Policy string `json:"policy,omitempty"`
 }
 
 // LoadConfigFile reads a config file. A file that is not valid YAML or has

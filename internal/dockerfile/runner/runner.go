@@ -37,7 +37,7 @@ type Options struct {
 	Dir string
 	// Getenv reads the environment.
 	Getenv func(string) string
-	Stdin io.Reader
+	Stdin  io.Reader
 	// Stdout receives the report (standard output or the -o file).
 	Stdout io.Writer
 	Stderr io.Writer
