@@ -99,8 +99,10 @@ fails, or an input holds no document, the command exits with --exit-code
 				// in the same pass.
 				failed, lowest := false, sp.minScore(cmd, minScore)
 				inputErrs := sc.ScanManifestsFunc(args, s.in, func(m *kube.Manifest, r *kube.Report) error {
-					failed = r.Failed(lowest) || failed
-					failed = sp.judge(stderr, sc, m, r) || failed
+					bad := r.Failed(lowest)
+					bad = sp.judge(stderr, sc, m, r) || bad
+					r.Judge(bad)
+					failed = failed || bad
 					return rw.Write(r)
 				})
 				if err := rw.Close(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tollgate-dev/tollgate/internal/outcome"
+	"github.com/tollgate-dev/tollgate/internal/report"
 )
 
 // Exit codes shared by every command.
@@ -75,7 +76,9 @@ func outcomeCode(stderr io.Writer, err error) int {
 		silent = silent || err.Error() == s.Error()
 	}
 	if !silent {
-		fmt.Fprintf(stderr, "tollgate: %v\n", err)
+		// errors quote input (file names, fields): escape what a terminal
+		// would act on
+		fmt.Fprintf(stderr, "tollgate: %s\n", report.EscapeLines(err.Error()))
 	}
 	if code, ok := outcome.Code(err); ok {
 		return code

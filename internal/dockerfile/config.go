@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
+
+	"github.com/tollgate-dev/tollgate/internal/decodemsg"
 )
 
 // LabelType is the type a label-schema entry requires of a label's value.
@@ -261,24 +262,24 @@ func LoadConfigFile(path string) (ConfigFile, error) {
 	}
 	js, err := yaml.YAMLToJSON(b)
 	if err != nil {
-		return cf, fmt.Errorf("config file %s: %s", path, yamlErrorText(err))
+		return cf, fmt.Errorf("config file %s: %s", path, decodemsg.Text(err))
 	}
 	if t := strings.TrimSpace(string(js)); t == "null" {
 		return cf, nil // empty, or comments only
 	} else if !strings.HasPrefix(t, "{") {
-		return cf, fmt.Errorf("config file %s: want a mapping of keys, not %s", path, jsonTypeOf(t))
+		return cf, fmt.Errorf("config file %s: want a mapping of keys", path)
 	}
 	var f configFileJSON
 	strict, err := kjson.UnmarshalStrict(js, &f, kjson.DisallowUnknownFields)
 	if err != nil {
-		return cf, fmt.Errorf("config file %s: %s", path, decodeErrorText(err))
+		return cf, fmt.Errorf("config file %s: %s", path, decodemsg.Text(err))
 	}
 	for _, e := range strict {
 		if fe, ok := e.(kjson.FieldError); ok && strings.HasPrefix(e.Error(), "unknown field") {
 			cf.Warnings = append(cf.Warnings, fmt.Sprintf("config file %s: unknown key %q ignored", path, fe.FieldPath()))
 			continue
 		}
-		return cf, fmt.Errorf("config file %s: %s", path, decodeErrorText(e))
+		return cf, fmt.Errorf("config file %s: %s", path, decodemsg.Text(e))
 	}
 	var c Config
 	if err := f.Settings.apply(&c); err != nil {
@@ -307,89 +308,6 @@ func TollgateConfig(dir string) string {
 		}
 	}
 	return ""
-}
-
-// yamlErrorText words a YAML error without the converter's prefix.
-func yamlErrorText(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
-	return strings.TrimPrefix(msg, "yaml: ")
-}
-
-// decodeErrorText words a decoding error of a config file in terms of its
-// keys and YAML types, never Go's.
-func decodeErrorText(err error) string {
-	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		// Field is the path of Go fields; drop the names of embedded
-		// structs (capitalised), leaving the file's keys.
-		var keys []string
-		for _, k := range strings.Split(te.Field, ".") {
-			if k != "" && (k[0] < 'A' || k[0] > 'Z') {
-				keys = append(keys, k)
-			}
-		}
-		key := strings.Join(keys, ".")
-		if key == "" {
-			key = "the file"
-		}
-		return fmt.Sprintf("%s: %s is not allowed here, want %s", key, yamlTypeName(te.Value), wantedType(te.Type))
-	}
-	msg := err.Error()
-	if fe, ok := err.(kjson.FieldError); ok {
-		if strings.HasPrefix(msg, "duplicate field") {
-			return fmt.Sprintf("key %q given twice", fe.FieldPath())
-		}
-	}
-	// a custom decoder's message (StringList) is already ours
-	msg = strings.TrimPrefix(msg, "json: ")
-	if i := strings.Index(msg, "Go "); i >= 0 {
-		return "a value has the wrong type"
-	}
-	return msg
-}
-
-func yamlTypeName(jsonType string) string {
-	switch jsonType {
-	case "string":
-		return "a string"
-	case "number":
-		return "a number"
-	case "bool":
-		return "true/false"
-	case "array":
-		return "a list"
-	case "object":
-		return "a mapping"
-	}
-	return jsonType
-}
-
-func wantedType(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Slice:
-		return "a list"
-	case reflect.Map, reflect.Struct:
-		return "a mapping"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.String:
-		return "a string"
-	}
-	return "a number"
-}
-
-func jsonTypeOf(js string) string {
-	switch {
-	case strings.HasPrefix(js, "["):
-		return "a list"
-	case strings.HasPrefix(js, `"`):
-		return "a string"
-	case js == "true" || js == "false":
-		return "true/false"
-	}
-	return "a number"
 }
 
 // ConfigCandidates lists, in order, the files looked for when no --config
