@@ -68,6 +68,9 @@ func OpenLayout(dir string, o Options) (*Image, error) {
 		return nil, err
 	}
 	img, err := layoutImage(dirStore{root}, dir, o)
+	if err == nil {
+		err = checkPlatform(img, o)
+	}
 	if err != nil {
 		root.Close()
 		return nil, err
