@@ -248,14 +248,13 @@ func OpenArchive(p string, o Options) (*Image, error) {
 	var img *Image
 	switch {
 	case idx.has("manifest.json"):
-		img, err = dockerArchiveImage(idx, p)
+		if img, err = dockerArchiveImage(idx, p); err == nil {
+			err = checkPlatform(img, o)
+		}
 	case idx.has("index.json"):
 		img, err = layoutImage(archiveStore{idx}, p, o)
 	default:
 		err = fmt.Errorf("%s: neither a docker archive (no manifest.json) nor an OCI archive (no index.json)", p)
-	}
-	if err == nil {
-		err = checkPlatform(img, o)
 	}
 	if err != nil {
 		closeFn()
@@ -292,9 +291,6 @@ func OpenOCIArchive(p string, o Options) (*Image, error) {
 		return nil, fmt.Errorf("%s: not an OCI archive: no index.json", p)
 	}
 	img, err := layoutImage(archiveStore{idx}, p, o)
-	if err == nil {
-		err = checkPlatform(img, o)
-	}
 	if err != nil {
 		closeFn()
 		return nil, err
