@@ -193,7 +193,7 @@ func TestParseStructure(t *testing.T) {
 		t.Errorf("RUN commands = %+v", cmds)
 	}
 	ob := f.Instructions[3]
-	if ob.Inner == nil || ob.Inner.Kind != KindRun || ob.Inner.Line != 8 || len(ob.Inner.Commands()) != 1 || ob.Inner.Commands()[0].Name != "sudo" {
+	if ob.Inner == nil || ob.Inner.Kind != KindRun || ob.Inner.Line != 8 || len(ob.Inner.Commands()) != 2 || ob.Inner.Commands()[0].Name != "sudo" || ob.Inner.Commands()[1].Name != "x" {
 		t.Errorf("ONBUILD inner = %+v", ob.Inner)
 	}
 	if c := f.Instructions[4].Copy; !slices.Equal(c.Sources, []string{"a b"}) || c.Dest != "/c/" || c.Chown != "1:1" {
