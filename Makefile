@@ -4,7 +4,7 @@
 GO      ?= go
 BIN     ?= bin/tollgate
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X github.com/tollgate-dev/tollgate/internal/cli.version=$(VERSION)
+LDFLAGS := -s -w -X github.com/tollgate-dev/tollgate/internal/buildinfo.version=$(VERSION)
 
 .PHONY: all build demo test test-deps test-unit test-e2e e2e-tools bench clean
 

@@ -9,9 +9,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/tollgate-dev/tollgate/internal/buildinfo"
 	"github.com/tollgate-dev/tollgate/internal/dockerfile"
 	"github.com/tollgate-dev/tollgate/internal/dockerfile/format"
 	"github.com/tollgate-dev/tollgate/internal/dockerfile/runner"
+	"github.com/tollgate-dev/tollgate/internal/outcome"
 )
 
 func newDockerfileCmd(s *streams) *cobra.Command {
@@ -91,21 +93,16 @@ that cannot be read.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := f.settings(cmd)
 			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
+				return outcome.Mark(err, outcome.ErrUsage)
 			}
 			dir, _ := os.Getwd()
-			code, err := runner.Lint(cmd.Context(), runner.Options{
-				Files: args, ConfigFile: f.config, Flags: st, Output: f.output, FilePath: f.filePath,
-				Version: version, Dir: dir, Getenv: os.Getenv,
-				Stdin: s.in, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Terminal: isTerminal(cmd.OutOrStdout()),
+			return writeReport(cmd.OutOrStdout(), f.output, func(out io.Writer) error {
+				return runner.Lint(cmd.Context(), runner.Options{
+					Files: args, ConfigFile: f.config, Flags: st, FilePath: f.filePath,
+					Version: buildinfo.Version(), Dir: dir, Getenv: os.Getenv,
+					Stdin: s.in, Stdout: out, Stderr: cmd.ErrOrStderr(), Terminal: f.output == "" && isTerminal(out),
+				})
 			})
-			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
-			}
-			if code != 0 {
-				return &ExitError{Code: code}
-			}
-			return nil
 		},
 	}
 	fl := cmd.Flags()
@@ -142,12 +139,9 @@ func newDockerfileRulesCmd() *cobra.Command {
 		Short: "List the Dockerfile rules with their IDs and default severities",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := dockerfile.WriteRules(cmd.OutOrStdout(), outFormat); err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
-			}
-			return nil
+			return dockerfile.WriteRules(cmd.OutOrStdout(), outFormat)
 		},
 	}
-	cmd.Flags().StringVarP(&outFormat, "format", "f", "table", "table, json or markdown")
+	cmd.Flags().StringVarP(&outFormat, "format", "f", "table", strings.Join(dockerfile.RuleFormats(), ", "))
 	return cmd
 }

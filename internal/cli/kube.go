@@ -14,7 +14,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/inflight"
 	"github.com/tollgate-dev/tollgate/internal/kube"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
-	"github.com/tollgate-dev/tollgate/internal/outfile"
+	"github.com/tollgate-dev/tollgate/internal/report"
 )
 
 func newKubeCmd(s *streams) *cobra.Command {
@@ -43,7 +43,7 @@ func (f *ruleFlags) add(cmd *cobra.Command) {
 func (f *ruleFlags) scanner() (*kube.Scanner, error) {
 	s, err := kube.NewScanner(kube.Options{Ruleset: f.ruleset, Rules: f.rules})
 	if err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: err}
+		return nil, outcome.Mark(err, outcome.ErrUsage)
 	}
 	return s, nil
 }
@@ -73,80 +73,73 @@ fails, or an input holds no document, the command exits with --exit-code
   tollgate kube scan --ruleset extended --min-score 5 -f sarif -o kube.sarif manifests/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if exitCode < 0 || exitCode > 255 {
+				return outcome.Usagef("--exit-code %d: want 0 to 255", exitCode)
+			}
 			sc, err := rf.scanner()
 			if err != nil {
 				return err
 			}
-			// -o goes through a pending file that replaces the target only
-			// once the report is complete: a usage error or an interrupted
-			// scan leaves an earlier report as it was.
-			out := cmd.OutOrStdout()
-			var pending *outfile.File
-			if output != "" {
-				pending, err = outfile.Create(output)
-				if err != nil {
-					return &ExitError{Code: ExitUsage, Err: err}
-				}
-				defer pending.Discard()
-				out = pending
-			}
-			in, err := sp.prepare(args, s.in)
-			if err != nil {
+			if err := kube.CheckFormat(format); err != nil {
 				return err
 			}
-			rw, err := kube.NewReportWriter(out, format, sc.Rules())
-			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
+			if err := sp.load(cmd.ErrOrStderr()); err != nil {
+				return err
 			}
 			tuneGC()
-			// Reports are written as they come, so a long stream is never
-			// held whole.
-			failed, lowest := false, sp.minScore(cmd, minScore)
-			inputErrs := sc.ScanPathsFunc(args, in, func(r *kube.Report) error {
-				failed = failed || r.Failed(lowest)
-				return rw.Write(r)
-			})
-			if err := rw.Close(); err != nil {
-				inputErrs = append(inputErrs, err)
-			} else if pending != nil {
-				if err := pending.Commit(); err != nil {
-					inputErrs = append(inputErrs, err)
+			stderr := cmd.ErrOrStderr()
+			return writeReport(cmd.OutOrStdout(), output, func(out io.Writer) error {
+				rw, err := kube.NewReportWriter(out, format, sc.Rules())
+				if err != nil {
+					return err
 				}
-			}
-			outcome := scanOutcome(cmd.ErrOrStderr(), failed, inputErrs, exitCode)
-			return sp.apply(cmd.ErrOrStderr(), sc, outcome, exitCode)
+				// Reports are written as they come, so a long stream is
+				// never held whole; with --policy each document is judged
+				// in the same pass.
+				failed, lowest := false, sp.minScore(cmd, minScore)
+				inputErrs := sc.ScanManifestsFunc(args, s.in, func(m *kube.Manifest, r *kube.Report) error {
+					bad := r.Failed(lowest)
+					bad = sp.judge(stderr, sc, m, r) || bad
+					r.Judge(bad)
+					failed = failed || bad
+					return rw.Write(r)
+				})
+				if err := rw.Close(); err != nil {
+					inputErrs = append(inputErrs, outcome.Unreadable(fmt.Errorf("writing the report: %w", err)))
+				}
+				return scanOutcome(stderr, failed, inputErrs, exitCode)
+			})
 		},
 	}
 	rf.add(cmd)
 	cmd.Flags().StringVarP(&format, "format", "f", kube.FormatJSON, "output format: "+strings.Join(kube.Formats(), ", "))
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write the report to this file instead of stdout")
-	cmd.Flags().IntVar(&exitCode, "exit-code", 2, "exit code when a report fails or an input holds no document")
+	cmd.Flags().IntVar(&exitCode, "exit-code", 2, "exit code (0-255) when a report fails or an input holds no document")
 	cmd.Flags().IntVar(&minScore, "min-score", 1, "lowest passing score")
 	sp.addFlag(cmd)
 	return cmd
 }
 
-// scanOutcome prints the input errors and picks the exit code: 2 when an
-// input could not be read or the output not written; exitCode when a
-// report failed or an input holds no document; 0 otherwise.
+// scanOutcome prints the input errors and says how the scan ended: an
+// unreadable input or output (or a directory without manifests) is
+// outcome.ErrUnreadable, which keeps no -o report; a failed report or an
+// input holding no document is a finding that exits with exitCode; nil
+// otherwise.
 func scanOutcome(stderr io.Writer, failed bool, inputErrs []error, exitCode int) error {
-	code := ExitOK
+	unreadable := false
 	for _, err := range inputErrs {
-		fmt.Fprintf(stderr, "tollgate: %v\n", err)
+		fmt.Fprintf(stderr, "tollgate: %s\n", report.Escape(err.Error()))
 		if errors.Is(err, kube.ErrNoDocument) {
-			code = max(code, exitCode)
+			failed = true
 		} else {
-			code = ExitUsage
+			unreadable = true
 		}
 	}
-	if code == ExitUsage {
-		return &ExitError{Code: ExitUsage}
-	}
-	if failed {
-		code = exitCode
-	}
-	if code != ExitOK {
-		return &ExitError{Code: code}
+	switch {
+	case unreadable:
+		return outcome.ErrUnreadable
+	case failed:
+		return outcome.WithCode(outcome.ErrFindings, exitCode)
 	}
 	return nil
 }

@@ -1,17 +1,20 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tollgate-dev/tollgate/internal/dockerfile"
 	"github.com/tollgate-dev/tollgate/internal/kube"
+	"github.com/tollgate-dev/tollgate/internal/outcome"
 	"github.com/tollgate-dev/tollgate/internal/policy"
+	"github.com/tollgate-dev/tollgate/internal/report"
 )
 
 func newPolicyCmd(s *streams) *cobra.Command {
@@ -46,32 +49,47 @@ denied or does not parse, 2 for a bad policy or an unreadable file.`,
   helm template chart | tollgate policy test -n prod -f json policy.yaml -`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := policy.CheckTestFormat(format); err != nil {
+				return err
+			}
 			pol, err := policy.Resolve(args[0])
 			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
+				return outcome.Mark(err, outcome.ErrUsage)
 			}
 			sc, err := kube.NewScanner(kube.Options{Ruleset: ruleset})
 			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
+				return outcome.Mark(err, outcome.ErrUsage)
 			}
-			inputs, err := policy.ReadInputs(args[1:], s.in)
-			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
-			}
-			results := pol.TestInputs(inputs, policy.TestOptions{Namespace: namespace, Scorer: policy.KubesecScorer{Scanner: sc}})
+			opts := policy.TestOptions{Namespace: namespace, Scorer: policy.KubesecScorer{Scanner: sc}}
+			var results []policy.TestResult
+			inputErrs := kube.ReadPaths(args[1:], s.in, func(m *kube.Manifest) error {
+				results = append(results, pol.TestManifest(m, opts))
+				return nil
+			})
 			if err := policy.WriteTestResults(cmd.OutOrStdout(), format, results); err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
+				return outcome.Unreadable(fmt.Errorf("writing the results: %w", err))
 			}
-			for _, r := range results {
-				if r.Denied() {
-					return &ExitError{Code: ExitFindings}
+			denied := slices.ContainsFunc(results, policy.TestResult.Denied)
+			unreadable := false
+			for _, err := range inputErrs {
+				fmt.Fprintf(cmd.ErrOrStderr(), "tollgate: reading manifest %s\n", report.Escape(err.Error()))
+				if errors.Is(err, kube.ErrNoDocument) {
+					denied = true
+				} else {
+					unreadable = true
 				}
+			}
+			switch {
+			case unreadable:
+				return outcome.ErrUnreadable
+			case denied:
+				return outcome.ErrFindings
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "namespace of objects that do not name one (exemptions depend on it)")
-	cmd.Flags().StringVarP(&format, "format", "f", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&format, "format", "f", "text", "output format: "+strings.Join(policy.TestFormats(), " or "))
 	cmd.Flags().StringVar(&ruleset, "ruleset", kube.RulesetDefault, `kubesec rule set for scores: "default" or "extended"`)
 	return cmd
 }
@@ -81,9 +99,8 @@ denied or does not parse, 2 for a bad policy or an unreadable file.`,
 // rules of the policy), so that CI and the cluster decide alike. Without
 // the flag, ./.tollgate.yaml may name the policy ("policy: FILE").
 type scanPolicy struct {
-	file   string
-	pol    *policy.Policy
-	inputs []policy.Input
+	file string
+	pol  *policy.Policy
 }
 
 func (sp *scanPolicy) addFlag(cmd *cobra.Command) {
@@ -91,67 +108,55 @@ func (sp *scanPolicy) addFlag(cmd *cobra.Command) {
 		"admission policy (docs/policy.md): a document fails when the policy would deny it (default: the policy .tollgate.yaml names)")
 }
 
-// prepare loads the policy and reads the inputs for it. It returns the
-// reader kube scan must use for standard input, which it may have consumed.
-func (sp *scanPolicy) prepare(args []string, stdin io.Reader) (io.Reader, error) {
+// load loads the policy of --policy, else the one ./.tollgate.yaml names
+// (read by the loader dockerfile lint uses too); none when neither names
+// one.
+func (sp *scanPolicy) load(stderr io.Writer) error {
 	file := sp.file
 	if file == "" {
-		f, err := policy.FromConfig(".")
-		if err != nil {
-			return nil, &ExitError{Code: ExitUsage, Err: err}
+		if path := dockerfile.TollgateConfig("."); path != "" {
+			cf, err := dockerfile.LoadConfigFile(path)
+			if err != nil {
+				return outcome.Mark(err, outcome.ErrUsage)
+			}
+			for _, w := range cf.Warnings {
+				fmt.Fprintf(stderr, "tollgate: warning: %s\n", report.Escape(w))
+			}
+			file = cf.Policy
 		}
-		file = f
 	}
 	if file == "" {
-		return stdin, nil
+		return nil
 	}
 	p, err := policy.Resolve(file)
 	if err != nil {
-		return nil, &ExitError{Code: ExitUsage, Err: err}
+		return outcome.Mark(err, outcome.ErrUsage)
 	}
 	sp.pol = p
-	// Unreadable files are left out: kube scan reports them itself.
-	inputs, err := policy.ReadInputs(args, stdin)
-	sp.inputs = inputs
-	if !slices.Contains(args, "-") {
-		return stdin, nil
-	}
-	i := slices.IndexFunc(inputs, func(in policy.Input) bool { return in.Name == kube.StdinName })
-	if i < 0 { // standard input could not be read
-		return nil, &ExitError{Code: ExitUsage, Err: err}
-	}
-	return bytes.NewReader(inputs[i].Data), nil
+	return nil
 }
 
-// apply judges the inputs with the policy, prints denials and warnings to
-// stderr, and returns prev or, when a document is denied, an exit with
-// exitCode (whichever code is higher).
-func (sp *scanPolicy) apply(stderr io.Writer, sc *kube.Scanner, prev error, exitCode int) error {
+// judge decides on one manifest with the policy, reusing the report kube
+// scan made of it, prints denials and warnings to stderr, and reports
+// whether admission would refuse it.
+func (sp *scanPolicy) judge(stderr io.Writer, sc *kube.Scanner, m *kube.Manifest, r *kube.Report) bool {
 	if sp.pol == nil {
-		return prev
+		return false
 	}
-	denied := false
-	opts := policy.TestOptions{Scorer: policy.KubesecScorer{Scanner: sc}}
-	for _, r := range sp.pol.TestInputs(sp.inputs, opts) {
-		obj := fmt.Sprintf("%s:%d %s/%s", r.File, r.Document, r.Kind, r.Name)
-		for _, w := range r.Warnings {
-			fmt.Fprintf(stderr, "tollgate: policy %s: %s: warning: %s\n", sp.pol.Name(), obj, w)
-		}
-		for _, d := range r.Denials {
-			fmt.Fprintf(stderr, "tollgate: policy %s: %s: denied: %s\n", sp.pol.Name(), obj, d)
-		}
-		if r.Error != "" {
-			fmt.Fprintf(stderr, "tollgate: policy %s: %s: %s\n", sp.pol.Name(), obj, r.Error)
-		}
-		denied = denied || r.Denied()
+	scorer := policy.ReportScorer{Object: m.Object, Report: r, Prefix: m.Path(), Fallback: policy.KubesecScorer{Scanner: sc}}
+	res := sp.pol.TestManifest(m, policy.TestOptions{Scorer: scorer})
+	obj := report.Escape(fmt.Sprintf("%s %s/%s", res.Place(), res.Kind, res.Name))
+	name := report.Escape(sp.pol.Name())
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "tollgate: policy %s: %s: warning: %s\n", name, obj, report.Escape(w))
 	}
-	if !denied {
-		return prev
+	for _, d := range res.Denials {
+		fmt.Fprintf(stderr, "tollgate: policy %s: %s: denied: %s\n", name, obj, report.Escape(d))
 	}
-	if ee, ok := errors.AsType[*ExitError](prev); ok && ee.Code > exitCode {
-		return prev
+	if res.Error != "" {
+		fmt.Fprintf(stderr, "tollgate: policy %s: %s: %s\n", name, obj, report.Escape(res.Error))
 	}
-	return &ExitError{Code: exitCode}
+	return res.Denied()
 }
 
 // minScore is the --min-score kube scan applies: with a policy only when

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/ctxio"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
+	"github.com/tollgate-dev/tollgate/internal/report"
 )
 
 // Exit codes shared by every command. Run alone chooses them, from the
@@ -107,7 +108,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 	if msg := message(err); msg != "" {
-		fmt.Fprintf(stderr, "tollgate: %s\n", msg)
+		// errors quote input (file names, fields): escape what a
+		// terminal would act on
+		fmt.Fprintf(stderr, "tollgate: %s\n", report.EscapeLines(msg))
 	}
 	return code
 }
@@ -154,9 +157,9 @@ func newRootCmd(s *streams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tollgate",
 		Short: "Guard a Kubernetes supply chain from the Dockerfile to the running Pod",
-		Long: `tollgate lints and fixes Dockerfiles, inventories and scans images for known
-vulnerabilities, scores Kubernetes manifests, and answers the kube-apiserver's
-admission requests, all under one policy.`,
+		Long: `tollgate lints Dockerfiles, inventories images and source trees as SBOMs,
+scores Kubernetes manifests, tests manifests against an admission policy, and
+answers the kube-apiserver's admission requests, all under one policy.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

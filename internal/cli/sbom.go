@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -16,7 +14,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tollgate-dev/tollgate/internal/inventory"
-	"github.com/tollgate-dev/tollgate/internal/outfile"
+	"github.com/tollgate-dev/tollgate/internal/outcome"
+	"github.com/tollgate-dev/tollgate/internal/report"
 	"github.com/tollgate-dev/tollgate/internal/sbom"
 )
 
@@ -64,30 +63,26 @@ image, or of another image sharing its layers, only reads the new layers.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, target, err := f.options(args)
 			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
+				return outcome.Mark(err, outcome.ErrUsage)
 			}
 			if showsProgress(s.err) {
 				o.Progress = &progress{w: s.err}
 			}
 			inv, err := inventory.Collect(cmd.Context(), target, o)
 			if err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
+				return outcome.Unreadable(err)
 			}
 			for _, w := range inv.Warnings {
-				fmt.Fprintf(s.err, "tollgate: warning: %s\n", w)
+				fmt.Fprintf(s.err, "tollgate: warning: %s\n", report.Escape(w))
 			}
-			opts := sbom.Options{Format: sbom.Format(f.format), ToolVersion: toolVersion()}
-			if f.output == "" {
-				bw := bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10)
+			opts := sbom.Options{Format: sbom.Format(f.format)}
+			return writeReport(cmd.OutOrStdout(), f.output, func(out io.Writer) error {
+				bw := bufio.NewWriterSize(out, 64<<10)
 				if err := sbom.Write(bw, inv, opts); err != nil {
 					return err
 				}
 				return bw.Flush()
-			}
-			if err := outfile.WriteFile(f.output, func(w io.Writer) error { return sbom.Write(w, inv, opts) }); err != nil {
-				return &ExitError{Code: ExitUsage, Err: err}
-			}
-			return nil
+			})
 		},
 	}
 	fl := cmd.Flags()
@@ -119,8 +114,8 @@ func (f *sbomFlags) options(args []string) (inventory.Options, inventory.Target,
 	default:
 		return o, t, fmt.Errorf("missing TARGET: an image reference, -i TAR, or a scheme:path (see 'tollgate sbom --help')")
 	}
-	if f.format != string(sbom.CycloneDX) && f.format != string(sbom.SPDXJSON) {
-		return o, t, fmt.Errorf("unknown --format %q: use cyclonedx or spdx-json", f.format)
+	if err := sbom.CheckFormat(sbom.Format(f.format)); err != nil {
+		return o, t, fmt.Errorf("--format: %w", err)
 	}
 	if f.parallel < 0 {
 		return o, t, fmt.Errorf("--parallel must be at least 1")
@@ -173,14 +168,3 @@ func (p *progress) Start(total int64) {
 
 func (p *progress) Add(n int64) { _ = p.bar.Add64(n) }
 func (p *progress) Finish()     { _ = p.bar.Finish() }
-
-// toolVersion is tollgate's version for SBOM metadata.
-func toolVersion() string {
-	if version != "dev" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return strings.TrimPrefix(bi.Main.Version, "v")
-	}
-	return version
-}

@@ -9,7 +9,10 @@ import (
 	"slices"
 	"strings"
 
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
+
+	"github.com/tollgate-dev/tollgate/internal/decodemsg"
 )
 
 // LabelType is the type a label-schema entry requires of a label's value.
@@ -75,6 +78,31 @@ type Override struct {
 // DefaultConfig is the configuration without any file, flag or variable.
 func DefaultConfig() Config {
 	return Config{FailureThreshold: SeverityInfo}
+}
+
+// UnknownRules names the rule IDs the configuration ignores or overrides
+// that no rule has (a typo hides nothing and should not pass unnoticed),
+// one message each, in configuration order.
+func (c *Config) UnknownRules() []string {
+	known := map[string]bool{}
+	for _, r := range allRules() {
+		known[r.ID] = true
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range []struct {
+		what string
+		ids  []string
+	}{{"ignored", c.Ignored}, {"error", c.Override.Error}, {"warning", c.Override.Warning}, {"info", c.Override.Info}, {"style", c.Override.Style}} {
+		for _, id := range l.ids {
+			if known[id] || seen[l.what+id] {
+				continue
+			}
+			seen[l.what+id] = true
+			out = append(out, fmt.Sprintf("unknown rule %q (%s) has no effect; see 'tollgate dockerfile rules'", id, l.what))
+		}
+	}
+	return out
 }
 
 // override returns the overridden severity of a rule.
@@ -200,22 +228,86 @@ func setBool(dst *bool, v *bool) {
 	}
 }
 
-// LoadSettings reads a config file. A file that is not valid YAML or has a
-// value of the wrong type is an error naming the file.
-func LoadSettings(path string) (Settings, error) {
-	var s Settings
+// ConfigFile is what a config file holds: .hadolint.yaml has the lint
+// settings; .tollgate.yaml has the same keys and "policy", the admission
+// policy kube scan applies. LoadConfigFile is the one reader of both.
+type ConfigFile struct {
+	// Path is the file read.
+	Path string
+	// Settings are the lint settings.
+	Settings Settings
+	// Policy is the policy file named by "policy", relative paths taken
+	// from the config file's directory ("default" and absolute paths as
+	// written); "" when the key is absent.
+	Policy string
+	// Warnings name the keys the file has that mean nothing to tollgate
+	// (a typo, or a newer hadolint key); they are ignored.
+	Warnings []string
+}
+
+// configFileJSON is the shape of a config file.
+type configFileJSON struct {
+	Settings
+	Policy string `json:"policy,omitempty"`
+}
+
+// LoadConfigFile reads a config file. A file that is not valid YAML or has
+// a value of the wrong type is an error naming the file and the key; an
+// unknown key is a warning.
+func LoadConfigFile(path string) (ConfigFile, error) {
+	cf := ConfigFile{Path: path}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return s, fmt.Errorf("reading config file: %w", err)
+		return cf, fmt.Errorf("reading config file: %w", err)
 	}
-	if err := yaml.Unmarshal(b, &s); err != nil {
-		return s, fmt.Errorf("config file %s: %w", path, err)
+	js, err := yaml.YAMLToJSON(b)
+	if err != nil {
+		return cf, fmt.Errorf("config file %s: %s", path, decodemsg.Text(err))
+	}
+	if t := strings.TrimSpace(string(js)); t == "null" {
+		return cf, nil // empty, or comments only
+	} else if !strings.HasPrefix(t, "{") {
+		return cf, fmt.Errorf("config file %s: want a mapping of keys", path)
+	}
+	var f configFileJSON
+	strict, err := kjson.UnmarshalStrict(js, &f, kjson.DisallowUnknownFields)
+	if err != nil {
+		return cf, fmt.Errorf("config file %s: %s", path, decodemsg.Text(err))
+	}
+	for _, e := range strict {
+		if fe, ok := e.(kjson.FieldError); ok && strings.HasPrefix(e.Error(), "unknown field") {
+			cf.Warnings = append(cf.Warnings, fmt.Sprintf("config file %s: unknown key %q ignored", path, fe.FieldPath()))
+			continue
+		}
+		return cf, fmt.Errorf("config file %s: %s", path, decodemsg.Text(e))
 	}
 	var c Config
-	if err := s.apply(&c); err != nil {
-		return s, fmt.Errorf("config file %s: %w", path, err)
+	if err := f.Settings.apply(&c); err != nil {
+		return cf, fmt.Errorf("config file %s: %w", path, err)
 	}
-	return s, nil
+	cf.Settings = f.Settings
+	cf.Policy = f.Policy
+	if cf.Policy != "" && cf.Policy != "default" && !filepath.IsAbs(cf.Policy) {
+		cf.Policy = filepath.Join(filepath.Dir(path), cf.Policy)
+	}
+	return cf, nil
+}
+
+// LoadSettings reads the lint settings of a config file (LoadConfigFile).
+func LoadSettings(path string) (Settings, error) {
+	cf, err := LoadConfigFile(path)
+	return cf.Settings, err
+}
+
+// TollgateConfig returns dir/.tollgate.yaml (or .yml) when it exists, else "".
+func TollgateConfig(dir string) string {
+	for _, name := range []string{".tollgate.yaml", ".tollgate.yml"} {
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p
+		}
+	}
+	return ""
 }
 
 // ConfigCandidates lists, in order, the files looked for when no --config

@@ -43,10 +43,14 @@ func NewLinter(cfg Config) *Linter {
 	return &Linter{cfg: cfg, rules: allRules(), parser: NewParser()}
 }
 
-// Rules lists every rule tollgate knows, hadolint's first, in ID order.
+// Rules lists every rule tollgate knows, hadolint's first, in ID order;
+// DL1000, the parse error, is the first.
 func Rules() []*Rule {
 	return allRules()
 }
+
+// Rules lists the rules of the linter (the reports describe them).
+func (l *Linter) Rules() []*Rule { return slices.Clone(l.rules) }
 
 // Lint parses and checks one Dockerfile. name is used in findings.
 func (l *Linter) Lint(name string, src []byte) Result {
@@ -85,7 +89,7 @@ func (l *Linter) check(f *File, all bool) []Finding {
 		if !all && !l.wanted(r) {
 			continue
 		}
-		if !l.cfg.satisfies(r.needs) {
+		if r.newChecker == nil || !l.cfg.satisfies(r.needs) {
 			continue
 		}
 		rep := &reporter{rule: r}

@@ -7,6 +7,8 @@ type Rule struct {
 	// ID is the stable identifier: hadolint's DLxxxx codes, TGxxx for
 	// tollgate's own rules.
 	ID string
+	// Name is a short name in CamelCase for SARIF, when the rule has one.
+	Name string
 	// Severity is the default severity.
 	Severity Severity
 	// Message is the text of a finding.
@@ -21,7 +23,7 @@ type Rule struct {
 	// needs lists the configuration the rule needs to run at all.
 	needs ruleNeed
 	// newChecker returns a checker with fresh state for one pass over a
-	// file.
+	// file; nil for DL1000, which the parser reports.
 	newChecker func(env *ruleEnv) checker
 }
 

@@ -9,6 +9,10 @@ func allRules() []*Rule {
 
 func hadolintRules() []*Rule {
 	return []*Rule{
+		{ID: ParseErrorRule, Name: "DockerfileParseError", Severity: SeverityError,
+			Message: "The Dockerfile does not parse.",
+			Explain: "The Dockerfile could not be parsed, so no other rule was checked.",
+			Fix:     "Fix the syntax error at the reported line."},
 		{ID: "DL1001", Severity: SeverityIgnore,
 			Message:    "Inline ignore pragma; prefer fixing the instruction or a config-file ignore.",
 			Explain:    "An inline ignore hides a finding where reviewers rarely look. Off by default; turn it on to keep pragmas out of a code base.",

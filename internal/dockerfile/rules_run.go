@@ -689,7 +689,13 @@ func (c *consecutiveRuns) check(in *Instruction, r *reporter) {
 		c.have = false
 		return
 	}
-	flags, count := runFlagsKey(in), len(in.Commands())
+	// hadolint counts the commands a RUN writes; those reached through
+	// sudo or bash -c do not make it longer.
+	count := 0
+	if in.Run != nil && in.Run.Script != nil {
+		count = in.Run.Script.Written()
+	}
+	flags := runFlagsKey(in)
 	if c.have && c.flags == flags && count <= 1 && c.count <= 1 {
 		r.add(in.Line)
 		return

@@ -6,52 +6,72 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/tollgate-dev/tollgate/internal/report"
 )
 
-// WriteRules lists the rules as a table, JSON or Markdown.
+// ruleFormats is the one registry of the formats of `dockerfile rules`.
+var ruleFormats = report.NewRegistry("dockerfile rules",
+	report.Format[report.Writer[[]*Rule]]{Name: "table", Writer: writeRulesTable},
+	report.Format[report.Writer[[]*Rule]]{Name: "json", Writer: writeRulesJSON},
+	report.Format[report.Writer[[]*Rule]]{Name: "markdown", Writer: writeRulesMarkdown},
+)
+
+// RuleFormats lists the formats of WriteRules.
+func RuleFormats() []string { return ruleFormats.Names() }
+
+// WriteRules lists the rules as a table, JSON or Markdown ("" is table);
+// an unknown format is a usage error.
 func WriteRules(w io.Writer, format string) error {
-	rules := Rules()
-	switch format {
-	case "", "table":
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSEVERITY\tONBUILD\tMESSAGE")
-		for _, r := range rules {
-			onbuild := ""
-			if r.OnBuild {
-				onbuild = "yes"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, onbuild, r.Message)
-		}
-		return tw.Flush()
-	case "json":
-		type jsonRule struct {
-			ID       string `json:"id"`
-			Severity string `json:"severity"`
-			OnBuild  bool   `json:"onbuild"`
-			Message  string `json:"message"`
-			Explain  string `json:"explain"`
-			Fix      string `json:"fix"`
-		}
-		list := make([]jsonRule, 0, len(rules))
-		for _, r := range rules {
-			list = append(list, jsonRule{r.ID, r.Severity.String(), r.OnBuild, r.Message, r.Explain, r.Fix})
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
-	case "markdown":
-		return WriteRulesMarkdown(w)
+	if format == "" {
+		format = "table"
 	}
-	return fmt.Errorf("unknown format %q (want table, json or markdown)", format)
+	_, write, err := ruleFormats.Lookup(format)
+	if err != nil {
+		return err
+	}
+	return write(w, Rules())
+}
+
+func writeRulesTable(w io.Writer, rules []*Rule) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSEVERITY\tONBUILD\tMESSAGE")
+	for _, r := range rules {
+		onbuild := ""
+		if r.OnBuild {
+			onbuild = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, onbuild, r.Message)
+	}
+	return tw.Flush()
+}
+
+func writeRulesJSON(w io.Writer, rules []*Rule) error {
+	type jsonRule struct {
+		ID       string `json:"id"`
+		Severity string `json:"severity"`
+		OnBuild  bool   `json:"onbuild"`
+		Message  string `json:"message"`
+		Explain  string `json:"explain"`
+		Fix      string `json:"fix"`
+	}
+	list := make([]jsonRule, 0, len(rules))
+	for _, r := range rules {
+		list = append(list, jsonRule{r.ID, r.Severity.String(), r.OnBuild, r.Message, r.Explain, r.Fix})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(list)
 }
 
 // WriteRulesMarkdown writes the rule reference as Markdown: a table of every
 // rule, then a section per rule with its message, why it matters and how to
 // fix it.
-func WriteRulesMarkdown(w io.Writer) error {
+func WriteRulesMarkdown(w io.Writer) error { return writeRulesMarkdown(w, Rules()) }
+
+func writeRulesMarkdown(w io.Writer, rules []*Rule) error {
 	var b strings.Builder
 	b.WriteString("| ID | default severity | inside ONBUILD | message |\n|---|---|---|---|\n")
-	rules := Rules()
 	for _, r := range rules {
 		onbuild := ""
 		if r.OnBuild {

@@ -248,7 +248,9 @@ func OpenArchive(p string, o Options) (*Image, error) {
 	var img *Image
 	switch {
 	case idx.has("manifest.json"):
-		img, err = dockerArchiveImage(idx, p)
+		if img, err = dockerArchiveImage(idx, p); err == nil {
+			err = checkPlatform(img, o)
+		}
 	case idx.has("index.json"):
 		img, err = layoutImage(archiveStore{idx}, p, o)
 	default:
@@ -260,6 +262,22 @@ func OpenArchive(p string, o Options) (*Image, error) {
 	}
 	img.closers = append(img.closers, closeFn)
 	return img, nil
+}
+
+// checkPlatform refuses an image whose config names another platform than
+// the one asked for explicitly (Options.Platform): a single-platform
+// archive has nothing to choose from, and scanning an arm64 image when
+// amd64 was asked for would report the wrong packages silently. An image
+// whose config names no platform is taken as it is.
+func checkPlatform(img *Image, o Options) error {
+	if o.Platform == nil || img.Config == nil || img.Config.OS == "" || img.Config.Architecture == "" {
+		return nil
+	}
+	have := v1.Platform{OS: img.Config.OS, Architecture: img.Config.Architecture, Variant: img.Config.Variant}
+	if have.Satisfies(*o.Platform) {
+		return nil
+	}
+	return fmt.Errorf("%s: the image is for platform %s, not %s as asked (--platform)", img.Name, have.String(), o.Platform.String())
 }
 
 // OpenOCIArchive opens a tar of an OCI image layout.

@@ -123,6 +123,11 @@ func layoutImage(s blobStore, name string, o Options) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(imageManifests(cands)) == 1 { // nothing was chosen by platform
+		if err := checkPlatform(img, o); err != nil {
+			return nil, err
+		}
+	}
 	img.ManifestDigest = c.desc.Digest.String()
 	if c.name != "" {
 		img.RepoTags = []string{c.name}
@@ -209,10 +214,9 @@ func collectManifests(s blobStore, descs []v1.Descriptor, refName string, depth 
 	return nil
 }
 
-// pickManifest chooses the image among the manifests of a layout: the only
-// one, or the one for the wanted platform. Attestation manifests
-// (platform unknown/unknown) are never images.
-func pickManifest(cands []candidate, want v1.Platform) (candidate, error) {
+// imageManifests leaves out the attestation manifests (platform
+// unknown/unknown) of cands.
+func imageManifests(cands []candidate) []candidate {
 	var imgs []candidate
 	for _, c := range cands {
 		if c.desc.Platform != nil && c.desc.Platform.OS == "unknown" {
@@ -220,6 +224,14 @@ func pickManifest(cands []candidate, want v1.Platform) (candidate, error) {
 		}
 		imgs = append(imgs, c)
 	}
+	return imgs
+}
+
+// pickManifest chooses the image among the manifests of a layout: the only
+// one, or the one for the wanted platform. Attestation manifests
+// (platform unknown/unknown) are never images.
+func pickManifest(cands []candidate, want v1.Platform) (candidate, error) {
+	imgs := imageManifests(cands)
 	if len(imgs) == 0 {
 		return candidate{}, fmt.Errorf("no image manifest in index.json")
 	}

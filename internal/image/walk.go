@@ -49,14 +49,15 @@ const (
 // reader (Layer.Open) gets to check the whole layer, and a truncated or
 // corrupt stream is an error.
 func Walk(r io.Reader, fn func(e *Entry, content io.Reader) error, warn func(string)) error {
-	tr := tar.NewReader(r)
+	tail := &tailReader{r: r}
+	tr := tar.NewReader(tail)
 	for {
 		hdr, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("reading tar: %w", err)
+			return tarError(err, tail.n)
 		}
 		e, ok := entryOf(hdr, warn)
 		if !ok {
@@ -70,12 +71,62 @@ func Walk(r io.Reader, fn func(e *Entry, content io.Reader) error, warn func(str
 			return err
 		}
 	}
+	// archive/tar takes a stream that stops at a block boundary for a
+	// complete archive; one cut there (a truncated download, a partial
+	// copy) must not pass for a layer with fewer files.
+	if !tail.endMarker() {
+		return fmt.Errorf("reading tar: the layer ends after %d bytes without the end-of-archive marker: it is truncated", tail.n)
+	}
 	// Drain what follows the end-of-archive marker so the whole stream is
 	// decompressed and verified (and truncation after it is still seen).
 	if _, err := io.Copy(io.Discard, r); err != nil {
 		return fmt.Errorf("reading tar: %w", err)
 	}
 	return nil
+}
+
+// tarError words an error of archive/tar.
+func tarError(err error, offset int64) error {
+	switch {
+	case errors.Is(err, tar.ErrHeader):
+		return fmt.Errorf("reading tar: not a tar archive, or corrupt: bad entry header near byte %d", offset)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("reading tar: the layer is truncated (it ends inside an entry, after %d bytes)", offset)
+	}
+	return fmt.Errorf("reading tar: %w", err)
+}
+
+// tailReader counts the bytes read through it and keeps the last tar
+// block, so Walk can tell the end-of-archive marker (a zero block) from a
+// stream that merely stops.
+type tailReader struct {
+	r    io.Reader
+	n    int64
+	last [blockSize]byte // the last blockSize bytes read
+}
+
+const blockSize = 512
+
+func (t *tailReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n >= blockSize {
+		copy(t.last[:], p[n-blockSize:n])
+	} else {
+		copy(t.last[:], t.last[n:])
+		copy(t.last[blockSize-n:], p[:n])
+	}
+	t.n += int64(n)
+	return n, err
+}
+
+// endMarker reports whether the stream read so far ends with a whole zero
+// block (at a block boundary, the last blockSize bytes are the last block): archive/tar stops at the first one of the end-of-archive marker
+// when the second is missing, which is harmless.
+func (t *tailReader) endMarker() bool {
+	if t.n < blockSize || t.n%blockSize != 0 {
+		return false
+	}
+	return t.last == [blockSize]byte{}
 }
 
 // SafePath turns a tar entry name into a path relative to the root, or

@@ -1,6 +1,7 @@
 package image
 
 import (
+	"archive/tar"
 	"bytes"
 	"io"
 	"strings"
@@ -120,4 +121,46 @@ func FuzzWalk(f *testing.F) {
 			return nil
 		}, nil)
 	})
+}
+
+// TestWalkTruncatedAtBlockBoundary: a layer cut at a 512-byte boundary
+// parses as a shorter archive with archive/tar; Walk must refuse it, or an
+// SBOM would silently miss the files after the cut.
+func TestWalkTruncatedAtBlockBoundary(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, name := range []string{"etc/os-release", "var/lib/dpkg/status"} {
+		body := strings.Repeat("x", 600) // two blocks of data each
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(body))
+	}
+	tw.Close()
+	whole := buf.Bytes()
+	count := func(data []byte) (int, error) {
+		n := 0
+		err := Walk(bytes.NewReader(data), func(*Entry, io.Reader) error { n++; return nil }, func(string) {})
+		return n, err
+	}
+	if n, err := count(whole); err != nil || n != 2 {
+		t.Fatalf("whole archive: %d entries, %v", n, err)
+	}
+	// header(512) + data(1024) of the first file: the second header is gone.
+	for _, cut := range []int{512 + 1024, 2 * (512 + 1024), len(whole) - 1024} {
+		if _, err := count(whole[:cut]); err == nil || !strings.Contains(err.Error(), "truncated") {
+			t.Errorf("cut at %d of %d: err %v, want a truncation error", cut, len(whole), err)
+		}
+	}
+	// One zero block of the two is enough (some writers stop there).
+	if n, err := count(whole[:len(whole)-512]); err != nil || n != 2 {
+		t.Errorf("one end block: %d entries, %v", n, err)
+	}
+	// Cut inside an entry's data, and garbage: in our words, no archive/tar.
+	for _, data := range [][]byte{whole[:700], bytes.Repeat([]byte("garbage!"), 200)} {
+		_, err := count(data)
+		if err == nil || strings.Contains(err.Error(), "archive/tar") {
+			t.Errorf("%d bytes: err %v, want one in our words", len(data), err)
+		}
+	}
 }

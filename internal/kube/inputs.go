@@ -26,10 +26,15 @@ type InputError struct {
 func (e *InputError) Error() string { return e.Path + ": " + e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
 
+// ErrNoManifestFile is reported for a directory holding no manifest file.
+var ErrNoManifestFile = errors.New("no .yaml, .yml or .json file in this directory")
+
 // ScanPaths scans files, directories (every .yaml, .yml and .json file
 // below them, in lexical order) and "-" (stdin), in argument order. Inputs
-// that cannot be read, or hold no document, are returned as *InputError
-// (wrapping ErrNoDocument for the latter) while the others are scanned.
+// that cannot be read, directories without a manifest file and inputs
+// holding no document are returned as *InputError (wrapping
+// ErrNoManifestFile and ErrNoDocument for the last two) while the others
+// are scanned.
 func (s *Scanner) ScanPaths(paths []string, stdin io.Reader) ([]Report, []error) {
 	var reports []Report
 	errs := s.ScanPathsFunc(paths, stdin, func(r *Report) error {
@@ -43,13 +48,45 @@ func (s *Scanner) ScanPaths(paths []string, stdin io.Reader) ([]Report, []error)
 // instead of collecting them. An error of emit stops the scan and is the
 // last error returned.
 func (s *Scanner) ScanPathsFunc(paths []string, stdin io.Reader, emit func(*Report) error) []error {
-	var errs []error
-	scan := func(name string, data []byte) error {
+	return s.ScanManifestsFunc(paths, stdin, func(_ *Manifest, r *Report) error { return emit(r) })
+}
+
+// ScanManifestsFunc is ScanPathsFunc handing emit each manifest with its
+// report, so that a caller judging the manifests otherwise too (kube scan
+// --policy) reads, splits and scores the input once.
+func (s *Scanner) ScanManifestsFunc(paths []string, stdin io.Reader, emit func(*Manifest, *Report) error) []error {
+	return forEachInput(paths, stdin, func(name string, data []byte) (int, error) {
 		n := 0
-		err := s.ScanFunc(data, name, func(r *Report) error {
+		err := s.scanManifests(data, name, func(m *Manifest, r *Report) error {
 			n++
-			return emit(r)
+			return emit(m, r)
 		})
+		return n, err
+	})
+}
+
+// ReadPaths reads the manifests of paths as ScanPaths takes them and hands
+// each to emit, without scoring them (policy test). Its errors are those of
+// ScanPaths.
+func ReadPaths(paths []string, stdin io.Reader, emit func(*Manifest) error) []error {
+	return forEachInput(paths, stdin, func(name string, data []byte) (int, error) {
+		n := 0
+		err := ReadManifests(data, name, func(m *Manifest) error {
+			n++
+			return emit(m)
+		})
+		return n, err
+	})
+}
+
+// forEachInput reads every input of paths ("-" is stdin, directories are
+// walked) and hands its content to read, which returns how many manifests
+// it found. Inputs that cannot be read or hold nothing are returned as
+// *InputError; an error of read stops the walk and is the last returned.
+func forEachInput(paths []string, stdin io.Reader, read func(name string, data []byte) (int, error)) []error {
+	var errs []error
+	one := func(name string, data []byte) error {
+		n, err := read(name, data)
 		if err == nil && n == 0 {
 			errs = append(errs, &InputError{name, ErrNoDocument})
 		}
@@ -62,12 +99,15 @@ func (s *Scanner) ScanPathsFunc(paths []string, stdin io.Reader, emit func(*Repo
 				errs = append(errs, &InputError{StdinName, fmt.Errorf("reading: %w", err)})
 				continue
 			}
-			if err := scan(StdinName, data); err != nil {
+			if err := one(StdinName, data); err != nil {
 				return append(errs, err)
 			}
 			continue
 		}
 		files, err := ManifestFiles(p)
+		if err == nil && len(files) == 0 {
+			err = ErrNoManifestFile
+		}
 		if err != nil {
 			errs = append(errs, &InputError{p, err})
 			continue
@@ -78,7 +118,7 @@ func (s *Scanner) ScanPathsFunc(paths []string, stdin io.Reader, emit func(*Repo
 				errs = append(errs, &InputError{f, pathErr(err)})
 				continue
 			}
-			if err := scan(f, data); err != nil {
+			if err := one(f, data); err != nil {
 				return append(errs, err)
 			}
 		}

@@ -14,16 +14,25 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
-// isWorkloadKind reports whether kind carries a pod spec. A document of
-// such a kind whose apiVersion has no such type is invalid rather than
-// merely unsupported.
-func isWorkloadKind(kind string) bool {
+// PodTemplatePath returns the path of the pod template of a workload kind
+// ("" for a Pod itself, "template" for a PodTemplate, "spec.template" for
+// controllers, "spec.jobTemplate.spec.template" for a CronJob); ok is
+// false for kinds that carry no pod spec. It is the one list of workload
+// kinds: kube scan scores them, admission and policy test judge them, and a
+// document of such a kind whose apiVersion has no such type is invalid
+// rather than merely unsupported.
+func PodTemplatePath(kind string) (path string, ok bool) {
 	switch kind {
-	case "Pod", "PodTemplate", "ReplicationController", "Deployment", "StatefulSet",
-		"DaemonSet", "ReplicaSet", "Job", "CronJob":
-		return true
+	case "Pod":
+		return "", true
+	case "PodTemplate":
+		return "template", true
+	case "ReplicationController", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job":
+		return "spec.template", true
+	case "CronJob":
+		return "spec.jobTemplate.spec.template", true
 	}
-	return false
+	return "", false
 }
 
 // target is what the rules look at in one valid document.

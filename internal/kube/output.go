@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/tollgate-dev/tollgate/internal/buildinfo"
+	"github.com/tollgate-dev/tollgate/internal/report"
 	"github.com/tollgate-dev/tollgate/internal/sarif"
 )
 
@@ -19,8 +21,31 @@ const (
 	FormatSARIF = "sarif"
 )
 
+// ReportWriter writes reports one at a time in an output format; Close
+// ends the output (for SARIF, writes it all).
+type ReportWriter = report.Stream[*Report]
+
+// NewStream starts the report stream of one format on w; rules are the
+// rules the scanner runs (SARIF describes them).
+type NewStream func(w io.Writer, rules []Rule) ReportWriter
+
+// formats is the one registry of kube scan's formats; names are checked
+// here.
+var formats = report.NewRegistry("kube scan",
+	report.Format[NewStream]{Name: FormatJSON, Writer: func(w io.Writer, _ []Rule) ReportWriter {
+		// a report with its rules is 3 to 6 KB of JSON
+		return &jsonStream{w: w, buf: make([]byte, 0, 8<<10)}
+	}},
+	report.Format[NewStream]{Name: FormatTable, Writer: func(w io.Writer, _ []Rule) ReportWriter { return tableStream{w} }},
+	report.Format[NewStream]{Name: FormatSARIF, Writer: func(w io.Writer, rules []Rule) ReportWriter { return &sarifStream{w: w, rules: rules} }},
+)
+
 // Formats lists the output formats.
-func Formats() []string { return []string{FormatJSON, FormatTable, FormatSARIF} }
+func Formats() []string { return formats.Names() }
+
+// CheckFormat returns a usage error naming the formats when format is not
+// one.
+func CheckFormat(format string) error { return formats.Check(format) }
 
 // WriteReports writes reports in format.
 func WriteReports(w io.Writer, format string, reports []Report, rules []Rule) error {
@@ -36,69 +61,64 @@ func WriteReports(w io.Writer, format string, reports []Report, rules []Rule) er
 	return rw.Close()
 }
 
-// ReportWriter writes reports one at a time in an output format; Close
-// ends the output (for SARIF, writes it all).
-type ReportWriter struct {
-	w      io.Writer
-	format string
-	rules  []Rule
-	n      int
-	buf    []byte
-	sarif  []Report // SARIF needs every report before it can be written
-}
-
-// NewReportWriter returns a writer for format, or an error naming the
+// NewReportWriter returns a writer for format, or a usage error naming the
 // known formats.
-func NewReportWriter(w io.Writer, format string, rules []Rule) (*ReportWriter, error) {
-	switch format {
-	case FormatJSON:
-		// a report with its rules is 3 to 6 KB of JSON
-		return &ReportWriter{w: w, format: format, rules: rules, buf: make([]byte, 0, 8<<10)}, nil
-	case FormatTable, FormatSARIF:
-		return &ReportWriter{w: w, format: format, rules: rules}, nil
+func NewReportWriter(w io.Writer, format string, rules []Rule) (ReportWriter, error) {
+	_, start, err := formats.Lookup(format)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unknown format %q (want %s)", format, strings.Join(Formats(), ", "))
+	return start(w, rules), nil
 }
 
-// Write writes one report.
-func (rw *ReportWriter) Write(r *Report) error {
-	defer func() { rw.n++ }()
-	switch rw.format {
-	case FormatJSON:
-		if rw.n == 0 {
-			rw.buf = append(rw.buf, "[\n"...)
-		} else {
-			rw.buf = append(rw.buf, ",\n"...)
-		}
-		rw.buf = appendReport(rw.buf, r)
-		if len(rw.buf) >= 32<<10 {
-			return rw.flush()
-		}
-	case FormatTable:
-		return writeTableReport(rw.w, r)
-	case FormatSARIF:
-		rw.sarif = append(rw.sarif, *r)
-	}
-	return nil
+// jsonStream writes kubesec's JSON array, a report at a time.
+type jsonStream struct {
+	w   io.Writer
+	n   int
+	buf []byte
 }
 
-// Close ends the output.
-func (rw *ReportWriter) Close() error {
-	switch rw.format {
-	case FormatJSON:
-		if rw.n == 0 {
-			rw.buf = append(rw.buf, "[]\n"...)
-		} else {
-			rw.buf = append(rw.buf, "\n]\n"...)
-		}
+func (rw *jsonStream) Write(r *Report) error {
+	if rw.n == 0 {
+		rw.buf = append(rw.buf, "[\n"...)
+	} else {
+		rw.buf = append(rw.buf, ",\n"...)
+	}
+	rw.n++
+	rw.buf = appendReport(rw.buf, r)
+	if len(rw.buf) >= 32<<10 {
 		return rw.flush()
-	case FormatSARIF:
-		return WriteSARIF(rw.w, rw.sarif, rw.rules)
 	}
 	return nil
 }
 
-func (rw *ReportWriter) flush() error {
+func (rw *jsonStream) Close() error {
+	if rw.n == 0 {
+		rw.buf = append(rw.buf, "[]\n"...)
+	} else {
+		rw.buf = append(rw.buf, "\n]\n"...)
+	}
+	return rw.flush()
+}
+
+// tableStream writes the table a report at a time.
+type tableStream struct{ w io.Writer }
+
+func (t tableStream) Write(r *Report) error { return writeTableReport(t.w, r) }
+func (tableStream) Close() error            { return nil }
+
+// sarifStream collects the reports: SARIF needs every one before it can be
+// written.
+type sarifStream struct {
+	w       io.Writer
+	rules   []Rule
+	reports []Report
+}
+
+func (s *sarifStream) Write(r *Report) error { s.reports = append(s.reports, *r); return nil }
+func (s *sarifStream) Close() error          { return WriteSARIF(s.w, s.reports, s.rules) }
+
+func (rw *jsonStream) flush() error {
 	_, err := rw.w.Write(rw.buf)
 	rw.buf = rw.buf[:0]
 	return err
@@ -197,14 +217,14 @@ func WriteTable(w io.Writer, reports []Report) error {
 
 func writeTableReport(w io.Writer, r *Report) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "%s:%d  %s  score %d  %s\n", r.FileName, r.Line, r.Object, r.Score, oneLine(r.Message))
+	fmt.Fprintf(bw, "%s:%d  %s  score %d  %s\n", report.Escape(r.FileName), r.Line, report.Escape(r.Object), r.Score, report.Escape(r.Message))
 	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
 	for _, c := range r.Scoring.Critical {
 		loc := "-"
 		if c.Line > 0 {
 			loc = fmt.Sprintf("line %d", c.Line)
 		}
-		fmt.Fprintf(tw, "  critical\t%s(%+d)\t%s\t%s\n", c.ID, c.Points, loc, c.Path)
+		fmt.Fprintf(tw, "  critical\t%s(%+d)\t%s\t%s\n", c.ID, c.Points, loc, report.Escape(c.Path))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -233,8 +253,6 @@ func WriteRules(w io.Writer) error {
 	return tw.Flush()
 }
 
-func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
-
 func resultIDs(rs []RuleResult) string {
 	ids := make([]string, len(rs))
 	for i, r := range rs {
@@ -250,7 +268,7 @@ const invalidRuleID = "InvalidDocument"
 // errors at the offending line, advice are notes at the document, invalid
 // documents are errors at the first problem.
 func WriteSARIF(w io.Writer, reports []Report, rules []Rule) error {
-	driver := sarif.Driver{Name: "tollgate", Rules: []sarif.Rule{{
+	driver := sarif.Driver{Name: "tollgate", Version: sarif.ToolVersion(buildinfo.Version()), Rules: []sarif.Rule{{
 		ID: invalidRuleID, ShortDescription: sarif.Text{Text: "The document does not decode or validate against the Kubernetes API types"},
 	}}}
 	index := map[string]int{invalidRuleID: 0}

@@ -81,6 +81,21 @@ func (r *Report) Failed(minScore int) bool {
 	return !r.Valid || r.Score < minScore
 }
 
+// Judge words the message of a scored document after the verdict of the
+// run (failed: its score is below the minimum, or a policy denies it), so
+// that a report never says "Passed" when kube scan fails it. Invalid and
+// unsupported documents keep their message.
+func (r *Report) Judge(failed bool) {
+	if !r.Valid || !r.Supported {
+		return
+	}
+	if failed {
+		r.Message = fmt.Sprintf("Failed with a score of %d points", r.Score)
+	} else {
+		r.Message = fmt.Sprintf("Passed with a score of %d points", r.Score)
+	}
+}
+
 // scoreMessage is kubesec's message for a scored document.
 func scoreMessage(score int) string {
 	if score >= 0 {

@@ -9,11 +9,9 @@ import (
 	"sync"
 
 	yaml3 "go.yaml.in/yaml/v3"
-	corev1 "k8s.io/api/core/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "sigs.k8s.io/json"
-	"sigs.k8s.io/yaml"
 )
 
 // Options configure a Scanner.
@@ -107,14 +105,19 @@ func (s *Scanner) Scan(data []byte, fileName string) []Report {
 // report passed to emit is valid only during the call. ScanFunc stops at,
 // and returns, the first error of emit.
 func (s *Scanner) ScanFunc(data []byte, fileName string, emit func(*Report) error) error {
+	return s.scanManifests(data, fileName, func(_ *Manifest, r *Report) error { return emit(r) })
+}
+
+// scanManifests is ScanFunc handing emit each manifest with its report.
+func (s *Scanner) scanManifests(data []byte, fileName string, emit func(*Manifest, *Report) error) error {
 	pieces := splitStream(data)
 	workers := min(runtime.GOMAXPROCS(0), len(pieces)/parallelMinDocs)
 	if workers < 2 || len(data) < parallelMinBytes {
-		var buf []Report
+		var buf []scanned
 		for i, p := range pieces {
 			buf = s.scanPiece(buf[:0], p, i, fileName)
 			for j := range buf {
-				if err := emit(&buf[j]); err != nil {
+				if err := emit(&buf[j].m, &buf[j].r); err != nil {
 					return err
 				}
 			}
@@ -129,7 +132,7 @@ func (s *Scanner) ScanFunc(data []byte, fileName string, emit func(*Report) erro
 		cond    = sync.NewCond(&mu)
 		next    int // next piece to hand out
 		emitted int // pieces emitted
-		results = make([][]Report, len(pieces))
+		results = make([][]scanned, len(pieces))
 		ready   = make([]bool, len(pieces))
 		wg      sync.WaitGroup
 	)
@@ -166,7 +169,7 @@ func (s *Scanner) ScanFunc(data []byte, fileName string, emit func(*Report) erro
 		cond.Broadcast()
 		mu.Unlock()
 		for j := range rs {
-			if err = emit(&rs[j]); err != nil {
+			if err = emit(&rs[j].m, &rs[j].r); err != nil {
 				break
 			}
 		}
@@ -191,30 +194,18 @@ const (
 	parallelWindow   = 256
 )
 
-// scanPiece converts one document to JSON and scores it.
-func (s *Scanner) scanPiece(reports []Report, p piece, idx int, fileName string) []Report {
-	var err error
-	doc := &document{src: p.data, line: p.line}
-	js := p.data
-	if !p.json {
-		var root *yaml3.Node
-		var ok bool
-		if js, root, ok = fastYAMLToJSON(p.data); ok {
-			doc.root, doc.parsed = root, true
-		} else if js, err = yaml.YAMLToJSONStrict(p.data); err != nil {
-			// Name the object when only the strict checks (duplicate
-			// keys) failed.
-			object := "Unknown"
-			if lax, err := yaml.YAMLToJSON(p.data); err == nil {
-				object = objectName(readHead(lax))
-			}
-			return append(reports, invalid(fileName, object, idx, p.line, yamlProblems(err, p.line)))
-		}
-		if string(js) == "null" { // only comments, or an explicit null
-			return reports
-		}
+// scanPiece reads the manifests of one document and scores each.
+func (s *Scanner) scanPiece(out []scanned, p piece, idx int, fileName string) []scanned {
+	for _, m := range readPiece(nil, p, idx, fileName) {
+		out = append(out, scanned{m: m, r: s.ScoreManifest(&m)})
 	}
-	return s.scanJSON(reports, js, doc, "", idx, 0, fileName)
+	return out
+}
+
+// scanned is a manifest and its report.
+type scanned struct {
+	m Manifest
+	r Report
 }
 
 // head is the part of a document read before its type is known.
@@ -227,83 +218,43 @@ type head struct {
 	} `json:"metadata"`
 }
 
-// scanJSON scores one JSON document found at prefix (a field path inside
-// doc, "" for the whole document).
-func (s *Scanner) scanJSON(reports []Report, js []byte, doc *document, prefix string, idx, depth int, fileName string) []Report {
-	line := doc.line
-	if prefix != "" {
-		line = doc.lineOf(prefix)
+// ScoreManifest scores one manifest: an invalid report when it does not
+// parse, validate or reduce to what the rules need.
+func (s *Scanner) ScoreManifest(m *Manifest) Report {
+	fileName, idx, line, object := m.File, m.Index, m.Line, m.object
+	if len(m.problems) > 0 {
+		return invalid(fileName, object, idx, line, m.problems)
 	}
-	bad := func(object string, probs ...Problem) []Report {
-		for i := range probs {
-			probs[i].Path = joinPath(prefix, probs[i].Path)
-			if probs[i].Line == 0 && probs[i].Path != "" {
-				probs[i].Line = doc.lineOf(probs[i].Path)
-			}
-		}
-		return append(reports, invalid(fileName, object, idx, line, probs))
+	bad := func(probs ...Problem) Report {
+		mi := m.invalid(probs...)
+		return invalid(fileName, object, idx, line, mi.problems)
 	}
-
-	if len(js) == 0 || js[0] != '{' { // js is compact JSON: an object starts with '{'
-		var top any
-		_ = json.Unmarshal(js, &top)
-		return bad("Unknown", Problem{Message: fmt.Sprintf("a document must be a mapping of fields, not %s", jsonKind(top))})
-	}
-	var h *head
-	if prefix == "" && doc.root != nil {
-		h = headFromNode(doc.root)
-	}
-	if h == nil {
-		h = readHead(js)
-	}
-	object := objectName(h)
-	kind, _ := h.Kind.(string)
-	apiVersion, _ := h.APIVersion.(string)
-	switch {
-	case kind == "":
-		return bad(object, Problem{Path: "kind", Message: "missing, or not a string"})
-	case apiVersion == "":
-		return bad(object, Problem{Path: "apiVersion", Message: "missing, or not a string"})
-	}
+	kind, js := m.Kind, m.Object
+	apiVersion, _ := m.head.APIVersion.(string)
 	gv, err := schema.ParseGroupVersion(apiVersion)
 	if err != nil {
-		return bad(object, Problem{Path: "apiVersion", Message: err.Error()})
+		return bad(Problem{Path: "apiVersion", Message: err.Error()})
 	}
-
-	if kind == "List" {
-		if depth >= maxListDepth {
-			return bad(object, Problem{Message: fmt.Sprintf("Lists nested more than %d deep", maxListDepth)})
-		}
-		var list corev1.List
-		if probs := decodeStrict(js, &list); len(probs) > 0 {
-			return bad(object, probs...)
-		}
-		for i, item := range list.Items {
-			reports = s.scanJSON(reports, item.Raw, doc, joinPath(prefix, "items"+index(i)), idx, depth+1, fileName)
-		}
-		return reports
-	}
-
 	obj, err := s.scheme.New(gv.WithKind(kind))
 	if err != nil {
-		if isWorkloadKind(kind) {
-			return bad(object, Problem{Path: "apiVersion", Message: fmt.Sprintf("%s has no kind %s", apiVersion, kind)})
+		if _, ok := PodTemplatePath(kind); ok {
+			return bad(Problem{Path: "apiVersion", Message: fmt.Sprintf("%s has no kind %s", apiVersion, kind)})
 		}
 		// A custom resource or an unknown kind: nothing to validate it
 		// against offline, and no rule applies.
-		return append(reports, Report{Object: object, Valid: true, FileName: fileName, Document: idx, Line: line,
-			Message: fmt.Sprintf("This resource kind is not supported by tollgate (no built-in schema for %s %s)", apiVersion, kind)})
+		return Report{Object: object, Valid: true, FileName: fileName, Document: idx, Line: line,
+			Message: fmt.Sprintf("This resource kind is not supported by tollgate (no built-in schema for %s %s)", apiVersion, kind)}
 	}
 	if probs := decodeStrict(js, obj); len(probs) > 0 {
-		return bad(object, probs...)
+		return bad(probs...)
 	}
 	t, probs := targetOf(obj, kind)
 	if len(probs) > 0 {
-		return bad(object, probs...)
+		return bad(probs...)
 	}
-	r := s.score(t, doc, prefix)
+	r := s.score(t, m.doc, m.prefix)
 	r.Object, r.FileName, r.Document, r.Line = object, fileName, idx, line
-	return append(reports, r)
+	return r
 }
 
 // score runs the rules over a valid document.
@@ -351,13 +302,9 @@ func invalid(fileName, object string, idx, line int, probs []Problem) Report {
 	if len(probs) > maxProblems {
 		probs = append(probs[:maxProblems:maxProblems], Problem{Message: fmt.Sprintf("and %d more problems", len(probs)-maxProblems)})
 	}
-	msgs := make([]string, len(probs))
-	for i, p := range probs {
-		msgs[i] = p.String()
-	}
 	return Report{
 		Object: object, FileName: fileName, Document: idx, Line: line, Problems: probs,
-		Message: fmt.Sprintf("document %d (line %d) is invalid: %s", idx+1, line, strings.Join(msgs, "; ")),
+		Message: fmt.Sprintf("document %d (line %d) is invalid: %s", idx+1, line, problemText(probs)),
 	}
 }
 

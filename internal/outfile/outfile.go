@@ -1,5 +1,10 @@
 // Package outfile writes a command's report to the file named by -o/--output.
 //
+// Whether a report is kept is decided here, for every command: a run that
+// ends well or with findings (outcome.ErrFindings, outcome.ErrInvalidInput)
+// puts its report in place; any other end — a usage error, an unreadable
+// input, a signal — leaves the target as it was (see Keeps and Finish).
+//
 // A new or regular file is replaced atomically once the report is complete,
 // so a failed or interrupted run leaves an earlier report as it was. Anything
 // else — a symlink (/dev/stdout), a device (/dev/null), a named pipe — is
@@ -10,12 +15,15 @@ package outfile
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/google/renameio/v2"
+
+	"github.com/tollgate-dev/tollgate/internal/outcome"
 )
 
 // File is an output being written. Write to it, then Commit; Discard undoes
@@ -92,15 +100,45 @@ func (f *File) Discard() {
 	f.pending.Cleanup()
 }
 
-// WriteFile writes a whole report to path the way Create and Commit do.
-func WriteFile(path string, write func(io.Writer) error) error {
+// Keeps reports whether a run that ended with err keeps its report: when
+// err is nil or says only that the run found something (findings at or
+// above the threshold, input that does not parse). A usage error, an input
+// or output that cannot be read or written, a signal or a cancelled context
+// drop it, even when findings came too.
+func Keeps(err error) bool {
+	if err == nil {
+		return true
+	}
+	for _, bad := range []error{outcome.ErrUsage, outcome.ErrUnreadable, outcome.ErrInterrupted, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, bad) {
+			return false
+		}
+	}
+	return errors.Is(err, outcome.ErrFindings) || errors.Is(err, outcome.ErrInvalidInput)
+}
+
+// Finish ends a run that ended with runErr: it commits the report when
+// Keeps(runErr) and discards it otherwise. It returns runErr, joined with
+// the error of committing (marked outcome.ErrUnreadable) if there is one.
+func (f *File) Finish(runErr error) error {
+	if !Keeps(runErr) {
+		f.Discard()
+		return runErr
+	}
+	if err := f.Commit(); err != nil {
+		return errors.Join(runErr, outcome.Unreadable(err))
+	}
+	return runErr
+}
+
+// Run opens path, runs write against it and finishes the file with the
+// error write returns (see Finish). An error opening path is marked
+// outcome.ErrUnreadable, like any output that cannot be written.
+func Run(path string, write func(io.Writer) error) error {
 	f, err := Create(path)
 	if err != nil {
-		return err
+		return outcome.Unreadable(err)
 	}
 	defer f.Discard()
-	if err := write(f); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return f.Commit()
+	return f.Finish(write(f))
 }

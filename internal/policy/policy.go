@@ -10,12 +10,16 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"sort"
 	"strings"
 
+	yaml3 "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/yaml"
+
+	"github.com/tollgate-dev/tollgate/internal/decodemsg"
 )
 
 // APIVersion and Kind identify a policy file.
@@ -258,11 +262,39 @@ func Parse(data []byte) (*Policy, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("empty policy document")
 	}
+	if err := oneDocument(data); err != nil {
+		return nil, err
+	}
 	var f File
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
-		return nil, fmt.Errorf("decoding: %w", err)
+		return nil, errors.New(decodemsg.Text(err))
 	}
 	return compile(f)
+}
+
+// oneDocument checks that data is one YAML document: a later document
+// would be ignored by the decoder, garbage included, and the policy the
+// user meant might be that one.
+func oneDocument(data []byte) error {
+	dec := yaml3.NewDecoder(bytes.NewReader(data))
+	n := 0
+	for i := 1; ; i++ {
+		var node yaml3.Node
+		err := dec.Decode(&node)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("YAML document %d: %s", i, decodemsg.Text(err))
+		}
+		if len(node.Content) > 0 && !(node.Content[0].Kind == yaml3.ScalarNode && node.Content[0].Tag == "!!null") {
+			n++
+		}
+	}
+	if n > 1 {
+		return fmt.Errorf("the file holds %d YAML documents; a policy file holds one policy", n)
+	}
+	return nil
 }
 
 func compile(f File) (*Policy, error) {

@@ -24,7 +24,7 @@ func TestParseErrors(t *testing.T) {
 		{"empty", "", "empty policy document"},
 		{"version", "apiVersion: tollgate.dev/v1\nkind: Policy\n", `apiVersion "tollgate.dev/v1" is not supported`},
 		{"kind", "apiVersion: tollgate.dev/v1alpha1\nkind: Pod\n", `kind "Pod" is not supported`},
-		{"unknown field", "apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nspec:\n  imagez: {}\n", `unknown field "imagez"`},
+		{"unknown field", "apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nspec:\n  imagez: {}\n", `imagez: unknown key`},
 		{"bad mode", "apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nspec:\n  images:\n    denyLatest: {mode: block}\n",
 			`spec.images.denyLatest.mode: "block" is not one of enforce, warn, audit, off`},
 		{"empty registries", "apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nspec:\n  images:\n    allowedRegistries: {mode: enforce}\n",
@@ -35,7 +35,11 @@ func TestParseErrors(t *testing.T) {
 			`spec.exemptions[0].rules: unknown rule "nope"`},
 		{"pin timeout", "apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nspec:\n  mutations:\n    pinDigests: {enabled: true, timeoutSeconds: 60}\n",
 			"spec.mutations.pinDigests.timeoutSeconds: 60 is outside 0–30"},
-		{"not yaml", "apiVersion: [", "decoding:"},
+		{"not yaml", "apiVersion: [", "YAML document 1: line 1: did not find expected node content"},
+		{"later document ignored", "apiVersion: tollgate.dev/v1alpha1\nkind: Policy\n---\n{{{garbage\n", "YAML document 2: "},
+		{"two policies", "apiVersion: tollgate.dev/v1alpha1\nkind: Policy\n---\napiVersion: tollgate.dev/v1alpha1\nkind: Policy\n", "the file holds 2 YAML documents"},
+		{"Go type of the file", "- a\n", "a list is not allowed here, want a mapping"},
+		{"Go type of a field", "apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nspec: {images: 3}\n", "spec.images: a number is not allowed here, want a mapping"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,6 +47,11 @@ func TestParseErrors(t *testing.T) {
 			_, err := Parse([]byte(tt.doc))
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("Parse error = %v, want it to contain %q", err, tt.wantErr)
+			}
+			for _, internal := range []string{"Go ", "json:", "YAML to JSON", "policy.File"} {
+				if strings.Contains(err.Error(), internal) {
+					t.Errorf("Parse error %q shows the decoder's %q", err, internal)
+				}
 			}
 		})
 	}

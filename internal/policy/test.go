@@ -2,15 +2,12 @@ package policy
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
+	"github.com/tollgate-dev/tollgate/internal/kube"
+	"github.com/tollgate-dev/tollgate/internal/report"
 )
 
 // TestResult is the decision on one manifest document, as admission would
@@ -18,6 +15,7 @@ import (
 type TestResult struct {
 	File      string `json:"file"`
 	Document  int    `json:"document"` // 0-based index in the file
+	Line      int    `json:"line"`     // 1-based line where the object starts
 	Kind      string `json:"kind,omitempty"`
 	Name      string `json:"name,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
@@ -45,71 +43,36 @@ type TestOptions struct {
 // Test evaluates every document of a YAML or JSON stream (a List's items
 // one by one) with the same functions the admission server uses.
 func (p *Policy) Test(file string, data []byte, o TestOptions) []TestResult {
-	if o.Namespace == "" {
-		o.Namespace = "default"
-	}
 	var out []TestResult
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	for idx := 0; ; idx++ {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			out = append(out, TestResult{File: file, Document: idx, Error: fmt.Sprintf("reading document %d: %v", idx, err)})
-			break
-		}
-		js, err := yaml.YAMLToJSON(doc)
-		if err != nil {
-			out = append(out, TestResult{File: file, Document: idx, Error: fmt.Sprintf("document %d: %v", idx, err)})
-			continue
-		}
-		if t := bytes.TrimSpace(js); len(t) == 0 || string(t) == "null" {
-			idx-- // comments or separators only: not a document
-			continue
-		}
-		out = append(out, p.testObject(file, idx, js, o, 0)...)
-	}
+	_ = kube.ReadManifests(data, file, func(m *kube.Manifest) error {
+		out = append(out, p.TestManifest(m, o))
+		return nil
+	})
 	return out
 }
 
-func (p *Policy) testObject(file string, idx int, js []byte, o TestOptions, depth int) []TestResult {
-	res := TestResult{File: file, Document: idx}
-	var head struct {
-		Kind     string `json:"kind"`
-		Metadata struct {
-			Name      string `json:"name"`
-			Namespace string `json:"namespace"`
-		} `json:"metadata"`
-		Items []json.RawMessage `json:"items"`
+// TestManifest evaluates one manifest as admission would.
+func (p *Policy) TestManifest(m *kube.Manifest, o TestOptions) TestResult {
+	if o.Namespace == "" {
+		o.Namespace = "default"
 	}
-	if err := json.Unmarshal(js, &head); err != nil {
-		res.Error = fmt.Sprintf("document %d: not a Kubernetes object: %s", idx, JSONErrorText(err, "the document"))
-		return []TestResult{res}
+	res := TestResult{File: m.File, Document: m.Index, Line: m.Line, Kind: m.Kind, Name: m.Name(), Namespace: m.Namespace()}
+	if err := m.Err(); err != nil {
+		res.Error = err.Error()
+		return res
 	}
-	if head.Kind == "List" || strings.HasSuffix(head.Kind, "List") && head.Items != nil {
-		if depth > 3 {
-			res.Error = fmt.Sprintf("document %d: Lists nested too deep", idx)
-			return []TestResult{res}
-		}
-		var out []TestResult
-		for _, item := range head.Items {
-			out = append(out, p.testObject(file, idx, item, o, depth+1)...)
-		}
-		return out
-	}
-	res.Kind, res.Name, res.Namespace = head.Kind, head.Metadata.Name, head.Metadata.Namespace
 	if res.Namespace == "" {
 		res.Namespace = o.Namespace
 	}
-	w, ok, err := DecodeWorkload("", js)
+	js := m.Object
+	w, ok, err := DecodeWorkload(m.Kind, js)
 	if err != nil {
-		res.Error = fmt.Sprintf("document %d: %v", idx, err)
-		return []TestResult{res}
+		res.Error = err.Error()
+		return res
 	}
 	if !ok {
 		res.Allowed = true
-		return []TestResult{res}
+		return res
 	}
 	res.Checked = true
 	if w.Kind == "Pod" {
@@ -117,51 +80,85 @@ func (p *Policy) testObject(file string, idx int, js []byte, o TestOptions, dept
 		// /mutate leaves it (digest pinning needs the registry: skipped).
 		m, err := p.Mutate(res.Namespace, js, nil)
 		if err != nil {
-			res.Error = fmt.Sprintf("document %d: %v", idx, err)
-			return []TestResult{res}
+			res.Error = err.Error()
+			return res
 		}
 		res.Mutations = m.Changes
 		if len(m.Patch) > 0 {
 			if js, err = m.Apply(js); err != nil {
-				res.Error = fmt.Sprintf("document %d: %v", idx, err)
-				return []TestResult{res}
+				res.Error = err.Error()
+				return res
 			}
 			if w, _, err = DecodeWorkload("Pod", js); err != nil {
-				res.Error = fmt.Sprintf("document %d: %v", idx, err)
-				return []TestResult{res}
+				res.Error = err.Error()
+				return res
 			}
 		}
 	}
 	d, err := p.ReviewWorkload(w, res.Namespace, js, o.Scorer)
 	if err != nil {
-		res.Error = fmt.Sprintf("document %d: %v", idx, err)
-		return []TestResult{res}
+		res.Error = err.Error()
+		return res
 	}
 	res.Allowed = d.Allowed()
 	res.Denials = d.Denials()
 	res.Warnings = d.Warnings()
 	res.AuditAnnotations = d.AuditAnnotations(false)
-	return []TestResult{res}
+	return res
 }
 
 // Denied reports whether a result would be refused (or did not parse).
 func (r TestResult) Denied() bool { return r.Error != "" || !r.Allowed }
 
-// WriteTestResults prints results as "text" (one line per document, then
-// its findings indented) or "json" (an array).
-func WriteTestResults(w io.Writer, format string, results []TestResult) error {
-	switch format {
-	case "json":
-		if results == nil {
-			results = []TestResult{}
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(results)
-	case "text", "":
-	default:
-		return fmt.Errorf("unknown format %q (want text or json)", format)
+// testFormats is the one registry of policy test's formats.
+var testFormats = report.NewRegistry("policy test",
+	report.Format[report.Writer[[]TestResult]]{Name: "text", Writer: writeTestText},
+	report.Format[report.Writer[[]TestResult]]{Name: "json", Writer: writeTestJSON},
+)
+
+// TestFormats lists the formats of WriteTestResults.
+func TestFormats() []string { return testFormats.Names() }
+
+// CheckTestFormat returns a usage error naming the formats when format is
+// not one.
+func CheckTestFormat(format string) error {
+	if format == "" {
+		return nil
 	}
+	return testFormats.Check(format)
+}
+
+// WriteTestResults prints results as "text" (one line per document, then
+// its findings indented; the default) or "json" (an array).
+func WriteTestResults(w io.Writer, format string, results []TestResult) error {
+	if format == "" {
+		format = "text"
+	}
+	_, write, err := testFormats.Lookup(format)
+	if err != nil {
+		return err
+	}
+	return write(w, results)
+}
+
+func writeTestJSON(w io.Writer, results []TestResult) error {
+	if results == nil {
+		results = []TestResult{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(results)
+}
+
+// Place is where a result's object is: "file:line (document n)", n
+// counting from 1.
+func (r TestResult) Place() string {
+	return fmt.Sprintf("%s:%d (document %d)", r.File, r.Line, r.Document+1)
+}
+
+// writeTestText writes the human-readable report; text from the input is
+// escaped (report.Escape).
+func writeTestText(w io.Writer, results []TestResult) error {
 	bw := bufio.NewWriter(w)
 	for _, r := range results {
 		obj := r.Kind + "/" + r.Name
@@ -180,21 +177,22 @@ func WriteTestResults(w io.Writer, format string, results []TestResult) error {
 		if r.Namespace != "" {
 			obj += " in " + r.Namespace
 		}
-		fmt.Fprintf(bw, "%s:%d %s: %s\n", r.File, r.Document, obj, verdict)
+		esc := report.Escape
+		fmt.Fprintf(bw, "%s %s: %s\n", esc(r.Place()), esc(obj), verdict)
 		if r.Error != "" {
-			fmt.Fprintf(bw, "  error: %s\n", r.Error)
+			fmt.Fprintf(bw, "  error: %s\n", esc(r.Error))
 		}
 		for _, d := range r.Denials {
-			fmt.Fprintf(bw, "  deny: %s\n", d)
+			fmt.Fprintf(bw, "  deny: %s\n", esc(d))
 		}
 		for _, m := range r.Warnings {
-			fmt.Fprintf(bw, "  warn: %s\n", m)
+			fmt.Fprintf(bw, "  warn: %s\n", esc(m))
 		}
 		for _, k := range sortedKeys(r.AuditAnnotations) {
-			fmt.Fprintf(bw, "  audit: %s: %s\n", k, r.AuditAnnotations[k])
+			fmt.Fprintf(bw, "  audit: %s: %s\n", esc(k), esc(r.AuditAnnotations[k]))
 		}
 		for _, m := range r.Mutations {
-			fmt.Fprintf(bw, "  mutate: %s\n", m)
+			fmt.Fprintf(bw, "  mutate: %s\n", esc(m))
 		}
 	}
 	return bw.Flush()

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	kjson "sigs.k8s.io/json"
+
+	"github.com/tollgate-dev/tollgate/internal/kube"
 )
 
 // Workload is the pod part of an object: a Pod itself, or the pod template
@@ -38,22 +40,10 @@ type ImageUse struct {
 	Field string
 }
 
-// workloadPaths maps the kinds whose pods tollgate checks to the path of
-// their pod template ("" for a Pod itself).
-var workloadPaths = map[string]string{
-	"Pod":                   "",
-	"Deployment":            "spec.template",
-	"StatefulSet":           "spec.template",
-	"DaemonSet":             "spec.template",
-	"ReplicaSet":            "spec.template",
-	"ReplicationController": "spec.template",
-	"Job":                   "spec.template",
-	"CronJob":               "spec.jobTemplate.spec.template",
-}
-
-// IsWorkloadKind reports whether kind has a pod spec tollgate checks.
+// IsWorkloadKind reports whether kind has a pod spec tollgate checks
+// (kube.PodTemplatePath, the one list of workload kinds).
 func IsWorkloadKind(kind string) bool {
-	_, ok := workloadPaths[kind]
+	_, ok := kube.PodTemplatePath(kind)
 	return ok
 }
 
@@ -86,8 +76,9 @@ type templateJSON struct {
 }
 
 type objectJSON struct {
-	Kind     string   `json:"kind"`
-	Metadata metaJSON `json:"metadata"`
+	Kind     string        `json:"kind"`
+	Metadata metaJSON      `json:"metadata"`
+	Template *templateJSON `json:"template"` // a PodTemplate's
 	Spec     struct {
 		podSpecJSON
 		Template    *templateJSON `json:"template"`
@@ -110,7 +101,7 @@ func DecodeWorkload(kind string, raw []byte) (w Workload, ok bool, err error) {
 	if kind == "" {
 		kind = o.Kind
 	}
-	path, ok := workloadPaths[kind]
+	path, ok := kube.PodTemplatePath(kind)
 	if !ok {
 		return Workload{}, false, nil
 	}
@@ -120,18 +111,22 @@ func DecodeWorkload(kind string, raw []byte) (w Workload, ok bool, err error) {
 	case path == "":
 		w.Annotations = o.Metadata.Annotations
 		spec = &o.Spec.podSpecJSON
-	case kind == "CronJob":
-		if o.Spec.JobTemplate == nil || o.Spec.JobTemplate.Spec.Template == nil {
-			return w, true, nil
-		}
-		w.Annotations = o.Spec.JobTemplate.Spec.Template.Metadata.Annotations
-		spec = &o.Spec.JobTemplate.Spec.Template.Spec
 	default:
-		if o.Spec.Template == nil {
+		t := o.Spec.Template
+		switch kind {
+		case "CronJob":
+			t = nil
+			if o.Spec.JobTemplate != nil {
+				t = o.Spec.JobTemplate.Spec.Template
+			}
+		case "PodTemplate":
+			t = o.Template
+		}
+		if t == nil {
 			return w, true, nil
 		}
-		w.Annotations = o.Spec.Template.Metadata.Annotations
-		spec = &o.Spec.Template.Spec
+		w.Annotations = t.Metadata.Annotations
+		spec = &t.Spec
 	}
 	prefix := "spec."
 	if path != "" {

@@ -124,3 +124,17 @@ func Write(w io.Writer, log Log) error {
 	_, err = w.Write(append(b, '\n'))
 	return err
 }
+
+// ToolVersion is version as a SARIF driver version, which must start with
+// a digit: "v1.2.3" is "1.2.3", a development build ("dev", a commit hash)
+// "0.0.0-dev"; "" stays "".
+func ToolVersion(version string) string {
+	v := strings.TrimPrefix(version, "v")
+	switch {
+	case v == "":
+		return ""
+	case v[0] >= '0' && v[0] <= '9':
+		return v
+	}
+	return "0.0.0-" + version
+}

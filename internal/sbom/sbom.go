@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -14,7 +13,9 @@ import (
 
 	packageurl "github.com/package-url/packageurl-go"
 
+	"github.com/tollgate-dev/tollgate/internal/buildinfo"
 	"github.com/tollgate-dev/tollgate/internal/inventory"
+	"github.com/tollgate-dev/tollgate/internal/report"
 )
 
 // Format is an SBOM format.
@@ -25,13 +26,40 @@ const (
 	SPDXJSON  Format = "spdx-json" // SPDX 2.3 JSON
 )
 
+// Document is what a format's writer gets: the inventory and the options.
+type Document struct {
+	Inventory *inventory.Inventory
+	Options
+}
+
+// formats is the one registry of SBOM formats; names are checked here.
+var formats = report.NewRegistry("SBOM",
+	report.Format[report.Writer[Document]]{Name: string(CycloneDX), Writer: func(w io.Writer, d Document) error { return writeCycloneDX(w, d.Inventory, d.Options) }},
+	report.Format[report.Writer[Document]]{Name: string(SPDXJSON), Writer: func(w io.Writer, d Document) error { return writeSPDX(w, d.Inventory, d.Options) }},
+)
+
 // Formats lists the formats Write understands.
-var Formats = []Format{CycloneDX, SPDXJSON}
+func Formats() []Format {
+	var out []Format
+	for _, n := range formats.Names() {
+		out = append(out, Format(n))
+	}
+	return out
+}
+
+// CheckFormat returns a usage error naming the formats when f is not one.
+func CheckFormat(f Format) error {
+	if f == "" {
+		return nil
+	}
+	return formats.Check(string(f))
+}
 
 // Options control the document's metadata.
 type Options struct {
 	Format Format
-	// ToolVersion is tollgate's version, recorded as the creating tool.
+	// ToolVersion is tollgate's version, recorded as the creating tool
+	// (default buildinfo.Version).
 	ToolVersion string
 	// Now is the creation time (default time.Now).
 	Now func() time.Time
@@ -49,15 +77,16 @@ func Write(w io.Writer, inv *inventory.Inventory, o Options) error {
 		o.NewUUID = randomUUID
 	}
 	if o.ToolVersion == "" {
-		o.ToolVersion = "dev"
+		o.ToolVersion = buildinfo.Version()
 	}
-	switch o.Format {
-	case CycloneDX, "":
-		return writeCycloneDX(w, inv, o)
-	case SPDXJSON:
-		return writeSPDX(w, inv, o)
+	if o.Format == "" {
+		o.Format = CycloneDX
 	}
-	return fmt.Errorf("unknown SBOM format %q (want %s or %s)", o.Format, CycloneDX, SPDXJSON)
+	_, write, err := formats.Lookup(string(o.Format))
+	if err != nil {
+		return err
+	}
+	return write(w, Document{Inventory: inv, Options: o})
 }
 
 func randomUUID() string {

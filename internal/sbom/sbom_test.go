@@ -88,7 +88,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			inv.Source.Name = tc.shown
-			for _, f := range Formats {
+			for _, f := range Formats() {
 				o := fixedOptions
 				o.Format = f
 				var buf bytes.Buffer
@@ -227,7 +227,7 @@ func TestLicenseExpressions(t *testing.T) {
 func TestUnknownFormat(t *testing.T) {
 	t.Parallel()
 	err := Write(&bytes.Buffer{}, &inventory.Inventory{}, Options{Format: "xml"})
-	if err == nil || !strings.Contains(err.Error(), `unknown SBOM format "xml"`) {
+	if err == nil || !strings.Contains(err.Error(), `unknown format "xml" for SBOM`) {
 		t.Errorf("err = %v", err)
 	}
 }

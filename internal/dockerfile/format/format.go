@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/internal/dockerfile"
+	"github.com/tollgate-dev/tollgate/internal/report"
 	"github.com/tollgate-dev/tollgate/internal/sarif"
 )
 
@@ -28,57 +29,68 @@ type Options struct {
 	FilePath string
 	// Version is the tool version written into SARIF.
 	Version string
+	// Rules are the linter's rules, which SARIF describes; nil means every
+	// rule (dockerfile.Rules).
+	Rules []*dockerfile.Rule
 }
+
+// Report is what a writer gets: the results of a lint run and the options.
+type Report struct {
+	Results []dockerfile.Result
+	Options
+}
+
+// formats is the one registry of the lint report's formats: every name is
+// checked here. It is built once and never changed.
+var formats = report.NewRegistry("dockerfile lint",
+	report.Format[report.Writer[Report]]{Name: "tty", Writer: func(w io.Writer, r Report) error { return writeTTY(w, findings(r), r.Color) }},
+	report.Format[report.Writer[Report]]{Name: "json", Writer: func(w io.Writer, r Report) error { return writeJSON(w, findings(r)) }},
+	report.Format[report.Writer[Report]]{Name: "sarif", Writer: writeSARIF},
+	report.Format[report.Writer[Report]]{Name: "checkstyle", Writer: writeCheckstyle},
+	report.Format[report.Writer[Report]]{Name: "codeclimate", Writer: func(w io.Writer, r Report) error { return writeCodeclimate(w, findings(r)) }},
+	report.Format[report.Writer[Report]]{Name: "gitlab_codeclimate", Aliases: []string{"gitlab", "gitlab-codeclimate"},
+		Writer: func(w io.Writer, r Report) error { return writeGitlab(w, findings(r)) }},
+	report.Format[report.Writer[Report]]{Name: "gnu", Writer: func(w io.Writer, r Report) error { return writeGNU(w, findings(r)) }},
+)
 
 // Names lists the accepted format names (aliases included).
 func Names() []string {
-	return []string{"tty", "json", "sarif", "checkstyle", "codeclimate", "gitlab_codeclimate", "gitlab", "gnu"}
+	return slices.DeleteFunc(formats.AllNames(), func(n string) bool { return n == "gitlab-codeclimate" })
 }
 
-// Canonical returns the canonical name of a format, or an error for an
-// unknown one.
+// Canonical returns the canonical name of a format ("" is tty), or a usage
+// error listing the formats.
 func Canonical(name string) (string, error) {
-	switch n := strings.ToLower(strings.TrimSpace(name)); n {
-	case "", "tty":
+	if strings.TrimSpace(name) == "" {
 		return "tty", nil
-	case "gitlab", "gitlab_codeclimate", "gitlab-codeclimate":
-		return "gitlab_codeclimate", nil
-	case "json", "sarif", "checkstyle", "codeclimate", "gnu":
-		return n, nil
 	}
-	return "", fmt.Errorf("unknown format %q (want one of %s)", name, strings.Join(Names(), ", "))
+	n, _, err := formats.Lookup(name)
+	return n, err
+}
+
+// Lookup returns the writer of the named format ("" is tty).
+func Lookup(name string) (report.Writer[Report], error) {
+	if strings.TrimSpace(name) == "" {
+		name = "tty"
+	}
+	_, w, err := formats.Lookup(name)
+	return w, err
 }
 
 // Write writes results in the named format.
 func Write(w io.Writer, name string, results []dockerfile.Result, opts Options) error {
-	n, err := Canonical(name)
+	write, err := Lookup(name)
 	if err != nil {
 		return err
 	}
-	fs := findings(results, opts)
-	switch n {
-	case "tty":
-		return writeTTY(w, fs, opts.Color)
-	case "json":
-		return writeJSON(w, fs)
-	case "sarif":
-		return writeSARIF(w, fs, opts.Version)
-	case "checkstyle":
-		return writeCheckstyle(w, results, opts)
-	case "codeclimate":
-		return writeCodeclimate(w, fs)
-	case "gitlab_codeclimate":
-		return writeGitlab(w, fs)
-	case "gnu":
-		return writeGNU(w, fs)
-	}
-	return fmt.Errorf("unknown format %q", name)
+	return write(w, Report{Results: results, Options: opts})
 }
 
 // findings flattens results in file order, renaming files if asked.
-func findings(results []dockerfile.Result, opts Options) []dockerfile.Finding {
+func findings(rep Report) []dockerfile.Finding {
 	var out []dockerfile.Finding
-	for _, r := range results {
+	opts := rep.Options
+	for _, r := range rep.Results {
 		for _, f := range r.Findings {
 			if opts.FilePath != "" {
 				f.File = opts.FilePath
@@ -113,7 +125,7 @@ func writeTTY(w io.Writer, fs []dockerfile.Finding, color bool) error {
 		if color {
 			sev = colour(f.Severity) + sev + reset
 		}
-		fmt.Fprintf(&b, "%s:%d %s %s: %s\n", f.File, f.Line, f.Rule, sev, f.Message)
+		fmt.Fprintf(&b, "%s:%d %s %s: %s\n", report.Escape(f.File), f.Line, f.Rule, sev, report.Escape(f.Message))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -151,7 +163,7 @@ func writeJSONValue(w io.Writer, v any) error {
 func writeGNU(w io.Writer, fs []dockerfile.Finding) error {
 	var b strings.Builder
 	for _, f := range fs {
-		fmt.Fprintf(&b, "tollgate:%s:%d: %s %s: %s\n", f.File, f.Line, f.Rule, f.Severity, f.Message)
+		fmt.Fprintf(&b, "tollgate:%s:%d: %s %s: %s\n", report.Escape(f.File), f.Line, f.Rule, f.Severity, report.Escape(f.Message))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -179,10 +191,11 @@ type csError struct {
 }
 
 // writeCheckstyle writes one <file> per linted file, with its findings.
-func writeCheckstyle(w io.Writer, results []dockerfile.Result, opts Options) error {
+func writeCheckstyle(w io.Writer, lint Report) error {
 	rep := csReport{Version: "4.3"}
 	byFile := map[string]int{}
-	for _, r := range results {
+	opts := lint.Options
+	for _, r := range lint.Results {
 		name := r.File
 		if opts.FilePath != "" {
 			name = opts.FilePath
@@ -300,9 +313,14 @@ func sarifLevel(s dockerfile.Severity) string {
 	return "note"
 }
 
-func writeSARIF(w io.Writer, fs []dockerfile.Finding, version string) error {
+func writeSARIF(w io.Writer, rep Report) error {
+	fs, version := findings(rep), rep.Version
+	rules := rep.Rules
+	if rules == nil {
+		rules = dockerfile.Rules()
+	}
 	meta := map[string]*dockerfile.Rule{}
-	for _, r := range dockerfile.Rules() {
+	for _, r := range rules {
 		meta[r.ID] = r
 	}
 	var ids []string
@@ -317,13 +335,7 @@ func writeSARIF(w io.Writer, fs []dockerfile.Finding, version string) error {
 		Name: "tollgate", FullName: "tollgate Dockerfile linter",
 		InformationURI: toolURI, Rules: []sarif.Rule{},
 	}
-	// SARIF wants a version that starts with a number; development builds
-	// ("dev", a commit hash) are reported as 0.0.0-<what they are>.
-	if v := strings.TrimPrefix(version, "v"); v != "" && v[0] >= '0' && v[0] <= '9' {
-		driver.Version = v
-	} else if version != "" {
-		driver.Version = "0.0.0-" + version
-	}
+	driver.Version = sarif.ToolVersion(version)
 	for i, id := range ids {
 		index[id] = i
 		driver.Rules = append(driver.Rules, sarifRuleFor(id, meta[id]))
@@ -343,18 +355,12 @@ func writeSARIF(w io.Writer, fs []dockerfile.Finding, version string) error {
 }
 
 func sarifRuleFor(id string, r *dockerfile.Rule) sarif.Rule {
-	if r == nil { // DL1000, the parse error
-		return sarif.Rule{
-			ID: id, Name: "DockerfileParseError",
-			ShortDescription:     sarif.Text{Text: "The Dockerfile does not parse."},
-			FullDescription:      sarif.Text{Text: "The Dockerfile could not be parsed, so no other rule was checked."},
-			Help:                 sarif.Text{Text: "Fix the syntax error at the reported line."},
-			DefaultConfiguration: sarif.RuleConfig{Level: "error"},
-			Properties:           map[string]any{"tags": []string{"dockerfile"}},
-		}
+	if r == nil { // a finding of a rule the linter did not list
+		return sarif.Rule{ID: id, ShortDescription: sarif.Text{Text: id}, DefaultConfiguration: sarif.RuleConfig{Level: "warning"}}
 	}
 	sr := sarif.Rule{
 		ID:                   id,
+		Name:                 r.Name,
 		ShortDescription:     sarif.Text{Text: r.Message},
 		FullDescription:      sarif.Text{Text: r.Explain},
 		Help:                 sarif.Text{Text: r.Fix},
@@ -365,8 +371,10 @@ func sarifRuleFor(id string, r *dockerfile.Rule) sarif.Rule {
 	}
 	tags := []string{"dockerfile", "tollgate"}
 	if strings.HasPrefix(id, "DL") {
-		sr.HelpURI = "https://github.com/hadolint/hadolint/wiki/" + id
 		tags[1] = "hadolint"
+		if id != dockerfile.ParseErrorRule { // hadolint's wiki has no page for DL1000
+			sr.HelpURI = "https://github.com/hadolint/hadolint/wiki/" + id
+		}
 	}
 	sr.Properties = map[string]any{"tags": tags}
 	return sr

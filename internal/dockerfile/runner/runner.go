@@ -1,7 +1,7 @@
 // Package runner carries out `tollgate dockerfile lint`: it resolves the
 // configuration from the environment, a config file and the command line,
 // lints every Dockerfile (one bad file does not stop the others), writes the
-// report and decides the exit code.
+// report and says how the run ended, as an outcome error.
 package runner
 
 import (
@@ -15,14 +15,8 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/dockerfile"
 	"github.com/tollgate-dev/tollgate/internal/dockerfile/format"
-	"github.com/tollgate-dev/tollgate/internal/outfile"
-)
-
-// Exit codes of a lint run.
-const (
-	ExitOK         = 0 // nothing at or above the failure threshold
-	ExitFailed     = 1 // findings at or above the threshold, or a parse error
-	ExitUnreadable = 2 // a Dockerfile could not be read
+	"github.com/tollgate-dev/tollgate/internal/outcome"
+	"github.com/tollgate-dev/tollgate/internal/report"
 )
 
 // Options describe one lint run.
@@ -35,8 +29,6 @@ type Options struct {
 	// Flags are the settings given on the command line; they override the
 	// config file, which overrides the environment.
 	Flags dockerfile.Settings
-	// Output is the report file (-o); "" writes to Stdout.
-	Output string
 	// FilePath replaces file names in the report (--file-path-in-report).
 	FilePath string
 	// Version is written into SARIF reports.
@@ -46,25 +38,30 @@ type Options struct {
 	// Getenv reads the environment.
 	Getenv func(string) string
 	Stdin  io.Reader
+	// Stdout receives the report (standard output or the -o file).
 	Stdout io.Writer
 	Stderr io.Writer
 	// Terminal reports that Stdout is a terminal (colour is only used then).
 	Terminal bool
 }
 
-// Lint runs the lint and returns its exit code. An error means the run could
-// not start (bad configuration or format, no file given): a usage error.
-func Lint(ctx context.Context, o Options) (int, error) {
+// Lint runs the lint and writes the report to o.Stdout. It returns nil when
+// nothing is at or above the failure threshold, outcome.ErrFindings when
+// something is (or a Dockerfile does not parse), outcome.ErrUnreadable when
+// a Dockerfile could not be read (each is named on Stderr, the others are
+// still linted), and a usage error when the run could not start (bad
+// configuration or format, no file given).
+func Lint(ctx context.Context, o Options) error {
 	if len(o.Files) == 0 {
-		return 0, errors.New("no Dockerfile given (pass file names, or - for standard input)")
+		return outcome.Usagef("no Dockerfile given (pass file names, or - for standard input)")
 	}
 	cfg, err := o.config()
 	if err != nil {
-		return 0, err
+		return outcome.Mark(err, outcome.ErrUsage)
 	}
-	formatName, err := format.Canonical(cfg.Format)
+	write, err := format.Lookup(cfg.Format)
 	if err != nil {
-		return 0, err
+		return err
 	}
 
 	linter := dockerfile.NewLinter(cfg)
@@ -73,11 +70,11 @@ func Lint(ctx context.Context, o Options) (int, error) {
 	stdinRead := false
 	for _, name := range o.Files {
 		if err := ctx.Err(); err != nil {
-			return 0, err
+			return outcome.Mark(err, outcome.ErrInterrupted)
 		}
 		src, err := o.read(name, &stdinRead)
 		if err != nil {
-			fmt.Fprintf(o.Stderr, "tollgate: cannot read Dockerfile %s: %v\n", name, err)
+			fmt.Fprintf(o.Stderr, "tollgate: cannot read Dockerfile %s: %v\n", report.Escape(name), report.Escape(err.Error()))
 			unreadable = true
 			continue
 		}
@@ -85,34 +82,31 @@ func Lint(ctx context.Context, o Options) (int, error) {
 	}
 
 	var buf bytes.Buffer
-	fopts := format.Options{
-		Color:    formatName == "tty" && o.Output == "" && o.Terminal && !cfg.NoColor && o.Getenv("NO_COLOR") == "",
+	rep := format.Report{Results: results, Options: format.Options{
+		Color:    o.Terminal && !cfg.NoColor && o.Getenv("NO_COLOR") == "",
 		FilePath: o.FilePath,
 		Version:  o.Version,
+		Rules:    linter.Rules(),
+	}}
+	if err := write(&buf, rep); err != nil {
+		return fmt.Errorf("writing the report: %w", err)
 	}
-	if err := format.Write(&buf, formatName, results, fopts); err != nil {
-		return 0, fmt.Errorf("writing the report: %w", err)
-	}
-	if o.Output != "" {
-		if err := outfile.WriteFile(o.Output, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
-			return 0, fmt.Errorf("writing the report: %w", err)
-		}
-	} else if _, err := o.Stdout.Write(buf.Bytes()); err != nil {
-		return 0, fmt.Errorf("writing the report: %w", err)
+	if _, err := o.Stdout.Write(buf.Bytes()); err != nil {
+		return outcome.Unreadable(fmt.Errorf("writing the report: %w", err))
 	}
 
 	switch {
 	case unreadable:
-		return ExitUnreadable, nil
+		return outcome.ErrUnreadable
 	case cfg.NoFail:
-		return ExitOK, nil
+		return nil
 	}
 	for i := range results {
 		if results[i].Failed(cfg.FailureThreshold) {
-			return ExitFailed, nil
+			return outcome.ErrFindings
 		}
 	}
-	return ExitOK, nil
+	return nil
 }
 
 // config resolves environment < config file < command line.
@@ -125,16 +119,22 @@ func (o *Options) config() (dockerfile.Config, error) {
 	if path == "" {
 		path = dockerfile.FindConfig(o.Dir, o.Getenv)
 	}
-	var file dockerfile.Settings
+	var file dockerfile.ConfigFile
 	if path != "" {
-		file, err = dockerfile.LoadSettings(path)
+		file, err = dockerfile.LoadConfigFile(path)
 		if err != nil {
 			return dockerfile.Config{}, err
 		}
+		for _, w := range file.Warnings {
+			fmt.Fprintf(o.Stderr, "tollgate: warning: %s\n", report.Escape(w))
+		}
 	}
-	cfg, err := dockerfile.Resolve(env, file, o.Flags)
+	cfg, err := dockerfile.Resolve(env, file.Settings, o.Flags)
 	if err != nil {
 		return dockerfile.Config{}, err
+	}
+	for _, w := range cfg.UnknownRules() {
+		fmt.Fprintf(o.Stderr, "tollgate: warning: %s\n", report.Escape(w))
 	}
 	if cfg.Verbose {
 		if path == "" {

@@ -3,14 +3,25 @@ package runner
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tollgate-dev/tollgate/internal/dockerfile"
+	"github.com/tollgate-dev/tollgate/internal/outcome"
 )
 
+// Exit codes the tests expect, as cli.Run maps Lint's outcome errors.
+const (
+	ExitOK         = 0
+	ExitFailed     = 1
+	ExitUnreadable = 2
+)
+
+// run lints and returns the exit code of Lint's outcome; err is any other
+// error (a usage error).
 func run(t *testing.T, o Options) (code int, stdout, stderr string, err error) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -24,7 +35,14 @@ func run(t *testing.T, o Options) (code int, stdout, stderr string, err error) {
 	if o.Stdin == nil {
 		o.Stdin = strings.NewReader("")
 	}
-	code, err = Lint(context.Background(), o)
+	err = Lint(context.Background(), o)
+	switch {
+	case err == nil:
+	case errors.Is(err, outcome.ErrFindings):
+		code, err = ExitFailed, nil
+	case err == outcome.ErrUnreadable:
+		code, err = ExitUnreadable, nil
+	}
 	return code, out.String(), errb.String(), err
 }
 
@@ -46,31 +64,22 @@ func TestColour(t *testing.T) {
 		terminal bool
 		env      map[string]string
 		flags    dockerfile.Settings
-		output   string
 		want     bool
 	}{
-		{"terminal", true, nil, dockerfile.Settings{}, "", true},
-		{"not a terminal", false, nil, dockerfile.Settings{}, "", false},
-		{"NO_COLOR", true, map[string]string{"NO_COLOR": "1"}, dockerfile.Settings{}, "", false},
-		{"--no-color", true, nil, dockerfile.Settings{NoColor: &yes}, "", false},
-		{"json", true, nil, dockerfile.Settings{Format: "json"}, "", false},
-		{"to a file", true, nil, dockerfile.Settings{}, filepath.Join(dir, "out.txt"), false},
+		{"terminal", true, nil, dockerfile.Settings{}, true},
+		{"not a terminal", false, nil, dockerfile.Settings{}, false},
+		{"NO_COLOR", true, map[string]string{"NO_COLOR": "1"}, dockerfile.Settings{}, false},
+		{"--no-color", true, nil, dockerfile.Settings{NoColor: &yes}, false},
+		{"json", true, nil, dockerfile.Settings{Format: "json"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out, _, err := run(t, Options{
-				Files: []string{df}, Terminal: tt.terminal, Flags: tt.flags, Output: tt.output,
+				Files: []string{df}, Terminal: tt.terminal, Flags: tt.flags,
 				Getenv: func(k string) string { return tt.env[k] },
 			})
 			if err != nil || code != ExitFailed {
 				t.Fatalf("code %d, err %v", code, err)
-			}
-			if tt.output != "" {
-				b, err := os.ReadFile(tt.output)
-				if err != nil {
-					t.Fatal(err)
-				}
-				out = string(b)
 			}
 			if got := strings.Contains(out, "\x1b["); got != tt.want {
 				t.Errorf("colour = %v, want %v; output %q", got, tt.want, out)

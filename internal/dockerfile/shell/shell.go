@@ -28,9 +28,24 @@ type Command struct {
 	Name string
 	// Args are the words after the command word, simplified.
 	Args []string
+	// Reached is set for a command the script does not write itself but
+	// runs through another one: the command of a wrapper (apt-get of
+	// "sudo apt-get"), or of a shell's -c or here-document script.
+	Reached bool
 	// flags[i] lists the flag names Args[i] spells; nil for a word that is
 	// not a flag.
 	flags [][]string
+}
+
+// Written counts the commands the script writes itself (not Reached).
+func (s *Script) Written() int {
+	n := 0
+	for i := range s.Commands {
+		if !s.Commands[i].Reached {
+			n++
+		}
+	}
+	return n
 }
 
 // Script is the result of parsing a shell text.
@@ -63,10 +78,16 @@ func NewParser() *Parser {
 // the error.
 func (p *Parser) Parse(text string) *Script {
 	s := &Script{Text: text}
+	s.Err = p.collect(s, text, 0)
+	return s
+}
+
+// collect parses text and appends its commands to s, following scripts
+// inside scripts (see nested.go) depth levels down.
+func (p *Parser) collect(s *Script, text string, depth int) (err error) {
 	f, err := p.p.Parse(strings.NewReader(text), "")
-	s.Err = err
 	if f == nil {
-		return s
+		return err
 	}
 	defer func() {
 		// A partial tree from a failed parse may hold nodes the walker
@@ -82,9 +103,18 @@ func (p *Parser) Parse(text string) *Script {
 		}
 		syntax.Walk(st, func(n syntax.Node) bool {
 			switch n := n.(type) {
-			case *syntax.CallExpr:
-				if c, ok := callCommand(n); ok {
-					s.Commands = append(s.Commands, c)
+			case *syntax.Stmt:
+				call, ok := n.Cmd.(*syntax.CallExpr)
+				if !ok || call == nil {
+					break
+				}
+				c, ok := callCommand(call)
+				if !ok {
+					break
+				}
+				s.Commands = append(s.Commands, c)
+				if depth < maxNesting {
+					reached(s, c, n, text, depth)
 				}
 			case *syntax.DeclClause:
 				if n.Variant != nil {
@@ -100,7 +130,36 @@ func (p *Parser) Parse(text string) *Script {
 			return true
 		})
 	}
-	return s
+	return err
+}
+
+// reached appends the commands c reaches: through wrappers (sudo, env,
+// nice…), and the scripts of shells (-c, or a here-document on standard
+// input), each right after c. A script is parsed by a parser of its own
+// (the current one is still walking its tree).
+func reached(s *Script, c Command, st *syntax.Stmt, src string, depth int) {
+	for range maxNesting {
+		inner, ok := unwrapped(c)
+		if !ok {
+			break
+		}
+		inner.Reached = true
+		s.Commands = append(s.Commands, inner)
+		c = inner
+	}
+	var scripts []string
+	if script, ok := shellScript(c); ok {
+		scripts = append(scripts, script)
+	} else if readsStdinScript(c) {
+		scripts = append(scripts, heredocScripts(st, src)...)
+	}
+	for _, script := range scripts {
+		n := len(s.Commands)
+		_ = NewParser().collect(s, script, depth+1) // a broken inner script: what parsed counts
+		for i := n; i < len(s.Commands); i++ {
+			s.Commands[i].Reached = true
+		}
+	}
 }
 
 // callCommand builds the command of a call with at least one word. A call

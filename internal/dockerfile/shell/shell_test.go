@@ -1,6 +1,8 @@
 package shell
 
 import (
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -102,5 +104,70 @@ func TestUnescape(t *testing.T) {
 		if got := unescape(tt.in, tt.double); got != tt.want {
 			t.Errorf("unescape(%q, %v) = %q, want %q", tt.in, tt.double, got, tt.want)
 		}
+	}
+}
+
+// TestReachedCommands: commands run through wrappers, shells' -c scripts
+// and here-documents fed to a shell are seen, after the command that
+// reaches them, marked Reached; the command as written stays first.
+func TestReachedCommands(t *testing.T) {
+	p := NewParser()
+	for _, tc := range []struct {
+		name, script string
+		want         []string // Name, "+" marking a reached one
+	}{
+		{"sudo", "sudo apt-get install -y vim", []string{"sudo", "+apt-get"}},
+		{"sudo with options", "sudo -u app -E -- pip install x", []string{"sudo", "+pip"}},
+		{"env with assignments and nice", "env -u X DEBIAN_FRONTEND=noninteractive nice -n 5 apt-get install vim", []string{"env", "+nice", "+apt-get"}},
+		{"time (a keyword) and nohup", "time nohup curl -O x", []string{"nohup", "+curl"}},
+		{"timeout's duration", "timeout -s KILL 30 wget x", []string{"timeout", "+wget"}},
+		{"xargs", "find . | xargs -n 1 -I{} rm {}", []string{"find", "xargs", "+rm"}},
+		{"sh -c", "sh -c 'apt-get update && apt-get install -y gdb'", []string{"sh", "+apt-get", "+apt-get"}},
+		{"bash -ec", `bash -ec "cd /x; make"`, []string{"bash", "+cd", "+make"}},
+		{"sudo sh -c", "sudo sh -c 'apk add strace'", []string{"sudo", "+sh", "+apk"}},
+		{"bash reading a heredoc", "bash <<EOT\napt-get install -y vim\nEOT\n", []string{"bash", "+apt-get"}},
+		{"sh -e with a tab-stripped heredoc", "sh -e <<-EOT\n\tapk add curl\nEOT\n", []string{"sh", "+apk"}},
+		{"a heredoc that is data", "cat <<EOT > /etc/x\napt-get install vim\nEOT\n", []string{"cat"}},
+		{"a script file with a heredoc", "bash run.sh <<EOT\napt-get install vim\nEOT\n", []string{"bash"}},
+		{"not a wrapper", "sudoku apt-get", []string{"sudoku"}},
+		{"a wrapper of nothing", "sudo -u app", []string{"sudo"}},
+		{"a variable command", "sudo $CMD install", []string{"sudo"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := p.Parse(tc.script)
+			if s.Err != nil {
+				t.Fatal(s.Err)
+			}
+			var got []string
+			written := 0
+			for _, c := range s.Commands {
+				n := c.Name
+				if c.Reached {
+					n = "+" + n
+				} else {
+					written++
+				}
+				got = append(got, n)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("commands of %q (-want +got):\n%s", tc.script, diff)
+			}
+			if s.Written() != written {
+				t.Errorf("Written() = %d, want %d", s.Written(), written)
+			}
+		})
+	}
+	// sudo's command keeps its arguments (TG103 reads the packages).
+	s := p.Parse("sudo apt-get install -y vim")
+	if c := s.Commands[1]; !c.Is("apt-get", "install") || !c.HasFlag("y") || !slices.Contains(c.ArgsNoFlags(), "vim") {
+		t.Errorf("sudo's command = %+v", c)
+	}
+	// Scripts inside scripts stop at a depth: no end of recursion.
+	deep := "vim"
+	for range 20 {
+		deep = "sh -c " + strconv.Quote(deep)
+	}
+	if s := p.Parse(deep); len(s.Commands) > 2*maxNesting+2 {
+		t.Errorf("%d commands for nested sh -c: the nesting is not bounded", len(s.Commands))
 	}
 }
