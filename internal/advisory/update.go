@@ -254,12 +254,12 @@ func fetch(ctx context.Context, client *http.Client, eco, u string, old Source, 
 	if err != nil {
 		return src, "", 0, fmt.Errorf("creating a download file in %s: %w", dir, errors.Unwrap(err))
 	}
-	tmp = f.Name()
+	part := f.Name() // not the named result: a failing return clears that before this defer runs
 	ok := false
 	defer func() {
 		f.Close()
 		if !ok {
-			os.Remove(tmp)
+			os.Remove(part)
 		}
 	}()
 	h := sha256.New()
@@ -289,11 +289,11 @@ func fetch(ctx context.Context, client *http.Client, eco, u string, old Source, 
 		return fail("got %d bytes, the server announced %d", n, resp.ContentLength)
 	}
 	if err := f.Sync(); err != nil {
-		return src, "", 0, fmt.Errorf("writing %s: %w", tmp, err)
+		return src, "", 0, fmt.Errorf("writing %s: %w", part, err)
 	}
 	src.SHA256 = hex.EncodeToString(h.Sum(nil))
 	ok = true
-	return src, tmp, n, nil
+	return src, part, n, nil
 }
 
 // netProblem words a transport error without socket addresses or Go
