@@ -78,9 +78,9 @@ func TestBadEventsDroppedValidRangesKept(t *testing.T) {
 			t.Errorf("no problem reported containing %q; got:\n%s", want, strings.Join(msgs, "\n"))
 		}
 	}
-	advs, err := db.Lookup("PyPI", "pillow")
+	advs, err := db.Lookup("PyPI", "binderhub")
 	if err != nil || len(advs) != 1 {
-		t.Fatalf("Lookup pillow = %v, %v", ids(advs), err)
+		t.Fatalf("Lookup binderhub = %v, %v", ids(advs), err)
 	}
 	af := advs[0].Affected[0]
 	wantRanges := []Range{
@@ -259,7 +259,7 @@ func TestResolveSeverityThroughLinks(t *testing.T) {
 	}
 	// A record with nothing linked resolves to nothing: UNKNOWN for the caller.
 	a, _, _ := db.Get("PYSEC-2021-371")
-	if sevs, err := db.ResolveSeverity(a, "PyPI", "pillow"); err != nil || len(sevs) != 0 {
+	if sevs, err := db.ResolveSeverity(a, "PyPI", "binderhub"); err != nil || len(sevs) != 0 {
 		t.Errorf("PYSEC-2021-371 resolved %+v, %v", sevs, err)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -347,15 +346,4 @@ func (b *Builder) addZipFile(src Source, path string) error {
 	src.Records, src.Problems = n, b.problems-problems
 	b.sources = append(b.sources, src)
 	return nil
-}
-
-// formatBytes is n in KB/MB for summaries.
-func formatBytes(n int64) string {
-	switch {
-	case n >= 10<<20:
-		return strconv.FormatInt(n>>20, 10) + " MiB"
-	case n >= 10<<10:
-		return strconv.FormatInt(n>>10, 10) + " KiB"
-	}
-	return strconv.FormatInt(n, 10) + " B"
 }
