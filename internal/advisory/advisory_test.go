@@ -72,7 +72,7 @@ func TestBadEventsDroppedValidRangesKept(t *testing.T) {
 		`ranges[0] events[1]: fixed "195caac172690456dcdc8cc7a6ca50e05abf8182.patch" is not a commit hash`,
 		`ranges[2] events[1]: fixed "not a version": not a pep440 version`,
 		`ranges[3]: no valid introduced event left`,
-		`a listed version is not a string`,
+		`versions: an element is not a string`,
 	} {
 		if !slices.ContainsFunc(msgs, func(m string) bool { return strings.Contains(m, want) }) {
 			t.Errorf("no problem reported containing %q; got:\n%s", want, strings.Join(msgs, "\n"))
