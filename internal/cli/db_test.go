@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -126,7 +127,15 @@ func TestDBUpdateFromMirrorEnv(t *testing.T) {
 
 func TestDBUpdateProgressOnTerminal(t *testing.T) {
 	z := dbZip(t)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(z) }))
+	// A slow transfer, so the bar (throttled to 10 updates a second) draws.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(z)))
+		for i := range 4 {
+			w.Write(z[i*len(z)/4 : (i+1)*len(z)/4])
+			w.(http.Flusher).Flush()
+			time.Sleep(150 * time.Millisecond)
+		}
+	}))
 	defer srv.Close()
 	master, slave := openPTY(t)
 	seen := make(chan string, 1)
