@@ -499,3 +499,7 @@ func (c *copyChown) resolve(p string) string {
 	}
 	return path.Clean(path.Join(c.workdir, p))
 }
+
+// DebugTools returns the package names TG103 reports, for checks of built
+// images that look for the same tools.
+func DebugTools() []string { return slices.Clone(debugTools) }

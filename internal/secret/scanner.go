@@ -173,7 +173,7 @@ func IsBinary(content []byte) bool {
 
 // hit is one value a rule found: its byte range in the content.
 type hit struct {
-	rule       *Rule
+	rule         *Rule
 	start, end   int // the secret value
 	mstart, mend int // the whole match, which gives the lines
 	order        int // rule position, for deduplication
