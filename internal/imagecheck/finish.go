@@ -215,6 +215,7 @@ func (r *run) checkFiles(paths []string) {
 	caches := map[string]*cacheSum{}
 	var cacheOrder []string
 	dirSize := map[string]int64{}
+	dirLayer := map[string]int{}
 	var unneeded []string
 	for _, p := range paths {
 		n := r.nodes[p]
@@ -255,20 +256,35 @@ func (r *run) checkFiles(paths []string) {
 			if n.mode.Perm()&0o002 != 0 && n.mode&fs.ModeSticky == 0 {
 				r.rep.add(IDWorldWritable, Finding{Path: p, Layer: r.layer(n.layer), Message: fmt.Sprintf("Directory /%s is writable by every user without the sticky bit (mode %s).", p, n.mode)})
 			}
-			if slices.Contains(unneededDirs, path.Base(p)) && !underVendored(p) && !insideUnneeded(p) {
-				unneeded = append(unneeded, p)
+		}
+		// Unneeded directories, also when the layer tar has no entry of
+		// their own: the outermost one above any path.
+		d := p
+		if n.typ != image.TypeDir {
+			d = path.Dir(p)
+		}
+		for ; d != "."; d = path.Dir(d) {
+			if slices.Contains(unneededDirs, path.Base(d)) && !underVendored(d) && !insideUnneeded(d) {
+				if _, seen := dirLayer[d]; !seen {
+					dirLayer[d] = n.layer
+					unneeded = append(unneeded, d)
+				}
+				break
 			}
 		}
 	}
+	sort.Strings(unneeded)
 	for _, p := range unneeded {
-		n := r.nodes[p]
-		msg := fmt.Sprintf("/%s does not belong in an image.", p)
-		size := n.size
-		if n.typ == image.TypeDir {
-			size = dirSize[p]
-			msg = fmt.Sprintf("Directory /%s (%s) does not belong in an image.", p, bytesText(size))
+		if n, ok := r.nodes[p]; ok && n.typ != image.TypeDir {
+			r.rep.add(IDUnneededFiles, Finding{Path: p, Size: n.size, Layer: r.layer(n.layer), Message: fmt.Sprintf("/%s does not belong in an image.", p)})
+			continue
 		}
-		r.rep.add(IDUnneededFiles, Finding{Path: p, Size: size, Layer: r.layer(n.layer), Message: msg})
+		layer := dirLayer[p]
+		if n, ok := r.nodes[p]; ok {
+			layer = n.layer
+		}
+		r.rep.add(IDUnneededFiles, Finding{Path: p, Size: dirSize[p], Layer: r.layer(layer),
+			Message: fmt.Sprintf("Directory /%s (%s) does not belong in an image.", p, bytesText(dirSize[p]))})
 	}
 	for _, key := range cacheOrder {
 		c := caches[key]

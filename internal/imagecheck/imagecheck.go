@@ -159,6 +159,18 @@ func (rep *reporter) add(id string, f Finding) {
 	rep.findings = append(rep.findings, f)
 }
 
+// sorted returns the findings in the order of Rules (and as found within
+// one check).
+func (rep *reporter) sorted() []Finding {
+	order := map[string]int{}
+	for i, c := range Rules() {
+		order[c.ID] = i
+	}
+	out := slices.Clone(rep.findings)
+	slices.SortStableFunc(out, func(a, b Finding) int { return order[a.ID] - order[b.ID] })
+	return out
+}
+
 func (rep *reporter) limitWarnings() []string {
 	var out []string
 	for _, c := range Rules() {

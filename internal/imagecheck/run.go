@@ -75,6 +75,7 @@ type run struct {
 	o          Options
 	rep        *reporter
 	steps      []Step
+	createdBy  []string // history lines, secrets masked
 	layerStep  []int // history index of each layer, -1 when unknown
 	nodes      map[string]*node
 	kids       map[string]map[string]struct{}
@@ -99,8 +100,15 @@ func newRun(img *image.Image, o Options) *run {
 		waste: make([]layerWaste, len(img.Layers)), caches: make([][]cacheAdd, len(img.Layers)),
 		deletedIn: map[int]int{},
 	}
-	for _, h := range img.Config.History {
+	masker := o.Secrets
+	if masker == nil {
+		// Secret scanning is off, but history lines shown in findings
+		// are still masked.
+		masker, _ = secret.New(secret.Options{})
+	}
+	for i, h := range img.Config.History {
 		r.steps = append(r.steps, ParseHistory(h.CreatedBy))
+		r.createdBy = append(r.createdBy, masker.Mask(secret.HistoryTarget(i), h.CreatedBy))
 	}
 	r.layerStep = make([]int, len(img.Layers))
 	var nonEmpty []int
@@ -129,7 +137,7 @@ func (r *run) layer(i int) *Layer {
 	l := r.img.Layers[i]
 	out := &Layer{Digest: l.Digest, DiffID: l.DiffID}
 	if s := r.layerStep[i]; s >= 0 {
-		out.CreatedBy = r.img.Config.History[s].CreatedBy
+		out.CreatedBy = r.createdBy[s]
 	}
 	return out
 }
@@ -142,7 +150,7 @@ func (r *run) stepLayer(s int) *Layer {
 			return r.layer(i)
 		}
 	}
-	return &Layer{CreatedBy: r.img.Config.History[s].CreatedBy}
+	return &Layer{CreatedBy: r.createdBy[s]}
 }
 
 // layerName is "layer N (digest)" for messages.
@@ -353,7 +361,7 @@ func wantsContent(p string) bool {
 }
 
 func (r *run) result() *Result {
-	res := &Result{Misconfigurations: r.rep.findings, Secrets: r.allSecrets, SecretStats: r.stats}
+	res := &Result{Misconfigurations: r.rep.sorted(), Secrets: r.allSecrets, SecretStats: r.stats}
 	res.Warnings = append(r.warnings, r.rep.limitWarnings()...)
 	if r.walkWarn > 20 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d more layer warnings not listed", r.walkWarn-20))

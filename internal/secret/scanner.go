@@ -182,6 +182,26 @@ type hit struct {
 // ScanBytes returns the secrets in content, the text of the file at path.
 // It does not apply the size and binary limits of ScanFile.
 func (s *Scanner) ScanBytes(path string, content []byte) []Finding {
+	hits := s.hits(path, content)
+	if len(hits) == 0 {
+		return nil
+	}
+	return findings(path, content, hits)
+}
+
+// Mask returns text with every value the rules find in it replaced by
+// asterisks, for showing text (a history line) that may hold secrets.
+func (s *Scanner) Mask(path, text string) string {
+	hits := s.hits(path, []byte(text))
+	if len(hits) == 0 {
+		return text
+	}
+	return string(mask([]byte(text), hits))
+}
+
+// hits finds the values in content, allow rules and exclude blocks
+// applied, one per value, in order.
+func (s *Scanner) hits(path string, content []byte) []hit {
 	for i := range s.allow {
 		if s.allow[i].pathOnly() && s.allow[i].allows(path, nil) {
 			return nil
@@ -221,12 +241,7 @@ func (s *Scanner) ScanBytes(path string, content []byte) []Finding {
 	if len(hits) == 0 {
 		return nil
 	}
-	hits = s.dropExcluded(content, hits)
-	hits = dedupe(hits)
-	if len(hits) == 0 {
-		return nil
-	}
-	return findings(path, content, hits)
+	return dedupe(s.dropExcluded(content, hits))
 }
 
 func pathAllowed(rules []AllowRule, path string) bool {
@@ -283,14 +298,7 @@ func dedupe(hits []hit) []hit {
 // findings masks every hit in a copy of content and builds the findings
 // from the masked copy only, so no output can carry a value.
 func findings(path string, content []byte, hits []hit) []Finding {
-	masked := bytes.Clone(content)
-	for _, h := range hits {
-		for i := h.start; i < h.end; i++ {
-			if masked[i] != '\n' && masked[i] != '\r' {
-				masked[i] = '*'
-			}
-		}
-	}
+	masked := mask(content, hits)
 	lines := lineStarts(masked)
 	out := make([]Finding, 0, len(hits))
 	for _, h := range hits {
@@ -323,6 +331,20 @@ func findings(path string, content []byte, hits []hit) []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// mask returns a copy of content with the hits' values replaced by
+// asterisks (line breaks kept, so lines stay lines).
+func mask(content []byte, hits []hit) []byte {
+	masked := bytes.Clone(content)
+	for _, h := range hits {
+		for i := h.start; i < h.end; i++ {
+			if masked[i] != '\n' && masked[i] != '\r' {
+				masked[i] = '*'
+			}
+		}
+	}
+	return masked
 }
 
 // lineStarts returns the offset at which each line starts.
