@@ -676,4 +676,3 @@ func bytesText(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
-

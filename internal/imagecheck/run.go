@@ -47,7 +47,7 @@ type dbVersion struct {
 type layerWaste struct {
 	bytes   int64
 	files   int
-	biggest []wasted     // the largest few, largest first
+	biggest []wasted      // the largest few, largest first
 	by      map[int]int64 // deleting layer → bytes
 }
 
@@ -76,7 +76,7 @@ type run struct {
 	rep        *reporter
 	steps      []Step
 	createdBy  []string // history lines, secrets masked
-	layerStep  []int // history index of each layer, -1 when unknown
+	layerStep  []int    // history index of each layer, -1 when unknown
 	nodes      map[string]*node
 	kids       map[string]map[string]struct{}
 	cur        int
