@@ -491,26 +491,45 @@ func (r *run) checkAccounts() {
 
 // --- packages -----------------------------------------------------------------------------
 
+// dpkgPackage is one installed paragraph of a dpkg status file.
+type dpkgPackage struct {
+	name    string
+	sizeKiB int64
+}
+
+// dpkgInstalled returns the installed packages of a dpkg status file (or
+// a status.d file, which has no Status field).
+func dpkgInstalled(data []byte) []dpkgPackage {
+	var out []dpkgPackage
+	for _, para := range bytes.Split(data, []byte("\n\n")) {
+		var p dpkgPackage
+		installed := true
+		for _, line := range strings.Split(string(para), "\n") {
+			if v, ok := strings.CutPrefix(line, "Package:"); ok {
+				p.name = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(line, "Status:"); ok {
+				installed = strings.HasSuffix(strings.TrimSpace(v), " installed")
+			}
+			if v, ok := strings.CutPrefix(line, "Installed-Size:"); ok {
+				p.sizeKiB, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			}
+		}
+		if p.name != "" && installed {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // packageNames returns the installed package names of a package database
 // file, nil for other files.
 func packageNames(p string, data []byte) map[string]bool {
 	switch {
 	case p == dpkgStatus || strings.HasPrefix(p, dpkgStatusD+"/"):
 		names := map[string]bool{}
-		for _, para := range bytes.Split(data, []byte("\n\n")) {
-			var name string
-			installed := true
-			for _, line := range strings.Split(string(para), "\n") {
-				if v, ok := strings.CutPrefix(line, "Package:"); ok {
-					name = strings.TrimSpace(v)
-				}
-				if v, ok := strings.CutPrefix(line, "Status:"); ok {
-					installed = strings.HasSuffix(strings.TrimSpace(v), " installed")
-				}
-			}
-			if name != "" && installed {
-				names[name] = true
-			}
+		for _, pkg := range dpkgInstalled(data) {
+			names[pkg.name] = true
 		}
 		return names
 	case p == apkInstalled:
@@ -638,11 +657,8 @@ func (r *run) checkBase(paths []string) {
 func (r *run) installedSize(paths []string) (int64, string) {
 	if f, ok := r.wanted[dpkgStatus]; ok {
 		var kib int64
-		for _, line := range strings.Split(string(f.data), "\n") {
-			if v, ok := strings.CutPrefix(line, "Installed-Size:"); ok {
-				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				kib += n
-			}
+		for _, pkg := range dpkgInstalled(f.data) {
+			kib += pkg.sizeKiB
 		}
 		if kib > 0 {
 			return kib * 1024, "the sum of dpkg's Installed-Size"

@@ -60,6 +60,20 @@ func defaultConfig() imageConfig {
 // tollgate does.
 func buildImage(t *testing.T, c imageConfig, steps ...step) *image.Image {
 	t.Helper()
+	img := buildV1(t, c, steps...)
+	dir := filepath.Join(t.TempDir(), "layout")
+	registrytest.WriteLayout(t, dir, img, "test")
+	opened, err := image.OpenLayout(dir, image.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { opened.Close() })
+	return opened
+}
+
+// buildV1 builds the image with go-containerregistry.
+func buildV1(t *testing.T, c imageConfig, steps ...step) v1.Image {
+	t.Helper()
 	img := empty.Image
 	var adds []mutate.Addendum
 	var history []v1.History
@@ -98,14 +112,7 @@ func buildImage(t *testing.T, c imageConfig, steps ...step) *image.Image {
 	if img, err = mutate.ConfigFile(img, cfg); err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "layout")
-	registrytest.WriteLayout(t, dir, img, "test")
-	opened, err := image.OpenLayout(dir, image.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { opened.Close() })
-	return opened
+	return img
 }
 
 func secretScanner(t testing.TB) *secret.Scanner {

@@ -3,6 +3,7 @@ package imagecheck
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,7 +18,7 @@ const (
 	testKeyBody = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n" +
 		"QyNTUxOQAAACBUb2xsZ2F0ZU1hZGVVcFRlc3RLZXlOZXZlclVzZWRBbnl3aGVyZQAAAJAT\n" +
 		"b2xsZ2F0ZSB0ZXN0IGtleSwgbWFkZSB1cCBmb3IgdGhlIHRlc3RzIG9mIGlzc3VlIDEyLg\n"
-	testToken = "ghp_T0llgateMadeUpTokenForTests0000042"
+	testToken = "ghp_T0llgateMadeUpTokenForTests000000042"
 )
 
 var testKey = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + testKeyBody + "-----END OPENSSH PRIVATE KEY-----\n"
@@ -57,7 +58,7 @@ func TestChecks(t *testing.T) {
 			steps: []step{meta("ENV GITHUB_TOKEN=" + testToken + " # buildkit")},
 			want:  []got{{IDCredentials, -1, ""}, {IDCredentials, -1, ""}}},
 		{name: "credential in a file",
-			steps: []step{layer("COPY .npmrc /root/ # buildkit", registrytest.File("root/.npmrc", "//registry.npmjs.org/:_authToken=npm_T0llgateMadeUpNpmTokenForTests00042\n"))},
+			steps: []step{layer("COPY .npmrc /root/ # buildkit", registrytest.File("root/.npmrc", "//registry.npmjs.org/:_authToken=npm_T0llgateMadeUpNpmTokenForTests000042\n"))},
 			want:  []got{{IDCredentials, 1, "root/.npmrc"}}},
 		{name: "sudo",
 			steps: []step{layer("RUN /bin/sh -c sudo chown app /data # buildkit", registrytest.Dir("data/"))},
@@ -115,7 +116,12 @@ func TestChecks(t *testing.T) {
 			if tc.cfg != nil {
 				tc.cfg(&c)
 			}
-			img := buildImage(t, c, append([]step{cleanBase()}, tc.steps...)...)
+			steps := append([]step{cleanBase()}, tc.steps...)
+			if *dockleImages != "" {
+				name := "check-" + strings.NewReplacer(" ", "-", ":", "", "(", "", ")", "").Replace(tc.name)
+				registrytest.WriteDockerArchive(t, filepath.Join(*dockleImages, name+".tar"), "tollgate-test/"+name+":1", buildV1(t, c, steps...))
+			}
+			img := buildImage(t, c, steps...)
 			res, err := Check(t.Context(), img, Options{Secrets: secretScanner(t)})
 			if err != nil {
 				t.Fatal(err)
@@ -131,7 +137,7 @@ func TestChecks(t *testing.T) {
 					t.Errorf("%s: layer without its history line: %+v", f.ID, f.Layer)
 				}
 			}
-			assertNoSecret(t, res, testToken, "npm_T0llgateMadeUpNpmTokenForTests00042")
+			assertNoSecret(t, res, testToken, "npm_T0llgateMadeUpNpmTokenForTests000042")
 		})
 	}
 }
