@@ -168,10 +168,10 @@ func isUserPassword(v []byte) bool {
 	return ok && len(user) > 0 && len(pass) > 0
 }
 
-// builtinAllowRules exempt every rule's matches: test fixtures, package
+// BuiltinAllowRules returns the allow rules that exempt every rule's matches: test fixtures, package
 // documentation and placeholder values. Their IDs can be switched off with
 // disable-allow-rules in a secret config.
-func builtinAllowRules() []AllowRule {
+func BuiltinAllowRules() []AllowRule {
 	mustRe := regexp.MustCompile
 	return []AllowRule{
 		{ID: "tests", Description: "test fixture directories (testdata/, test/fixtures/, __fixtures__/ …)",

@@ -106,7 +106,7 @@ type Scanner struct {
 // New builds a scanner from the built-in rules and o.Config.
 func New(o Options) (*Scanner, error) {
 	rules := BuiltinRules()
-	allow := builtinAllowRules()
+	allow := BuiltinAllowRules()
 	var blocks []*regexp.Regexp
 	if c := o.Config; c != nil {
 		var err error
