@@ -38,7 +38,9 @@ var dockleCases = []struct {
 	{name: "scratch-add-url", cfg: func(c *imageConfig) { c.user = "10001" },
 		steps: []step{layer("ADD https://example.com/app.tar.gz /app/ # buildkit", registrytest.File("app/app", "\x7fELF\x00"))},
 		want:  []got{{IDAdd, 0, ""}}, dockle: "nothing: the only ADD has the smallest history index and is dropped as the base image's"},
-	{name: "env-access-log", base: true, cfg: func(c *imageConfig) { c.env = []string{"ACCESS_LOG=/var/log/app/access.log", "KEYRING_DIR=/etc/app/keys"} },
+	{name: "env-access-log", base: true, cfg: func(c *imageConfig) {
+		c.env = []string{"ACCESS_LOG=/var/log/app/access.log", "KEYRING_DIR=/etc/app/keys"}
+	},
 		steps:  []step{meta("ENV ACCESS_LOG=/var/log/app/access.log KEYRING_DIR=/etc/app/keys # buildkit")},
 		dockle: "CIS-DI-0010 for ACCESS_LOG: a name containing ACCESS counts as a credential"},
 	{name: "config-env-no-history", base: true, cfg: func(c *imageConfig) { c.env = []string{"DB_PASSWORD=Tollgate-Made-Up-Pw42"} },
