@@ -67,6 +67,25 @@ var dockleCases = []struct {
 		want: []got{{IDSensitiveVolume, -1, "proc/sys"}}, dockle: "nothing: only the exact strings /proc, /sys, /dev count"},
 }
 
+// checkImage builds the image, checks it with secret scanning on and
+// compares the findings with want. With -dockle-images it also writes the
+// image there as NAME.tar, a docker-archive dockle can read.
+func checkImage(t *testing.T, name string, c imageConfig, steps []step, want []got) *Result {
+	t.Helper()
+	if *dockleImages != "" {
+		registrytest.WriteDockerArchive(t, filepath.Join(*dockleImages, name+".tar"), "tollgate-test/"+name+":1", buildV1(t, c, steps...))
+	}
+	img := buildImage(t, c, steps...)
+	res, err := Check(t.Context(), img, Options{Secrets: secretScanner(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, reduce(img, res.Misconfigurations)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s\n%s", diff, messages(res.Misconfigurations))
+	}
+	return res
+}
+
 // TestDockleDifferences runs each case where tollgate fixes a dockle bug.
 func TestDockleDifferences(t *testing.T) {
 	for _, tc := range dockleCases {
@@ -79,18 +98,7 @@ func TestDockleDifferences(t *testing.T) {
 			if tc.base {
 				steps = append(steps, cleanBase())
 			}
-			steps = append(steps, tc.steps...)
-			if *dockleImages != "" {
-				registrytest.WriteDockerArchive(t, filepath.Join(*dockleImages, tc.name+".tar"), "tollgate-test/"+tc.name+":1", buildV1(t, c, steps...))
-			}
-			img := buildImage(t, c, steps...)
-			res, err := Check(t.Context(), img, Options{Secrets: secretScanner(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, reduce(img, res.Misconfigurations)); diff != "" {
-				t.Errorf("(-want +got):\n%s\n%s", diff, messages(res.Misconfigurations))
-			}
+			checkImage(t, tc.name, c, append(steps, tc.steps...), tc.want)
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -28,11 +29,7 @@ func (r *run) finish() {
 	r.checkConfig()
 	r.checkHistory()
 	r.checkSecrets()
-	paths := make([]string, 0, len(r.nodes))
-	for p := range r.nodes {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
+	paths := slices.Sorted(maps.Keys(r.nodes))
 	r.checkFiles(paths)
 	r.checkAccounts()
 	r.checkDebugTools()
@@ -59,12 +56,7 @@ func (r *run) checkConfig() {
 		}
 		r.rep.add(IDHealthcheck, Finding{Message: msg})
 	}
-	vols := make([]string, 0, len(cfg.Volumes))
-	for v := range cfg.Volumes {
-		vols = append(vols, v)
-	}
-	sort.Strings(vols)
-	for _, v := range vols {
+	for _, v := range slices.Sorted(maps.Keys(cfg.Volumes)) {
 		clean := path.Clean("/" + strings.TrimLeft(v, "/"))
 		for _, sys := range []string{"/proc", "/sys", "/dev"} {
 			if clean == sys || strings.HasPrefix(clean, sys+"/") {
@@ -575,38 +567,20 @@ func (r *run) checkDebugTools() {
 	}
 	for _, db := range []string{dpkgStatus, apkInstalled} {
 		since := r.installedSince(db)
-		names := make([]string, 0, len(since))
-		for n := range since {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(since)) {
 			report(db, n, since[n])
 		}
 	}
-	var files []string
-	for p := range r.wanted {
-		if strings.HasPrefix(p, dpkgStatusD+"/") {
-			files = append(files, p)
+	for _, p := range slices.Sorted(maps.Keys(r.wanted)) {
+		if !strings.HasPrefix(p, dpkgStatusD+"/") {
+			continue
 		}
-	}
-	sort.Strings(files)
-	for _, p := range files {
 		f := r.wanted[p]
 		names := packageNames(p, f.data)
-		for _, n := range sortedKeys(names) {
+		for _, n := range slices.Sorted(maps.Keys(names)) {
 			report(p, n, f.layer)
 		}
 	}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // --- base ---------------------------------------------------------------------------------

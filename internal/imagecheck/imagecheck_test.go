@@ -3,7 +3,6 @@ package imagecheck
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -116,19 +115,8 @@ func TestChecks(t *testing.T) {
 			if tc.cfg != nil {
 				tc.cfg(&c)
 			}
-			steps := append([]step{cleanBase()}, tc.steps...)
-			if *dockleImages != "" {
-				name := "check-" + strings.NewReplacer(" ", "-", ":", "", "(", "", ")", "").Replace(tc.name)
-				registrytest.WriteDockerArchive(t, filepath.Join(*dockleImages, name+".tar"), "tollgate-test/"+name+":1", buildV1(t, c, steps...))
-			}
-			img := buildImage(t, c, steps...)
-			res, err := Check(t.Context(), img, Options{Secrets: secretScanner(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tc.want, reduce(img, res.Misconfigurations)); diff != "" {
-				t.Errorf("findings (-want +got):\n%s\n%s", diff, messages(res.Misconfigurations))
-			}
+			name := "check-" + strings.NewReplacer(" ", "-", ":", "", "(", "", ")", "").Replace(tc.name)
+			res := checkImage(t, name, c, append([]step{cleanBase()}, tc.steps...), tc.want)
 			for _, f := range res.Misconfigurations {
 				if f.Message == "" || f.Title == "" || f.Resolution == "" || f.Severity == "" || f.Status != "FAIL" {
 					t.Errorf("incomplete finding %+v", f)

@@ -71,6 +71,7 @@ type liveSecret struct {
 }
 
 type run struct {
+	ctx        context.Context // of the layer being read
 	img        *image.Image
 	o          Options
 	rep        *reporter
@@ -171,7 +172,8 @@ func (r *run) readLayer(ctx context.Context, i int, l *image.Layer) error {
 		}
 		r.walkWarn++
 	}
-	err = image.Walk(ctxReader{ctx, rc}, r.entry, warn)
+	r.ctx = ctx
+	err = image.Walk(rc, r.entry, warn)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -181,19 +183,10 @@ func (r *run) readLayer(ctx context.Context, i int, l *image.Layer) error {
 	return nil
 }
 
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 func (r *run) entry(e *image.Entry, content io.Reader) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
 	switch e.Type {
 	case image.TypeWhiteout:
 		r.remove(e.Path, true)

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -71,11 +72,7 @@ func (s *Scanner) ScanConfig(cfg *v1.ConfigFile) []Finding {
 		}
 	}
 	scan(ConfigEnv, strings.Join(cfg.Config.Env, "\n"))
-	keys := make([]string, 0, len(cfg.Config.Labels))
-	for k := range cfg.Config.Labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(cfg.Config.Labels))
 	labels := make([]string, len(keys))
 	for i, k := range keys {
 		labels[i] = k + "=" + cfg.Config.Labels[k]
