@@ -38,6 +38,9 @@ var dockleCases = []struct {
 	{name: "scratch-add-url", cfg: func(c *imageConfig) { c.user = "10001" },
 		steps: []step{layer("ADD https://example.com/app.tar.gz /app/ # buildkit", registrytest.File("app/app", "\x7fELF\x00"))},
 		want:  []got{{IDAdd, 0, ""}}, dockle: "nothing: the only ADD has the smallest history index and is dropped as the base image's"},
+	{name: "scratch-add-rootfs-url", cfg: func(c *imageConfig) { c.user = "10001" },
+		steps: []step{layer("ADD https://example.com/rootfs.tar.gz / # buildkit", registrytest.File("bin/app", "\x7fELF\x00"))},
+		want:  []got{{IDAdd, 0, ""}}, dockle: "nothing: the first ADD is taken to be the base image's root filesystem, even when it downloads"},
 	{name: "env-access-log", base: true, cfg: func(c *imageConfig) {
 		c.env = []string{"ACCESS_LOG=/var/log/app/access.log", "KEYRING_DIR=/etc/app/keys"}
 	},

@@ -140,16 +140,19 @@ func (r *run) checkRun(i int, s *shell.Script) {
 var archiveExts = []string{".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tbz2", ".tar.xz", ".txz", ".tar.zst", ".tzst", ".tar.lzma"}
 
 func (r *run) checkAdd(i int, st Step) {
-	// The base image's root filesystem: an ADD to / that made layer 1.
-	if len(r.layerStep) > 0 && r.layerStep[0] == i && (strings.HasSuffix(st.Args, " /") || strings.HasSuffix(st.Args, " in /")) {
-		return
-	}
+	// The base image's root filesystem: a local archive ADDed to / that
+	// made layer 1.
+	baseRootfs := len(r.layerStep) > 0 && r.layerStep[0] == i && (strings.HasSuffix(st.Args, " /") || strings.HasSuffix(st.Args, " in /"))
+	// ADD --checksum verifies what it downloads.
+	verified := strings.Contains(st.Args, "--checksum=")
 	for _, src := range addSources(st.Args) {
 		low := strings.ToLower(src)
 		switch {
 		case strings.HasPrefix(low, "http://") || strings.HasPrefix(low, "https://") || strings.HasPrefix(low, "git@") || strings.HasPrefix(low, "git://"):
-			r.rep.add(IDAdd, Finding{Layer: r.stepLayer(i), Message: fmt.Sprintf("ADD fetches %s from the network without verifying it.", src)})
-		case hasAnySuffix(low, archiveExts...):
+			if !verified {
+				r.rep.add(IDAdd, Finding{Layer: r.stepLayer(i), Message: fmt.Sprintf("ADD fetches %s from the network without verifying it.", src)})
+			}
+		case hasAnySuffix(low, archiveExts...) && !baseRootfs:
 			r.rep.add(IDAdd, Finding{Layer: r.stepLayer(i), Message: fmt.Sprintf("ADD unpacks the archive %s implicitly.", src)})
 		}
 	}

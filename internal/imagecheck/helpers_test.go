@@ -1,6 +1,7 @@
 package imagecheck
 
 import (
+	"archive/tar"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func cleanBase() step {
 		registrytest.Entry{Name: "etc/shadow", Body: "root:*:19000:0:::::\nnobody:!:19000::::::\napp:!:19000::::::\n", Mode: 0o640},
 		registrytest.File("lib/apk/db/installed", "P:musl\nV:1.2.5-r0\n\nP:busybox\nV:1.36.1-r29\n"),
 		registrytest.Exec("bin/busybox", "\x7fELF\x00binary"),
-		registrytest.Entry{Name: "tmp/", Type: '5', Mode: 0o1777},
+		registrytest.Entry{Name: "tmp/", Type: tar.TypeDir, Mode: 0o1777},
 	)
 }
 

@@ -51,6 +51,8 @@ func TestChecks(t *testing.T) {
 		{name: "ADD of an archive (classic builder shape)",
 			steps: []step{layer("/bin/sh -c #(nop) ADD app.tar.gz in /app", registrytest.File("app/main", "x"))},
 			want:  []got{{IDAdd, 1, ""}}},
+		{name: "ADD of a URL with a checksum",
+			steps: []step{layer("ADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://example.com/app.bin /app/ # buildkit", registrytest.File("app/app.bin", "x"))}},
 		{name: "ADD of a plain file is COPY",
 			steps: []step{layer("ADD app.sh /app/ # buildkit", registrytest.File("app/app.sh", "echo"))}},
 		{name: "credential in ENV", cfg: func(c *imageConfig) { c.env = []string{"GITHUB_TOKEN=" + testToken} },
