@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -33,9 +34,21 @@ func FuzzScanBytes(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	// plain runs every rule's regex on the whole text: what the keyword
+	// prefilter and the line windows must not change.
+	plain, err := New(Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	plain.keywords = &keywordIndex{indexed: make([]bool, len(plain.rules))}
 	f.Fuzz(func(t *testing.T, path string, content []byte) {
 		fs := s.ScanBytes(path, content)
 		hits := s.hits(path, content)
+		if !slices.EqualFunc(hits, plain.hits(path, content), func(a, b hit) bool {
+			return a.rule.ID == b.rule.ID && a.start == b.start && a.end == b.end
+		}) {
+			t.Fatalf("the prefilter changes what is found: %v vs %v", hits, plain.hits(path, content))
+		}
 		if len(fs) != len(hits) {
 			t.Fatalf("%d findings for %d values", len(fs), len(hits))
 		}

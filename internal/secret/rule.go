@@ -16,6 +16,8 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
+	"slices"
 	"strings"
 )
 
@@ -59,6 +61,9 @@ type Rule struct {
 	valid func(value []byte) bool
 	// secretIdx is the index of the secret group in Regex, or 0.
 	secretIdx int
+	// lineLocal reports a regex that can only match within one line, so
+	// it need only run on the lines that hold a keyword.
+	lineLocal bool
 }
 
 // AllowRule exempts a match: by the path of the file it is in, or by the
@@ -121,21 +126,90 @@ func (r *Rule) compile() error {
 	for i, k := range r.Keywords {
 		r.Keywords[i] = strings.ToLower(k)
 	}
+	r.lineLocal = withinLine(r.Regex.String())
 	if r.Title == "" {
 		r.Title = r.ID
 	}
 	return nil
 }
 
-// hasKeyword reports whether the lower-cased content holds a keyword.
-func (r *Rule) hasKeyword(lower []byte) bool {
-	if len(r.Keywords) == 0 {
-		return true
+// find returns the submatch indexes of the rule's regex in content, where
+// at lists the offsets at which the rule's keywords occur (nil when the
+// rule has no usable keywords: the regex then always runs). A regex that
+// cannot match across lines runs only on the lines holding a keyword: the
+// prefilter then also saves the regex's time on the rest of the file.
+func (r *Rule) find(content []byte, at []int, prefiltered bool) [][]int {
+	if !prefiltered || !r.lineLocal {
+		return r.Regex.FindAllSubmatchIndex(content, -1)
 	}
-	for _, k := range r.Keywords {
-		if bytes.Contains(lower, []byte(k)) {
-			return true
+	var out [][]int
+	for _, w := range lineWindows(content, at) {
+		for _, m := range r.Regex.FindAllSubmatchIndex(content[w[0]:w[1]], -1) {
+			for i := range m {
+				if m[i] >= 0 {
+					m[i] += w[0]
+				}
+			}
+			out = append(out, m)
 		}
 	}
-	return false
+	return out
+}
+
+// lineWindows returns the ranges of the lines (without their line break)
+// holding the ascending offsets at, adjacent lines merged.
+func lineWindows(content []byte, at []int) [][2]int {
+	var out [][2]int
+	for _, a := range at {
+		if n := len(out); n > 0 && a <= out[n-1][1] {
+			continue // on the line (or lines) already taken
+		}
+		start := bytes.LastIndexByte(content[:a], '\n') + 1
+		end := bytes.IndexByte(content[a:], '\n')
+		if end < 0 {
+			end = len(content)
+		} else {
+			end += a
+		}
+		if n := len(out); n > 0 && start <= out[n-1][1]+1 {
+			out[n-1][1] = end
+			continue
+		}
+		out = append(out, [2]int{start, end})
+	}
+	return out
+}
+
+// withinLine reports whether a regular expression can only match text
+// without a line break: nothing in it matches "\n", and it has no anchor
+// to the start or end of the whole text (which a line would not share).
+func withinLine(expr string) bool {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return false
+	}
+	var local func(re *syntax.Regexp) bool
+	local = func(re *syntax.Regexp) bool {
+		switch re.Op {
+		case syntax.OpAnyChar, syntax.OpBeginText, syntax.OpEndText:
+			return false
+		case syntax.OpLiteral:
+			if slices.Contains(re.Rune, '\n') {
+				return false
+			}
+		case syntax.OpCharClass:
+			for i := 0; i+1 < len(re.Rune); i += 2 {
+				if re.Rune[i] <= '\n' && '\n' <= re.Rune[i+1] {
+					return false
+				}
+			}
+		}
+		for _, sub := range re.Sub {
+			if !local(sub) {
+				return false
+			}
+		}
+		return true
+	}
+	return local(re)
 }

@@ -232,3 +232,24 @@ func TestScanTree(t *testing.T) {
 	}
 	assertMasked(t, got, []string{tok})
 }
+
+// TestLineLocal pins which built-in rules run only on keyword lines: all
+// but those whose values may span lines.
+func TestLineLocal(t *testing.T) {
+	s := newScanner(t, Options{})
+	var multi []string
+	for _, r := range s.Rules() {
+		if !r.lineLocal {
+			multi = append(multi, r.ID)
+		}
+	}
+	want := []string{"netrc-password", "gcp-service-account", "private-key", "dockerconfig-secret"}
+	if !slices.Equal(multi, want) {
+		t.Errorf("rules matching across lines: %v, want %v", multi, want)
+	}
+	// A keyword on one line and the value on the next is not a match of a
+	// line-local rule, as it would not be on the whole text either.
+	if got := s.ScanBytes("a", []byte("token\n=ghp_"+strings.Repeat("Ab3", 12)+"\n")); len(got) != 1 || got[0].StartLine != 2 {
+		t.Errorf("findings %+v", got)
+	}
+}

@@ -99,6 +99,7 @@ type Scanner struct {
 	rules         []*Rule
 	allow         []AllowRule
 	excludeBlocks []*regexp.Regexp
+	keywords      *keywordIndex
 	maxSize       int64
 	bufs          sync.Pool
 }
@@ -121,7 +122,7 @@ func New(o Options) (*Scanner, error) {
 			return nil, err
 		}
 	}
-	s := &Scanner{rules: rules, allow: allow, excludeBlocks: blocks, maxSize: o.MaxFileSize}
+	s := &Scanner{rules: rules, allow: allow, excludeBlocks: blocks, maxSize: o.MaxFileSize, keywords: newKeywordIndex(rules)}
 	if s.maxSize <= 0 {
 		s.maxSize = DefaultMaxFileSize
 	}
@@ -207,16 +208,17 @@ func (s *Scanner) hits(path string, content []byte) []hit {
 			return nil
 		}
 	}
-	lower := lowerASCII(content)
+	at := s.keywords.find(content)
 	var hits []hit
 	for order, r := range s.rules {
 		if r.Path != nil && !r.Path.MatchString(path) {
 			continue
 		}
-		if !r.hasKeyword(lower) || pathAllowed(r.AllowRules, path) {
+		prefiltered := s.keywords.indexed[order]
+		if (prefiltered && len(at[order]) == 0) || pathAllowed(r.AllowRules, path) {
 			continue
 		}
-		for _, m := range r.Regex.FindAllSubmatchIndex(content, -1) {
+		for _, m := range r.find(content, at[order], prefiltered) {
 			start, end := m[2*r.secretIdx], m[2*r.secretIdx+1]
 			if start < 0 || start == end {
 				continue
@@ -382,15 +384,3 @@ func lineText(b []byte, starts []int, i int) (string, bool) {
 	return strings.ToValidUTF8(string(line), "\uFFFD"), cut
 }
 
-// lowerASCII returns content with ASCII letters lower-cased (keywords are
-// ASCII; other bytes are kept so offsets stay the same).
-func lowerASCII(b []byte) []byte {
-	out := make([]byte, len(b))
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		out[i] = c
-	}
-	return out
-}
