@@ -424,8 +424,8 @@ func (r *run) checkWaste() {
 			big = append(big, fmt.Sprintf("/%s (%s)", b.path, bytesText(b.size)))
 		}
 		r.rep.add(IDWaste, Finding{Path: w.biggest[0].path, Size: w.bytes, Layer: r.layer(i), DeletedIn: r.layer(by),
-			Message: fmt.Sprintf("%s in %d files of %s are deleted or replaced by a later layer (most by %s) but still downloaded: %s.",
-				bytesText(w.bytes), w.files, r.layerName(i), r.layerName(by), strings.Join(big, ", "))})
+			Message: fmt.Sprintf("%s in %s of %s are deleted or replaced by a later layer (most by %s) but still downloaded: %s.",
+				bytesText(w.bytes), plural(w.files, "file"), r.layerName(i), r.layerName(by), strings.Join(big, ", "))})
 	}
 }
 
@@ -655,6 +655,14 @@ func osReleaseValue(b []byte, key string) string {
 		}
 	}
 	return ""
+}
+
+// plural writes "1 file", "2 files".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // bytesText writes a size for people: 1.5 MiB, 312 KiB, 10 B.

@@ -383,4 +383,3 @@ func lineText(b []byte, starts []int, i int) (string, bool) {
 	}
 	return strings.ToValidUTF8(string(line), "\uFFFD"), cut
 }
-
