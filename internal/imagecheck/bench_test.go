@@ -32,7 +32,7 @@ func BenchmarkCheckImage(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuTime(b) - cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cpuTime(b)-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(res.SecretStats.Bytes)/1e6, "MB-scanned")
 	b.ReportMetric(float64(len(res.Misconfigurations)), "findings")
 }

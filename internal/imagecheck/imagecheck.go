@@ -14,6 +14,7 @@ package imagecheck
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 
 	"github.com/tollgate-dev/tollgate/internal/image"
@@ -116,6 +117,42 @@ func Check(ctx context.Context, img *image.Image, o Options) (*Result, error) {
 	}
 	r.finish()
 	return r.result(), nil
+}
+
+// Checker is Check taken apart, for a caller that walks the layers itself
+// so that one read of each layer serves several analyses (decompressing
+// the layers is most of a check's time): call Entry with every entry
+// image.Walk gives, layer by layer from the bottom, then Result.
+type Checker struct {
+	r    *run
+	done bool
+}
+
+// NewChecker starts a check of img, whose Config must be set.
+func NewChecker(img *image.Image, o Options) (*Checker, error) {
+	if img.Config == nil {
+		return nil, fmt.Errorf("%s: the image has no config", img.Name)
+	}
+	return &Checker{r: newRun(img, o)}, nil
+}
+
+// Entry takes one entry of layer i (0-based); layers must come in order.
+// content is the file's content for regular files, as image.Walk gives it.
+func (c *Checker) Entry(i int, e *image.Entry, content io.Reader) error {
+	if c.done || i < c.r.cur || i >= len(c.r.img.Layers) {
+		return fmt.Errorf("imagecheck: entry of layer %d out of order", i+1)
+	}
+	c.r.cur = i
+	return c.r.entry(e, content)
+}
+
+// Result runs the checks that need every layer and returns the findings.
+func (c *Checker) Result() *Result {
+	if !c.done {
+		c.done = true
+		c.r.finish()
+	}
+	return c.r.result()
 }
 
 // reporter collects findings and applies the per-check limit.

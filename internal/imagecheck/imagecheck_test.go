@@ -3,11 +3,13 @@ package imagecheck
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tollgate-dev/tollgate/internal/image"
 	"github.com/tollgate-dev/tollgate/internal/registrytest"
 )
 
@@ -211,5 +213,42 @@ func TestLayeredPrivateKey(t *testing.T) {
 	}
 	if res.SecretStats.Files == 0 || res.SecretStats.SkippedBinary == 0 {
 		t.Errorf("stats %+v", res.SecretStats)
+	}
+}
+
+// TestChecker feeds the layers through the streaming API, as a scan that
+// reads each layer once for several analyses would, and gets what Check
+// finds.
+func TestChecker(t *testing.T) {
+	steps := []step{cleanBase(),
+		layer("COPY id_ed25519 /root/.ssh/ # buildkit", registrytest.Entry{Name: "root/.ssh/id_ed25519", Body: testKey, Mode: 0o600}),
+		layer("RUN /bin/sh -c rm /root/.ssh/id_ed25519 # buildkit", registrytest.Whiteout("root/.ssh", "id_ed25519")),
+	}
+	img := buildImage(t, defaultConfig(), steps...)
+	o := Options{Secrets: secretScanner(t)}
+	want, err := Check(t.Context(), img, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewChecker(img, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range img.Layers {
+		rc, err := l.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = image.Walk(rc, func(e *image.Entry, r io.Reader) error { return c.Entry(i, e, r) }, nil)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if diff := cmp.Diff(want, c.Result()); diff != "" {
+		t.Errorf("Checker and Check differ (-Check +Checker):\n%s", diff)
+	}
+	if err := c.Entry(0, &image.Entry{Path: "x", Type: image.TypeFile}, strings.NewReader("")); err == nil {
+		t.Error("an entry after Result was accepted")
 	}
 }

@@ -71,7 +71,6 @@ type liveSecret struct {
 }
 
 type run struct {
-	ctx        context.Context // of the layer being read
 	img        *image.Image
 	o          Options
 	rep        *reporter
@@ -172,8 +171,12 @@ func (r *run) readLayer(ctx context.Context, i int, l *image.Layer) error {
 		}
 		r.walkWarn++
 	}
-	r.ctx = ctx
-	err = image.Walk(rc, r.entry, warn)
+	err = image.Walk(rc, func(e *image.Entry, content io.Reader) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return r.entry(e, content)
+	}, warn)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -184,9 +187,6 @@ func (r *run) readLayer(ctx context.Context, i int, l *image.Layer) error {
 }
 
 func (r *run) entry(e *image.Entry, content io.Reader) error {
-	if err := r.ctx.Err(); err != nil {
-		return err
-	}
 	switch e.Type {
 	case image.TypeWhiteout:
 		r.remove(e.Path, true)
@@ -313,10 +313,21 @@ func (r *run) file(e *image.Entry, content io.Reader) error {
 		delete(r.wanted, e.Path)
 		return nil
 	}
-	data, err := io.ReadAll(io.LimitReader(content, limit))
+	// A binary file is known from its first bytes; only the checks'
+	// files are read whole whatever they hold.
+	head := make([]byte, min(e.Size, 8000))
+	if _, err := io.ReadFull(content, head); err != nil {
+		return fmt.Errorf("reading %s: %w", e.Path, err)
+	}
+	if !want && secret.IsBinary(head) {
+		r.stats.SkippedBinary++
+		return nil
+	}
+	rest, err := io.ReadAll(io.LimitReader(content, limit-int64(len(head))))
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", e.Path, err)
 	}
+	data := append(head, rest...)
 	if want {
 		r.wanted[e.Path] = &wantedFile{layer: r.cur, data: data}
 		if names := packageNames(e.Path, data); names != nil {
