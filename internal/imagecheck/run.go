@@ -85,7 +85,8 @@ type run struct {
 	waste      []layerWaste
 	caches     [][]cacheAdd
 	secrets    []liveSecret
-	deletedIn  map[int]int // index in secrets → layer that deleted the file
+	secretsAt  map[string][]int // path → indexes in secrets
+	deletedIn  map[int]int      // index in secrets → layer that deleted the file
 	allSecrets []secret.Finding
 	stats      secret.Stats
 	warnings   []string
@@ -98,7 +99,7 @@ func newRun(img *image.Image, o Options) *run {
 		nodes: map[string]*node{}, kids: map[string]map[string]struct{}{},
 		wanted: map[string]*wantedFile{}, dbVersions: map[string][]dbVersion{},
 		waste: make([]layerWaste, len(img.Layers)), caches: make([][]cacheAdd, len(img.Layers)),
-		deletedIn: map[int]int{},
+		deletedIn: map[int]int{}, secretsAt: map[string][]int{},
 	}
 	masker := o.Secrets
 	if masker == nil {
@@ -267,11 +268,9 @@ func (r *run) remove(p string, lowerOnly bool) {
 		return
 	}
 	r.waste[n.layer].add(p, n.size, r.cur)
-	for i := range r.secrets {
-		if s := &r.secrets[i]; s.path == p && s.layer == n.layer {
-			if _, done := r.deletedIn[i]; !done {
-				r.deletedIn[i] = r.cur
-			}
+	for _, i := range r.secretsAt[p] {
+		if _, done := r.deletedIn[i]; !done && r.secrets[i].layer == n.layer {
+			r.deletedIn[i] = r.cur
 		}
 	}
 }
@@ -348,6 +347,7 @@ func (r *run) file(e *image.Entry, content io.Reader) error {
 		r.stats.Files++
 		r.stats.Bytes += int64(len(data))
 		for _, f := range r.o.Secrets.ScanBytes(e.Path, data) {
+			r.secretsAt[e.Path] = append(r.secretsAt[e.Path], len(r.secrets))
 			r.secrets = append(r.secrets, liveSecret{f: f, layer: r.cur, path: e.Path})
 		}
 	}

@@ -86,3 +86,31 @@ func cpuTime(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkScanHostile scans 1 MB inputs made to be slow: keywords on
+// every few bytes of one line, tens of thousands of values in one file.
+// The scanner must stay linear in them (each case takes about a second of
+// CPU or less).
+func BenchmarkScanHostile(b *testing.B) {
+	s, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct{ name, unit string }{
+		{"pem-headers", "-----BEGIN PRIVATE KEY-----\n"},
+		{"urls-with-passwords", "http://u:pass@h "},
+		{"assignments-one-line", "X_PASSWORD=abcd "},
+		{"keyword-soup", "aws_secret="},
+		{"docker-auths", `"auth": "YTpi" `},
+		{"service-accounts", `"type": "service_account" "private_key_id": `},
+		{"jwt-prefixes", "eyJaaaaaaaaaaaa."},
+	} {
+		data := bytes.Repeat([]byte(c.unit), 1<<20/len(c.unit))
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				s.ScanBytes("a/.netrc", data)
+			}
+		})
+	}
+}

@@ -51,10 +51,11 @@ func BuiltinRules() []*Rule {
 			Why:        "The secret access key signs AWS API requests; with the key ID it is full access to whatever the IAM user may do.",
 			Fix:        "Rotate the key in IAM and use a role for the workload; never bake ~/.aws/credentials or AWS_SECRET_ACCESS_KEY into an image."},
 		{ID: "gcp-service-account", Category: "Google", Title: "Google Cloud service account key", Severity: SeverityCritical,
-			Keywords: []string{"service_account"},
-			Regex:    mustRe(`"type"\s*:\s*"service_account"[\s\S]{0,800}?"private_key_id"\s*:\s*"(?P<secret>[a-f0-9]{40})"`),
-			Why:      "A service account key file authenticates as the service account until the key is deleted; it does not expire.",
-			Fix:      "Delete the key in IAM and use workload identity, or mount the key file from a Kubernetes secret at run time."},
+			Keywords:  []string{"private_key_id"},
+			alsoNeeds: `"service_account"`,
+			Regex:     mustRe(`"private_key_id"[ \t]*:[ \t]*"(?P<secret>[a-f0-9]{40})"`),
+			Why:       "A service account key file authenticates as the service account until the key is deleted; it does not expire.",
+			Fix:       "Delete the key in IAM and use workload identity, or mount the key file from a Kubernetes secret at run time."},
 		{ID: "gcp-api-key", Category: "Google", Title: "Google API key", Severity: SeverityHigh,
 			Keywords: []string{"aiza"},
 			Regex:    mustRe(`\b(?P<secret>AIza[0-9A-Za-z_-]{35})(?:[^0-9A-Za-z_\n-]|(?m:$))`),
@@ -179,6 +180,6 @@ func BuiltinAllowRules() []AllowRule {
 		{ID: "docs", Description: "distribution documentation, manual pages and translations",
 			Path: mustRe(`(?:^|/)usr/share/(?:doc|man|locale|info)/`)},
 		{ID: "placeholders", Description: "placeholder values (xxx, ***, changeit-style markers, <…>, template variables)",
-			Regex: mustRe(`(?i)^(?:x{3,}|\*{3,}|\.{3,}|<[^>]*>|\{\{.*\}\}|%[sv]|none|null|nil|true|false|undefined|empty|redacted|placeholder|your[_-]?\w*|replace[_-]?me)$`)},
+			Regex: mustRe(`(?i)^(?:x{3,}|\*{3,}|\.{3,}|<[^>]*>|\{\{.*\}\}|%[sv]|none|null|nil|true|false|undefined|empty|redacted|placeholder|your[_-]\w*|replace[_-]?me)$`)},
 	}
 }

@@ -94,3 +94,14 @@ func hasPrefixFold(b, prefix []byte) bool {
 	}
 	return true
 }
+
+// containsFold reports whether b contains the lower-case s, ASCII case
+// folded.
+func containsFold(b []byte, s string) bool {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if lowerTable[b[i]] == s[0] && hasPrefixFold(b[i:], []byte(s)) {
+			return true
+		}
+	}
+	return false
+}

@@ -59,6 +59,9 @@ type Rule struct {
 	// valid, when set, is a further check of a value the regex found
 	// (built-in rules only: a Docker auth must decode to user:password).
 	valid func(value []byte) bool
+	// alsoNeeds, when set, is a lower-case string the file must contain
+	// too (built-in rules only).
+	alsoNeeds string
 	// secretIdx is the index of the secret group in Regex, or 0.
 	secretIdx int
 	// lineLocal reports a regex that can only match within one line, so

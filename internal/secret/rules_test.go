@@ -243,7 +243,7 @@ func TestLineLocal(t *testing.T) {
 			multi = append(multi, r.ID)
 		}
 	}
-	want := []string{"netrc-password", "gcp-service-account", "private-key", "dockerconfig-secret"}
+	want := []string{"netrc-password", "private-key", "dockerconfig-secret"}
 	if !slices.Equal(multi, want) {
 		t.Errorf("rules matching across lines: %v, want %v", multi, want)
 	}

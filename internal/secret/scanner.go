@@ -218,6 +218,9 @@ func (s *Scanner) hits(path string, content []byte) []hit {
 		if (prefiltered && len(at[order]) == 0) || pathAllowed(r.AllowRules, path) {
 			continue
 		}
+		if r.alsoNeeds != "" && !containsFold(content, r.alsoNeeds) {
+			continue
+		}
 		for _, m := range r.find(content, at[order], prefiltered) {
 			start, end := m[2*r.secretIdx], m[2*r.secretIdx+1]
 			if start < 0 || start == end {
@@ -284,16 +287,33 @@ func (s *Scanner) dropExcluded(content []byte, hits []hit) []hit {
 }
 
 // dedupe keeps, of hits whose values overlap, the one of the earliest
-// rule, and orders the rest by position.
+// rule, and orders the rest by position. Hits are taken in clusters of
+// overlapping values, so a file with many values stays linear.
 func dedupe(hits []hit) []hit {
-	sort.SliceStable(hits, func(i, j int) bool { return hits[i].order < hits[j].order })
-	var kept []hit
-	for _, h := range hits {
-		if !slices.ContainsFunc(kept, func(k hit) bool { return h.start < k.end && k.start < h.end }) {
-			kept = append(kept, h)
+	sort.Slice(hits, func(i, j int) bool {
+		if hits[i].start != hits[j].start {
+			return hits[i].start < hits[j].start
 		}
+		return hits[i].order < hits[j].order
+	})
+	var kept []hit
+	for i := 0; i < len(hits); {
+		j, end := i+1, hits[i].end
+		for j < len(hits) && hits[j].start < end {
+			end = max(end, hits[j].end)
+			j++
+		}
+		cluster := hits[i:j]
+		sort.SliceStable(cluster, func(a, b int) bool { return cluster[a].order < cluster[b].order })
+		from := len(kept)
+		for _, h := range cluster {
+			if !slices.ContainsFunc(kept[from:], func(k hit) bool { return h.start < k.end && k.start < h.end }) {
+				kept = append(kept, h)
+			}
+		}
+		sort.Slice(kept[from:], func(a, b int) bool { return kept[from+a].start < kept[from+b].start })
+		i = j
 	}
-	sort.SliceStable(kept, func(i, j int) bool { return kept[i].start < kept[j].start })
 	return kept
 }
 
