@@ -113,6 +113,34 @@ func TestBaseImageRules(t *testing.T) {
 	})
 }
 
+func TestCredentialRule(t *testing.T) {
+	// Made-up values shaped like real credentials.
+	const tok = "ghp_T0llgateMadeUpTokenForTests000000042"
+	runRuleCases(t, []ruleCase{
+		{name: "ENV, ARG default and RUN", rules: []string{"TG107"}, dockerfile: lines(
+			"FROM alpine:3.20",
+			"ENV GITHUB_TOKEN="+tok,
+			"ARG DB_PASSWORD=Tollgate-Made-Up-Pw42",
+			"RUN git clone https://ci:Tollgate-Made-Up-Pw42@git.example.com/app.git"),
+			want: []string{"2:TG107", "3:TG107", "4:TG107"}},
+		{name: "references and names without values", rules: []string{"TG107"}, dockerfile: lines(
+			"FROM alpine:3.20",
+			"ARG GITHUB_TOKEN",
+			"ENV GITHUB_TOKEN=${GITHUB_TOKEN} GPG_KEY=0123456789ABCDEF ACCESS_LOG=/var/log/access.log",
+			"RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci"),
+			want: nil},
+	})
+	res := NewLinter(DefaultConfig()).Lint("Dockerfile", []byte("FROM alpine\nENV T="+tok+"\n"))
+	if len(res.Findings) == 0 {
+		t.Fatal("no finding")
+	}
+	for _, f := range res.Findings {
+		if strings.Contains(f.Message, tok) || (f.Rule == "TG107" && !strings.Contains(f.Message, "****")) {
+			t.Errorf("message shows the value or no mask: %q", f.Message)
+		}
+	}
+}
+
 func TestUserRules(t *testing.T) {
 	rules := []string{"DL3002", "DL3066", "TG105"}
 	runRuleCases(t, []ruleCase{

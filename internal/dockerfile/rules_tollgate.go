@@ -5,6 +5,9 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
+
+	"github.com/tollgate-dev/tollgate/internal/secret"
 )
 
 // tollgateRules are tollgate's own rules for the five image practices,
@@ -43,6 +46,11 @@ func tollgateRules() []*Rule {
 			Explain:    "Changing the owner or mode of copied files in a later RUN rewrites every one of them into a new layer, so the image carries them twice.",
 			Fix:        "Set owner and mode while copying: COPY --chown=app:app --chmod=755 src /dest, and drop the chown/chmod RUN.",
 			newChecker: newCopyChown},
+		{ID: "TG107", Severity: SeverityError,
+			Message:    "Credential-shaped value in the Dockerfile.",
+			Explain:    "An ENV value ends up in the image config (docker inspect shows it), an ARG default and a RUN line in the image history (docker history shows them), for anyone who can pull the image. The values are matched with the rules of tollgate's secret scanner (cloud keys, registry and forge tokens, private keys, passwords in URLs, NAME_PASSWORD=... assignments).",
+			Fix:        "Revoke the credential; pass it at build time with RUN --mount=type=secret,id=... (read from /run/secrets/...) or at run time from a Kubernetes secret, and leave only a reference (${TOKEN}) in the Dockerfile.",
+			newChecker: newCredentials()},
 	}
 }
 
@@ -499,3 +507,54 @@ func (c *copyChown) resolve(p string) string {
 	}
 	return path.Clean(path.Join(c.workdir, p))
 }
+
+// DebugTools returns the package names TG103 reports, for checks of built
+// images that look for the same tools.
+func DebugTools() []string { return slices.Clone(debugTools) }
+
+// --- TG107 credentials ----------------------------------------------------------------
+
+// credentials looks for secret values in ENV and ARG values and RUN lines.
+type credentials struct{ s *secret.Scanner }
+
+// newCredentials compiles the secret rules once per rule set (once per
+// Linter), when the rule first runs.
+func newCredentials() func(*ruleEnv) checker {
+	var once sync.Once
+	var s *secret.Scanner
+	return func(*ruleEnv) checker {
+		once.Do(func() {
+			var err error
+			if s, err = secret.New(secret.Options{}); err != nil {
+				panic(fmt.Sprintf("dockerfile: the built-in secret rules do not compile: %v", err)) // a programming error
+			}
+		})
+		return credentials{s}
+	}
+}
+
+func (c credentials) check(in *Instruction, r *reporter) {
+	var texts []string
+	switch in.Kind {
+	case KindEnv, KindArg:
+		for _, kv := range in.Pairs {
+			if kv.HasValue || in.Kind == KindEnv {
+				texts = append(texts, kv.Key+"="+kv.Value)
+			}
+		}
+	case KindRun:
+		texts = append(texts, in.Original)
+		for _, h := range in.Heredocs {
+			texts = append(texts, h.Content)
+		}
+	default:
+		return
+	}
+	for _, t := range texts {
+		for _, f := range c.s.ScanBytes("Dockerfile", []byte(t)) {
+			r.addf(in.Line, "Credential-shaped value in %s: %s (%s): %s", in.Kind, f.Title, f.RuleID, f.Match)
+		}
+	}
+}
+
+func (credentials) done(*reporter) {}

@@ -1,0 +1,219 @@
+// Package imagecheck checks a built image for the hygiene problems a
+// Dockerfile linter cannot see: it reads the image config, the history
+// and every layer's files once, keeps track of what later layers delete,
+// and reports each problem with the layer that caused it (digest and the
+// history line) and the path.
+//
+// Checks carry dockle's IDs where dockle has the check (CIS-DI-…, DKL-…)
+// and TG2xx IDs for tollgate's own; Rules documents each one and how it
+// differs from dockle. Credentials are found with package secret, in the
+// config and in every layer's files, including files a later layer
+// deleted.
+package imagecheck
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/tollgate-dev/tollgate/internal/image"
+	"github.com/tollgate-dev/tollgate/internal/secret"
+)
+
+// Layer names an image layer as Trivy's reports do.
+type Layer = secret.Layer
+
+// Finding is one problem found. The field names are those of Trivy's JSON
+// report (DetectedMisconfiguration), plus the path, the size in bytes and
+// the layer that deleted what the finding is about.
+type Finding struct {
+	Type        string // always "image"
+	ID          string
+	AVDID       string // the same as ID: tollgate's checks have no AVD entries
+	Title       string
+	Description string
+	Message     string
+	Resolution  string
+	Severity    string
+	Status      string // always "FAIL": passing checks are not listed
+	// Path is the file or directory the finding is about ("" for config
+	// and history findings), relative to the image root.
+	Path string `json:",omitempty"`
+	// Size is the number of bytes the finding is about (caches, waste,
+	// installed size), 0 when it does not apply.
+	Size int64 `json:",omitempty"`
+	// Layer is the layer that made the problem.
+	Layer *Layer `json:",omitempty"`
+	// DeletedIn is the later layer that deleted or replaced it.
+	DeletedIn *Layer `json:",omitempty"`
+}
+
+// Result is what Check found.
+type Result struct {
+	// Misconfigurations are the hygiene findings, CIS-DI-0010 included.
+	Misconfigurations []Finding
+	// Secrets are the credentials found, in Trivy's secret shape, each
+	// with its layer (image config findings have none).
+	Secrets []secret.Finding
+	// SecretStats counts the files scanned for secrets and those skipped.
+	SecretStats secret.Stats
+	// Warnings are things a reader of the report should know (findings
+	// left out over the limit, history that does not match the layers).
+	Warnings []string
+}
+
+// Defaults of Options.
+const (
+	DefaultMinWasteBytes = 1 << 20
+	DefaultMaxFindings   = 100
+)
+
+// Options tune the checks. The zero value runs every check with the
+// defaults and no secret scanning.
+type Options struct {
+	// Secrets scans the config and every layer's files for credentials
+	// (CIS-DI-0010 and Result.Secrets); nil turns secret scanning off.
+	Secrets *secret.Scanner
+	// MinWasteBytes is the size from which a layer's deleted or replaced
+	// files are reported (TG203); 0 means DefaultMinWasteBytes (1 MiB).
+	MinWasteBytes int64
+	// MinCacheBytes is the size from which a package-manager cache is
+	// reported (TG201, DKL-DI-0004, DKL-DI-0005); 0 means any non-empty
+	// cache.
+	MinCacheBytes int64
+	// MaxFindings bounds the findings of one check (0 means
+	// DefaultMaxFindings); the rest are counted in a warning.
+	MaxFindings int
+	// Skip lists check IDs not to run.
+	Skip []string
+}
+
+func (o Options) minWaste() int64 {
+	if o.MinWasteBytes > 0 {
+		return o.MinWasteBytes
+	}
+	return DefaultMinWasteBytes
+}
+
+func (o Options) maxFindings() int {
+	if o.MaxFindings > 0 {
+		return o.MaxFindings
+	}
+	return DefaultMaxFindings
+}
+
+// Check runs the hygiene checks on an opened image. Each layer is read
+// once, bottom first.
+func Check(ctx context.Context, img *image.Image, o Options) (*Result, error) {
+	if img.Config == nil {
+		return nil, fmt.Errorf("%s: the image has no config", img.Name)
+	}
+	r := newRun(img, o)
+	for i, l := range img.Layers {
+		if err := r.readLayer(ctx, i, l); err != nil {
+			return nil, err
+		}
+	}
+	r.finish()
+	return r.result(), nil
+}
+
+// Checker is Check taken apart, for a caller that walks the layers itself
+// so that one read of each layer serves several analyses (decompressing
+// the layers is most of a check's time): call Entry with every entry
+// image.Walk gives, layer by layer from the bottom, then Result.
+type Checker struct {
+	r    *run
+	done bool
+}
+
+// NewChecker starts a check of img, whose Config must be set.
+func NewChecker(img *image.Image, o Options) (*Checker, error) {
+	if img.Config == nil {
+		return nil, fmt.Errorf("%s: the image has no config", img.Name)
+	}
+	return &Checker{r: newRun(img, o)}, nil
+}
+
+// Entry takes one entry of layer i (0-based); layers must come in order.
+// content is the file's content for regular files, as image.Walk gives it.
+func (c *Checker) Entry(i int, e *image.Entry, content io.Reader) error {
+	if c.done || i < c.r.cur || i >= len(c.r.img.Layers) {
+		return fmt.Errorf("imagecheck: entry of layer %d out of order", i+1)
+	}
+	c.r.cur = i
+	return c.r.entry(e, content)
+}
+
+// Result runs the checks that need every layer and returns the findings.
+func (c *Checker) Result() *Result {
+	if !c.done {
+		c.done = true
+		c.r.finish()
+	}
+	return c.r.result()
+}
+
+// reporter collects findings and applies the per-check limit.
+type reporter struct {
+	o        Options
+	docs     map[string]Rule
+	findings []Finding
+	count    map[string]int
+	warnings []string
+}
+
+func newReporter(o Options) *reporter {
+	docs := map[string]Rule{}
+	for _, c := range Rules() {
+		docs[c.ID] = c
+	}
+	return &reporter{o: o, docs: docs, count: map[string]int{}}
+}
+
+// enabled reports whether check id runs.
+func (rep *reporter) enabled(id string) bool { return !slices.Contains(rep.o.Skip, id) }
+
+// add reports a finding of check id; severity "" means the check's.
+func (rep *reporter) add(id string, f Finding) {
+	if !rep.enabled(id) {
+		return
+	}
+	rep.count[id]++
+	if rep.count[id] > rep.o.maxFindings() {
+		return
+	}
+	doc, ok := rep.docs[id]
+	if !ok {
+		panic("imagecheck: unknown check " + id)
+	}
+	f.Type, f.ID, f.AVDID, f.Status = "image", id, id, "FAIL"
+	f.Title, f.Description, f.Resolution = doc.Title, doc.Description, doc.Resolution
+	if f.Severity == "" {
+		f.Severity = doc.Severity
+	}
+	rep.findings = append(rep.findings, f)
+}
+
+// sorted returns the findings in the order of Rules (and as found within
+// one check).
+func (rep *reporter) sorted() []Finding {
+	order := map[string]int{}
+	for i, c := range Rules() {
+		order[c.ID] = i
+	}
+	out := slices.Clone(rep.findings)
+	slices.SortStableFunc(out, func(a, b Finding) int { return order[a.ID] - order[b.ID] })
+	return out
+}
+
+func (rep *reporter) limitWarnings() []string {
+	var out []string
+	for _, c := range Rules() {
+		if n := rep.count[c.ID]; n > rep.o.maxFindings() {
+			out = append(out, fmt.Sprintf("%s: %d more findings not listed (limit %d)", c.ID, n-rep.o.maxFindings(), rep.o.maxFindings()))
+		}
+	}
+	return out
+}
