@@ -11,14 +11,14 @@ import (
 type family uint8
 
 const (
-	famUnknown family = iota
-	famNone           // scratch, distroless: no shell, no package manager
-	famBusybox        // a shell, no user tool
-	famAlpine         // apk, busybox adduser
-	famDebian         // apt, useradd
-	famRHEL           // yum/dnf, useradd
-	famRHELMinimal    // microdnf, no useradd
-	famSUSE           // zypper, useradd
+	famUnknown     family = iota
+	famNone               // scratch, distroless: no shell, no package manager
+	famBusybox            // a shell, no user tool
+	famAlpine             // apk, busybox adduser
+	famDebian             // apt, useradd
+	famRHEL               // yum/dnf, useradd
+	famRHELMinimal        // microdnf, no useradd
+	famSUSE               // zypper, useradd
 )
 
 func (f family) String() string {

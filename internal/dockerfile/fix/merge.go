@@ -216,9 +216,11 @@ func (x *run) mergeGroup(d *doc, group []int) (edit, bool) {
 			}
 			b.WriteString(d.joinText(st, comments))
 		}
-		b.WriteString(open)
-		b.Write(d.src[r.body.start:r.rawEnd()])
-		b.WriteString(closing)
+		raw := string(d.src[r.body.start:r.rawEnd()])
+		if closing == "; }" && (strings.HasSuffix(raw, ";") || strings.HasSuffix(raw, "&")) {
+			closing = " }" // the text already ends its last command
+		}
+		b.WriteString(open + raw + closing)
 		for _, c := range r.in.Commands() {
 			want = append(want, commandKey(c.Name, c.Args))
 		}

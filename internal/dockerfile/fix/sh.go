@@ -127,8 +127,8 @@ func (s *script) andChain() ([]*syntax.Stmt, bool) {
 // statefulCommands change the shell itself for the commands after them.
 func statefulCommands() []string {
 	return []string{"cd", "pushd", "popd", "export", "unset", "set", "shopt", "umask", "alias", "unalias",
-	"source", ".", "trap", "exec", "exit", "return", "ulimit", "readonly", "declare", "typeset",
-	"local", "eval", "hash", "enable", "shift", "builtin", "wait"}
+		"source", ".", "trap", "exec", "exit", "return", "ulimit", "readonly", "declare", "typeset",
+		"local", "eval", "hash", "enable", "shift", "builtin", "wait"}
 }
 
 // stateful reports whether a script changes shell state (directory,
