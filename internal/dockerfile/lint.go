@@ -45,7 +45,7 @@ func NewLinter(cfg Config) *Linter {
 
 // Rules lists every rule tollgate knows, hadolint's first, in ID order.
 func Rules() []*Rule {
-	return allRules()
+	return markFixable(allRules())
 }
 
 // Lint parses and checks one Dockerfile. name is used in findings.

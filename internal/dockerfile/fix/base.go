@@ -153,7 +153,11 @@ func stageEnd(f *dockerfile.File, from int) int {
 // suggestion (DL3006, DL3007, TG104) and, with Options.Base, replaces the
 // image the final image is built on.
 func fixBase(x *run, d *doc) []edit {
+	chain := stageChain(d.file)
 	for line, fs := range x.findings(d) {
+		if x.opts.Base != "" && len(chain) > 0 && line == d.file.Instructions[chain[len(chain)-1]].Line {
+			continue // being replaced
+		}
 		for _, f := range fs {
 			if (f.Rule == "DL3006" || f.Rule == "DL3007" || f.Rule == "TG104") && x.on(f.Rule) {
 				in := instructionAt(d.file, line)
@@ -164,7 +168,6 @@ func fixBase(x *run, d *doc) []edit {
 			}
 		}
 	}
-	chain := stageChain(d.file)
 	if x.opts.Base == "" || len(chain) == 0 {
 		return nil
 	}
@@ -195,14 +198,14 @@ func fixBase(x *run, d *doc) []edit {
 	return []edit{{start: at, end: at + len(root.From.Ref), text: x.opts.Base}}
 }
 
-// packageManagerUsed names a package manager a RUN of the final image's
+// packageManagerUsed names a package manager or user tool a RUN of the final image's
 // stages calls, or "".
 func packageManagerUsed(f *dockerfile.File, chain []int) string {
 	for _, from := range chain {
 		for i := from + 1; i < stageEnd(f, from); i++ {
 			for _, c := range f.Instructions[i].Commands() {
 				switch c.Name {
-				case "apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper":
+				case "apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper", "useradd", "groupadd", "adduser", "addgroup":
 					return c.Name
 				}
 			}

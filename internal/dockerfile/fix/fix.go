@@ -192,6 +192,12 @@ func Fix(name string, src []byte, opts Options) (*Result, error) {
 		}
 		cur = next
 	}
+	slices.SortStableFunc(x.notes, func(a, b Note) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return strings.Compare(a.Rule, b.Rule)
+	})
 	out := append(bom, cur...)
 	return &Result{Output: out, Applied: x.applied, Notes: x.notes}, nil
 }
