@@ -43,7 +43,9 @@ func (d *doc) shellRunAt(idx int) (*shellRun, bool) {
 // nonPOSIX reports a file that switches to PowerShell or cmd anywhere, or
 // that uses the backtick escape of Windows Dockerfiles; RUN bodies of such
 // files are left alone.
-func (d *doc) nonPOSIX() bool {
+func (d *doc) nonPOSIX() bool { return !d.posix }
+
+func (d *doc) findNonPOSIX() bool {
 	if d.esc != '\\' {
 		return true
 	}
@@ -76,7 +78,9 @@ type style struct {
 	leading bool
 }
 
-func (d *doc) style() style {
+func (d *doc) style() style { return d.sty }
+
+func (d *doc) findStyle() style {
 	st := style{indent: "    "}
 	found := false
 	lead, trail := 0, 0

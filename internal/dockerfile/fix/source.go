@@ -17,6 +17,10 @@ type doc struct {
 	lines []int // lines[n] is the offset of line n (1-based); lines[len-1] = len(src)
 	nl    string
 	esc   byte
+	// Worked out once per doc: whether RUN bodies are POSIX shell, and
+	// the continuation style.
+	posix bool
+	sty   style
 }
 
 func newDoc(src []byte, f *dockerfile.File) *doc {
@@ -34,6 +38,8 @@ func newDoc(src []byte, f *dockerfile.File) *doc {
 		d.nl = "\r\n"
 	}
 	d.esc = escapeChar(src)
+	d.posix = !d.findNonPOSIX()
+	d.sty = d.findStyle()
 	return d
 }
 

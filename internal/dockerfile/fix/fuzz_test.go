@@ -1,0 +1,67 @@
+package fix
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tollgate-dev/tollgate/internal/dockerfile"
+	"github.com/tollgate-dev/tollgate/internal/sharedtest"
+)
+
+// FuzzFix fixes arbitrary input: for anything that parses, the output
+// parses and fixing it again changes nothing, with the default fixes and
+// with every fix.
+func FuzzFix(f *testing.F) {
+	for _, s := range []string{
+		"FROM python\nRUN useradd python\nRUN mkdir /data/www -p\nCOPY . /data/www\nRUN chown -R python /data\nRUN pip install flask\nWORKDIR /data/www\nUSER python\nCMD python main.py\n",
+		"FROM debian:12\nRUN apt-get update\n# c\nRUN apt-get install curl vim; true\nLABEL a=b\nRUN cd /x && make || exit 1\nCMD echo hi\n",
+		"FROM alpine\nRUN apk update && apk add strace\nRUN --mount=type=cache,target=/x pip install a\nRUN <<EOF\nyum install x\nEOF\nENTRYPOINT exec a\n",
+		"from busybox\nrun a \\\n  && b\nrun c &\ncopy x /y\nrun chown -R 1:1 /y",
+		"# escape=`\nFROM mcr.microsoft.com/windows\nRUN a `\n  b\nRUN c\n",
+		"\ufeffFROM a AS b\r\nRUN x\r\nFROM b\r\nRUN y # comment \\\r\n  z\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	seeds, _ := filepath.Glob("testdata/build/*/Dockerfile")
+	if root := sharedtest.Root(); root != "" {
+		more, _ := filepath.Glob(filepath.Join(root, "data", "dockerfiles", "*", "*"))
+		seeds = append(seeds, more...)
+	}
+	for _, p := range seeds {
+		if filepath.Base(p) == "SOURCES.md" {
+			continue
+		}
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	var all []string
+	for _, r := range Rules() {
+		all = append(all, r.ID)
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if _, err := dockerfile.Parse("Dockerfile", src); err != nil {
+			if _, err := Fix("Dockerfile", src, Options{}); err == nil {
+				t.Fatal("Fix accepted a file the parser refuses")
+			}
+			return
+		}
+		for _, opts := range []Options{{}, {Rules: all, Base: "alpine:3.20"}} {
+			res, err := Fix("Dockerfile", src, opts)
+			if err != nil {
+				t.Fatalf("Fix(%v): %v", opts, err)
+			}
+			if _, err := dockerfile.Parse("Dockerfile", res.Output); err != nil {
+				t.Fatalf("output does not parse: %v\n%s", err, res.Output)
+			}
+			again, err := Fix("Dockerfile", res.Output, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(again.Output) != string(res.Output) {
+				t.Fatalf("not a fixed point:\n--- once\n%q\n--- twice\n%q", res.Output, again.Output)
+			}
+		}
+	})
+}
