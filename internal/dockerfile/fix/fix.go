@@ -109,6 +109,10 @@ type run struct {
 	notes    []Note
 	// first is set during the first round, so notes are made once.
 	first bool
+	// lintedSrc and linted cache the findings of the last text linted:
+	// fixers that change nothing leave the next one the same text.
+	lintedSrc string
+	linted    map[int][]dockerfile.Finding
 }
 
 func (x *run) on(ids ...string) bool {
@@ -205,26 +209,27 @@ func Fix(name string, src []byte, opts Options) (*Result, error) {
 // round runs every selected fixer once, re-parsing after each, and keeps a
 // fixer's edits only when the result still parses.
 func (x *run) round(name string, src []byte) []byte {
+	f, err := x.parser.Parse(name, src)
+	if err != nil {
+		return src
+	}
+	d := newDoc(src, f)
 	for _, fx := range fixers() {
 		if !x.on(fx.rules...) {
 			continue
 		}
-		f, err := x.parser.Parse(name, src)
-		if err != nil {
-			return src
-		}
-		d := newDoc(src, f)
 		n := len(x.applied)
 		edits := fx.run(x, d)
 		if len(edits) == 0 {
 			continue
 		}
 		next := apply(src, edits)
-		if _, err := x.parser.Parse(name, next); err != nil {
+		nf, err := x.parser.Parse(name, next)
+		if err != nil {
 			x.applied = x.applied[:n]
 			continue
 		}
-		src = next
+		src, d = next, newDoc(next, nf)
 	}
 	return src
 }

@@ -18,11 +18,15 @@ func hygieneRules() []string {
 // findings lints the doc with the default configuration (pragmas honoured)
 // and returns the findings by line.
 func (x *run) findings(d *doc) map[int][]dockerfile.Finding {
+	if x.linted != nil && x.lintedSrc == string(d.src) {
+		return x.linted
+	}
 	res := dockerfile.NewLinter(dockerfile.DefaultConfig()).Lint("fix", d.src)
 	out := map[int][]dockerfile.Finding{}
 	for _, f := range res.Findings {
 		out[f.Line] = append(out[f.Line], f)
 	}
+	x.lintedSrc, x.linted = string(d.src), out
 	return out
 }
 

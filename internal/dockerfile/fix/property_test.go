@@ -89,7 +89,7 @@ func TestCorpusProperties(t *testing.T) {
 	}
 	slices.Sort(names)
 	sharedDir := sharedtest.Data(t, "dockerfiles")
-	fixed, files := 0, 0
+	fixed, nShared := 0, 0
 	var runsBefore, runsAfter int
 	before, after := map[string]int{}, map[string]int{}
 	for _, name := range names {
@@ -120,7 +120,7 @@ func TestCorpusProperties(t *testing.T) {
 			if !strings.HasPrefix(name, sharedDir) {
 				return // the figures are the shared corpus's
 			}
-			files++
+			nShared++
 			if res.Changed() {
 				fixed++
 			}
@@ -147,7 +147,7 @@ func TestCorpusProperties(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("shared corpus: %d of %d files changed; RUN instructions %d before, %d after", fixed, files, runsBefore, runsAfter)
+	t.Logf("shared corpus: %d of %d files changed; RUN instructions %d before, %d after", fixed, nShared, runsBefore, runsAfter)
 	var rows []string
 	for _, r := range Rules() {
 		rows = append(rows, fmt.Sprintf("| %s | %d | %d |", r.ID, before[r.ID], after[r.ID]))
