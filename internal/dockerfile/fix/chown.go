@@ -2,7 +2,6 @@ package fix
 
 import (
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -89,9 +88,9 @@ func (s *stageFacts) see(idx int, in *dockerfile.Instruction) {
 // COPY: numeric IDs, users every base has, or users an earlier RUN of the
 // stage created.
 func (s *stageFacts) knownOwner(owner string) bool {
-	numeric := regexp.MustCompile(`^[0-9]+$`)
 	for _, part := range strings.Split(owner, ":") {
-		if !numeric.MatchString(part) && !s.users[part] && part != "root" && part != "nobody" {
+		numeric := part != "" && strings.Trim(part, "0123456789") == ""
+		if !numeric && !s.users[part] && part != "root" && part != "nobody" {
 			return false
 		}
 	}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Makes the local base images the real-build tests of `dockerfile fix` use,
 # since no registry on the internet is reachable:
-#   localhost/busybox:local   Debian's busybox-static with its applet links
-#   localhost/debian:bookworm a debootstrap --variant=minbase rootfs
+#   localhost/tollgate/busybox:local            Debian's busybox-static with its applet links
+#   localhost/tollgate/debian:bookworm-minbase  a debootstrap --variant=minbase rootfs
 # The Debian rootfs tar is cached under ~/.cache/tollgate/ keyed by suite and
 # variant, so only the first run pays for debootstrap (a few minutes).
 # Needs root, buildah, debootstrap and busybox-static (scripts/test-deps.sh).
@@ -18,7 +18,7 @@ mirror=${mirror:-http://deb.debian.org/debian}
 
 have() { buildah inspect --type image "$1" >/dev/null 2>&1; }
 
-if ! have localhost/busybox:local; then
+if ! have localhost/tollgate/busybox:local; then
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	mkdir -p "$tmp/bin" "$tmp/etc" "$tmp/tmp" "$tmp/root"
@@ -32,7 +32,7 @@ if ! have localhost/busybox:local; then
 	ctr=$(buildah from scratch)
 	buildah copy "$ctr" "$tmp" / >/dev/null
 	buildah config --cmd /bin/sh --env PATH=/bin "$ctr"
-	buildah commit --format docker "$ctr" localhost/busybox:local >/dev/null
+	buildah commit --format docker "$ctr" localhost/tollgate/busybox:local >/dev/null
 	buildah rm "$ctr" >/dev/null
 fi
 
@@ -53,10 +53,10 @@ if [ ! -f "$cache/.complete" ]; then
 	' _ "$cache" "$suite" "$variant" "$mirror"
 fi
 
-if ! have localhost/debian:$suite; then
+if ! have localhost/tollgate/debian:$suite-$variant; then
 	ctr=$(buildah from scratch)
 	buildah add "$ctr" "$cache/rootfs.tar" / >/dev/null
 	buildah config --cmd bash --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$ctr"
-	buildah commit --format docker "$ctr" localhost/debian:$suite >/dev/null
+	buildah commit --format docker "$ctr" localhost/tollgate/debian:$suite-$variant >/dev/null
 	buildah rm "$ctr" >/dev/null
 fi
