@@ -199,6 +199,102 @@ CMD ["strace", "/app"]
 `,
 		},
 		{
+			name: "yum: -y and clean all",
+			in: `FROM centos:7
+RUN yum install httpd
+USER 10001
+`,
+			want: `FROM centos:7
+RUN yum install -y httpd && \
+    yum clean all && rm -rf /var/cache/yum
+USER 10001
+`,
+		},
+		{
+			name: "dnf and microdnf clean all",
+			in: `FROM fedora:40
+RUN dnf install nginx
+FROM registry.access.redhat.com/ubi9/ubi-minimal
+RUN microdnf install -y nginx
+USER 10001
+`,
+			want: `FROM fedora:40
+RUN dnf install -y nginx && \
+    dnf clean all
+FROM registry.access.redhat.com/ubi9/ubi-minimal
+RUN microdnf install -y nginx && \
+    microdnf clean all
+USER 10001
+`,
+		},
+		{
+			name: "zypper non-interactive and clean",
+			in: `FROM opensuse/leap:15.6
+RUN zypper install curl
+USER 10001
+`,
+			want: `FROM opensuse/leap:15.6
+RUN zypper -n install curl && \
+    zypper clean --all
+USER 10001
+`,
+		},
+		{
+			name: "npm and yarn caches, python -m pip",
+			in: `FROM node:22-slim
+RUN npm ci && yarn install && python3 -m pip install -r requirements.txt
+USER node
+`,
+			want: `FROM node:22-slim
+RUN npm ci && yarn install && python3 -m pip install --no-cache-dir -r requirements.txt && \
+    npm cache clean --force && \
+    yarn cache clean
+USER node
+`,
+		},
+		{
+			name: "apt lists kept for a later install without update",
+			in: `FROM debian:12-slim
+RUN apt-get update && apt-get install -y --no-install-recommends a
+COPY x /x
+RUN apt-get install -y --no-install-recommends b
+USER 10001
+`,
+			want: `FROM debian:12-slim
+RUN apt-get update && apt-get install -y --no-install-recommends a
+COPY x /x
+RUN apt-get install -y --no-install-recommends b
+USER 10001
+`,
+		},
+		{
+			name: "chown of exactly the COPY destination is dropped with its RUN",
+			in: `FROM debian:12-slim
+RUN useradd -r -u 10001 app
+COPY --from=build /out /app
+RUN chown -R app:app /app
+USER app
+`,
+			want: `FROM debian:12-slim
+RUN useradd -r -u 10001 app
+COPY --chown=app:app --from=build /out /app
+USER app
+`,
+		},
+		{
+			name: "chown of a user created after the COPY is left alone",
+			in: `FROM debian:12-slim
+COPY . /app
+RUN useradd -r app && chown -R app /app
+USER app
+`,
+			want: `FROM debian:12-slim
+COPY . /app
+RUN useradd -r app && chown -R app /app
+USER app
+`,
+		},
+		{
 			name: "CRLF line endings and a lowercase file",
 			in:   "from debian:12-slim\r\nrun echo a\r\nrun echo b\r\nuser 10001\r\n",
 			want: "from debian:12-slim\r\nrun echo a && \\\r\n    echo b\r\nuser 10001\r\n",
