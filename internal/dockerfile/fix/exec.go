@@ -11,10 +11,11 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dockerfile"
 )
 
-// fixExecForm writes shell-form CMD and ENTRYPOINT in exec form when the
-// command is one plain command without shell syntax (DL3025): no
-// variables, globs, redirections, operators or assignments, which only a
-// shell would give meaning to.
+// fixExecForm writes shell-form CMD, ENTRYPOINT and HEALTHCHECK CMD in
+// exec form when the command is one plain command without shell syntax
+// (DL3025): no variables, globs, redirections, operators or assignments,
+// which only a shell would give meaning to. Only the command text is
+// replaced; keyword, flags and line breaks before it stay.
 func fixExecForm(x *run, d *doc) []edit {
 	if d.nonPOSIX() {
 		return nil
@@ -22,36 +23,50 @@ func fixExecForm(x *run, d *doc) []edit {
 	found := x.findings(d)
 	var edits []edit
 	for _, in := range d.file.Instructions {
-		if !slices.ContainsFunc(found[in.Line], func(f dockerfile.Finding) bool { return f.Rule == "DL3025" }) {
+		if !slices.ContainsFunc(found[in.Line], func(f dockerfile.Finding) bool { return f.Rule == "DL3025" }) ||
+			in.JSON || len(in.Heredocs) > 0 {
 			continue
 		}
-		if (in.Kind != dockerfile.KindCmd && in.Kind != dockerfile.KindEntrypoint) || in.JSON || len(in.Heredocs) > 0 {
+		var text string
+		switch {
+		case in.Kind == dockerfile.KindCmd || in.Kind == dockerfile.KindEntrypoint:
+			text = in.Text()
+		case in.Kind == dockerfile.KindHealthcheck && len(in.Args) == 2 && strings.EqualFold(in.Args[0], "CMD"):
+			text = in.Args[1]
+		default:
 			continue
 		}
-		words, ok := plainCommand(in.Text())
+		words, ok := plainCommand(text)
 		if !ok {
 			continue
 		}
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
+		b, ok := d.bodyOf(in, text)
+		if !ok {
+			continue
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
 		if enc.Encode(words) != nil {
 			continue
 		}
-		arr := strings.ReplaceAll(strings.TrimSpace(b.String()), `","`, `", "`)
+		arr := strings.ReplaceAll(strings.TrimSpace(buf.String()), `","`, `", "`)
 		s, e := d.span(in)
-		line := d.line(in.Line)
-		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
-		text := indent + in.Keyword + " " + arr + d.nl
-		if e == len(d.src) && !bytes.HasSuffix(d.src, []byte("\n")) {
-			text = strings.TrimSuffix(text, d.nl)
-		}
+		inner := edit{start: b.start - s, end: b.srcOff(len(b.text)) - s, text: arr}
+		newText := string(apply(d.src[s:e], []edit{inner}))
 		// The exec form must give the same words to the builder.
-		f, err := x.parser.Parse("fix", []byte("FROM scratch\n"+text))
-		if err != nil || len(f.Instructions) != 2 || !f.Instructions[1].JSON || strings.Join(f.Instructions[1].Args, "\x00") != strings.Join(words, "\x00") {
+		f, err := x.parser.Parse("fix", []byte("FROM scratch"+d.nl+newText))
+		if err != nil || len(f.Instructions) != 2 || !f.Instructions[1].JSON {
 			continue
 		}
-		edits = append(edits, edit{start: s, end: e, text: text})
+		got := f.Instructions[1].Args
+		if in.Kind == dockerfile.KindHealthcheck && len(got) > 0 {
+			got = got[1:]
+		}
+		if !slices.Equal(got, words) {
+			continue
+		}
+		edits = append(edits, edit{start: s, end: e, text: newText})
 		x.apply("DL3025", "%s in exec form: %s", strings.ToUpper(in.Keyword), arr)
 	}
 	return edits

@@ -295,6 +295,19 @@ USER app
 `,
 		},
 		{
+			name: "HEALTHCHECK CMD in exec form, flags and line break kept",
+			in: `FROM node:22-slim
+USER node
+HEALTHCHECK --interval=30s \
+  CMD node healthcheck.js
+`,
+			want: `FROM node:22-slim
+USER node
+HEALTHCHECK --interval=30s \
+  CMD ["node", "healthcheck.js"]
+`,
+		},
+		{
 			name: "CRLF line endings and a lowercase file",
 			in:   "from debian:12-slim\r\nrun echo a\r\nrun echo b\r\nuser 10001\r\n",
 			want: "from debian:12-slim\r\nrun echo a && \\\r\n    echo b\r\nuser 10001\r\n",

@@ -1,9 +1,11 @@
 package fix
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/dockerfile"
 	"github.com/tollgate-dev/tollgate/internal/sharedtest"
@@ -41,27 +43,44 @@ func FuzzFix(f *testing.F) {
 		all = append(all, r.ID)
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		if _, err := dockerfile.Parse("Dockerfile", src); err != nil {
-			if _, err := Fix("Dockerfile", src, Options{}); err == nil {
-				t.Fatal("Fix accepted a file the parser refuses")
+		// A fix that runs away is a bug too: the check runs with a deadline
+		// so the fuzzer records such an input instead of stalling.
+		done := make(chan string, 1)
+		go func() { done <- checkFix(src, all) }()
+		select {
+		case msg := <-done:
+			if msg != "" {
+				t.Fatal(msg)
 			}
-			return
-		}
-		for _, opts := range []Options{{}, {Rules: all, Base: "alpine:3.20"}} {
-			res, err := Fix("Dockerfile", src, opts)
-			if err != nil {
-				t.Fatalf("Fix(%v): %v", opts, err)
-			}
-			if _, err := dockerfile.Parse("Dockerfile", res.Output); err != nil {
-				t.Fatalf("output does not parse: %v\n%s", err, res.Output)
-			}
-			again, err := Fix("Dockerfile", res.Output, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(again.Output) != string(res.Output) {
-				t.Fatalf("not a fixed point:\n--- once\n%q\n--- twice\n%q", res.Output, again.Output)
-			}
+		case <-time.After(time.Minute):
+			t.Fatalf("fix ran for over a minute on %q", src)
 		}
 	})
+}
+
+// checkFix returns what is wrong with fixing src, or "".
+func checkFix(src []byte, all []string) string {
+	if _, err := dockerfile.Parse("Dockerfile", src); err != nil {
+		if _, err := Fix("Dockerfile", src, Options{}); err == nil {
+			return "Fix accepted a file the parser refuses"
+		}
+		return ""
+	}
+	for _, opts := range []Options{{}, {Rules: all, Base: "alpine:3.20"}} {
+		res, err := Fix("Dockerfile", src, opts)
+		if err != nil {
+			return fmt.Sprintf("Fix(%v): %v", opts, err)
+		}
+		if _, err := dockerfile.Parse("Dockerfile", res.Output); err != nil {
+			return fmt.Sprintf("output does not parse: %v\n%s", err, res.Output)
+		}
+		again, err := Fix("Dockerfile", res.Output, opts)
+		if err != nil {
+			return err.Error()
+		}
+		if string(again.Output) != string(res.Output) {
+			return fmt.Sprintf("not a fixed point:\n--- once\n%q\n--- twice\n%q", res.Output, again.Output)
+		}
+	}
+	return ""
 }

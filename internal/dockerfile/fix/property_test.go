@@ -219,10 +219,11 @@ func leftOnPurpose(d *doc, idx int, fd dockerfile.Finding) string {
 			return "the owner does not exist yet at the COPY"
 		}
 	case "DL3025":
-		if in.Kind == dockerfile.KindHealthcheck {
-			return "HEALTHCHECK CMD is not rewritten"
+		text := in.Text()
+		if in.Kind == dockerfile.KindHealthcheck && len(in.Args) == 2 {
+			text = in.Args[1]
 		}
-		if _, ok := plainCommand(in.Text()); !ok {
+		if _, ok := plainCommand(text); !ok {
 			return "the command needs a shell"
 		}
 	case "TG105":
