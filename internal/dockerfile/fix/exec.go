@@ -22,14 +22,21 @@ func fixExecForm(x *run, d *doc) []edit {
 	}
 	found := x.findings(d)
 	var edits []edit
-	for _, in := range d.file.Instructions {
+	for i, in := range d.file.Instructions {
 		if !slices.ContainsFunc(found[in.Line], func(f dockerfile.Finding) bool { return f.Rule == "DL3025" }) ||
 			in.JSON || len(in.Heredocs) > 0 {
 			continue
 		}
 		var text string
 		switch {
-		case in.Kind == dockerfile.KindCmd || in.Kind == dockerfile.KindEntrypoint:
+		case in.Kind == dockerfile.KindCmd:
+			text = in.Text()
+		case in.Kind == dockerfile.KindEntrypoint:
+			// A shell-form ENTRYPOINT ignores CMD; in exec form CMD's
+			// words would become its arguments.
+			if stageHasCmd(d.file, i) {
+				continue
+			}
 			text = in.Text()
 		case in.Kind == dockerfile.KindHealthcheck && len(in.Args) == 2 && strings.EqualFold(in.Args[0], "CMD"):
 			text = in.Args[1]
@@ -70,6 +77,20 @@ func fixExecForm(x *run, d *doc) []edit {
 		x.apply("DL3025", "%s in exec form: %s", strings.ToUpper(in.Keyword), arr)
 	}
 	return edits
+}
+
+// stageHasCmd reports a CMD in the stage of instruction idx.
+func stageHasCmd(f *dockerfile.File, idx int) bool {
+	from := idx
+	for from > 0 && f.Instructions[from].Kind != dockerfile.KindFrom {
+		from--
+	}
+	for i := from + 1; i < stageEnd(f, from); i++ {
+		if f.Instructions[i].Kind == dockerfile.KindCmd {
+			return true
+		}
+	}
+	return false
 }
 
 // plainCommand splits a shell command into its words when it is a single

@@ -308,6 +308,19 @@ HEALTHCHECK --interval=30s \
 `,
 		},
 		{
+			name: "ENTRYPOINT with a CMD keeps shell form (CMD would become its arguments)",
+			in: `FROM debian:12-slim
+USER 10001
+ENTRYPOINT /app --serve
+CMD ["--help"]
+`,
+			want: `FROM debian:12-slim
+USER 10001
+ENTRYPOINT /app --serve
+CMD ["--help"]
+`,
+		},
+		{
 			name: "CRLF line endings and a lowercase file",
 			in:   "from debian:12-slim\r\nrun echo a\r\nrun echo b\r\nuser 10001\r\n",
 			want: "from debian:12-slim\r\nrun echo a && \\\r\n    echo b\r\nuser 10001\r\n",

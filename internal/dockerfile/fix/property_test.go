@@ -223,6 +223,9 @@ func leftOnPurpose(d *doc, idx int, fd dockerfile.Finding) string {
 		if in.Kind == dockerfile.KindHealthcheck && len(in.Args) == 2 {
 			text = in.Args[1]
 		}
+		if in.Kind == dockerfile.KindEntrypoint && stageHasCmd(d.file, idx) {
+			return "ENTRYPOINT with a CMD: exec form would pass CMD to it"
+		}
 		if _, ok := plainCommand(text); !ok {
 			return "the command needs a shell"
 		}
