@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/rogpeppe/go-internal/diff"
 	"github.com/spf13/cobra"
@@ -98,7 +99,7 @@ func runFix(path string, o fixOptions, stdin io.Reader, stdout, stderr io.Writer
 	}
 	switch {
 	case o.diff:
-		_, err = stdout.Write(diff.Diff("a/"+name, src, "b/"+name, res.Output))
+		_, err = stdout.Write(diff.Diff("a/"+strings.TrimPrefix(name, "/"), src, "b/"+strings.TrimPrefix(name, "/"), res.Output))
 	case o.write:
 		if string(res.Output) == string(src) {
 			return nil
