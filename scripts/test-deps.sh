@@ -3,6 +3,9 @@
 #   docker-registry  the real registry of the `tollgate sbom` end-to-end test
 #   rpm, db5.3-util  make the rpm databases (SQLite, Berkeley DB) the inventory tests read
 #   make, git        the build itself
+#   buildah, debootstrap, busybox-static
+#                    the real before/after builds of `tollgate dockerfile fix`
+#                    (local base images: a busybox rootfs and a Debian minbase)
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
 

@@ -26,6 +26,7 @@ own TG rules for the final image (fewer layers, caches cleaned, no debug tools,
 minimal base, non-root user, COPY --chown).`,
 	}
 	cmd.AddCommand(newDockerfileLintCmd(s), newDockerfileRulesCmd())
+	cmd.AddCommand(newDockerfileFixCmd(s))
 	return cmd
 }
 

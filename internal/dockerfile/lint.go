@@ -46,7 +46,7 @@ func NewLinter(cfg Config) *Linter {
 // Rules lists every rule tollgate knows, hadolint's first, in ID order;
 // DL1000, the parse error, is the first.
 func Rules() []*Rule {
-	return allRules()
+	return markFixable(allRules())
 }
 
 // Rules lists the rules of the linter (the reports describe them).

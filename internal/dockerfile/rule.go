@@ -20,6 +20,8 @@ type Rule struct {
 	// OnBuild reports that the rule also checks instructions inside
 	// ONBUILD triggers.
 	OnBuild bool
+	// Fixable reports that `tollgate dockerfile fix` resolves the rule.
+	Fixable bool
 	// needs lists the configuration the rule needs to run at all.
 	needs ruleNeed
 	// newChecker returns a checker with fresh state for one pass over a

@@ -35,13 +35,16 @@ func WriteRules(w io.Writer, format string) error {
 
 func writeRulesTable(w io.Writer, rules []*Rule) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSEVERITY\tONBUILD\tMESSAGE")
+	fmt.Fprintln(tw, "ID\tSEVERITY\tONBUILD\tFIX\tMESSAGE")
 	for _, r := range rules {
-		onbuild := ""
+		onbuild, fixable := "", ""
 		if r.OnBuild {
 			onbuild = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.ID, r.Severity, onbuild, r.Message)
+		if r.Fixable {
+			fixable = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, onbuild, fixable, r.Message)
 	}
 	return tw.Flush()
 }
@@ -51,13 +54,14 @@ func writeRulesJSON(w io.Writer, rules []*Rule) error {
 		ID       string `json:"id"`
 		Severity string `json:"severity"`
 		OnBuild  bool   `json:"onbuild"`
+		Fixable  bool   `json:"fixable"`
 		Message  string `json:"message"`
 		Explain  string `json:"explain"`
 		Fix      string `json:"fix"`
 	}
 	list := make([]jsonRule, 0, len(rules))
 	for _, r := range rules {
-		list = append(list, jsonRule{r.ID, r.Severity.String(), r.OnBuild, r.Message, r.Explain, r.Fix})
+		list = append(list, jsonRule{r.ID, r.Severity.String(), r.OnBuild, r.Fixable, r.Message, r.Explain, r.Fix})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo '{"greeting":"hello from jq"}' | jq -r .greeting
