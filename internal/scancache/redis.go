@@ -44,6 +44,10 @@ type RedisOptions struct {
 	// Timeout bounds each connection attempt and command (default 500 ms),
 	// so that a Redis that went away costs a request little.
 	Timeout time.Duration
+	// FlightTimeout bounds one key's computation and its wait for another
+	// replica's, whatever the callers' deadlines (default 5 min): a caller
+	// that gives up leaves the work to finish for the next one.
+	FlightTimeout time.Duration
 	// Local is the in-process cache in front of Redis and the fallback
 	// while Redis is unreachable (default NewMemory(0)).
 	Local *Memory
@@ -101,11 +105,15 @@ func NewRedis(ctx context.Context, o RedisOptions) (*Redis, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 500 * time.Millisecond
 	}
+	if o.FlightTimeout <= 0 {
+		o.FlightTimeout = 5 * time.Minute
+	}
 	if o.Local == nil {
 		o.Local = NewMemory(0)
 	}
 	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = o.Timeout, o.Timeout, o.Timeout
-	opt.MaxRetries = -1 // a failure falls back at once; RetryAfter paces the next try
+	// A failure falls back at once; RetryAfter paces the next try.
+	opt.MaxRetries, opt.DialerRetries = -1, 1
 	if o.PasswordFile != "" {
 		pw, err := readPassword(o.PasswordFile)
 		if err != nil {
@@ -186,7 +194,7 @@ func (r *Redis) Do(ctx context.Context, key string, ttl time.Duration, compute f
 	// One flight per key in this process: its goroutines share one lock
 	// attempt and one subscription.
 	ch := r.group.DoChan(key, func() (any, error) {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.o.Lease)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.o.FlightTimeout)
 		defer cancel()
 		return r.shared(fctx, key, ttl, compute)
 	})
