@@ -42,16 +42,21 @@ func startRedis(t *testing.T, extra ...string) *redisServer {
 		}
 		t.Skip(msg)
 	}
+	s := &redisServer{t: t, bin: bin, port: freePort(t), args: extra}
+	s.start()
+	t.Cleanup(s.kill)
+	return s
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	s := &redisServer{t: t, bin: bin, port: port, args: extra}
-	s.start()
-	t.Cleanup(s.kill)
-	return s
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func (s *redisServer) start() {
@@ -350,12 +355,7 @@ func TestRedisTLS(t *testing.T) {
 	if _, err := certs.Generate(certs.Options{Dir: dir, Hosts: []string{"127.0.0.1"}}); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsPort := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
+	tlsPort := freePort(t)
 	startRedis(t, "--tls-port", strconv.Itoa(tlsPort),
 		"--tls-cert-file", filepath.Join(dir, certs.ServerFile), "--tls-key-file", filepath.Join(dir, certs.ServerKeyFile),
 		"--tls-ca-cert-file", filepath.Join(dir, certs.CAFile), "--tls-auth-clients", "no")

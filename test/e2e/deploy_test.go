@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -157,18 +156,7 @@ func TestDeployScores(t *testing.T) {
 // points the deployed webhook configurations at that process and runs the
 // seed's ImagePolicyWebhook test through them.
 func TestDeployControlPlane(t *testing.T) {
-	bin := controlPlaneDir(t)
-	c := &cluster{t: t, bin: bin, tollgate: tollgateBinary(t), work: t.TempDir()}
-	c.logs = filepath.Join(c.work, "logs")
-	os.MkdirAll(c.logs, 0o755)
-	c.etcdPort, c.apiPort, c.tgPort = freePort(t), freePort(t), freePort(t)
-	c.pki = newControlPlanePKI(t, filepath.Join(c.work, "pki"))
-	c.apiCert, c.apiKey = c.pki.leaf(t, "apiserver", "kube-apiserver", nil, x509.ExtKeyUsageServerAuth,
-		"127.0.0.1", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "10.0.0.1")
-	adminCert, adminKey := c.pki.leaf(t, "admin", "e2e-admin", []string{"system:masters"}, x509.ExtKeyUsageClientAuth)
-	c.saPub, c.saKey = c.pki.serviceAccountKeys(t)
-	c.admin = kubeconfig(t, filepath.Join(c.work, "admin.kubeconfig"), fmt.Sprintf("https://127.0.0.1:%d", c.apiPort), c.pki.CAFile, adminCert, adminKey)
-
+	c := newCluster(t)
 	url := fmt.Sprintf("https://127.0.0.1:%d", c.tgPort)
 	root, pki := stageDeploy(t, c.tollgate, url)
 	t.Cleanup(func() {
