@@ -365,7 +365,9 @@ func runAsPod(t *testing.T, c *cluster, pki string) *proc {
 	// A world-traversable root for what the process must reach.
 	podRoot := filepath.Join(c.work, "pod")
 	os.MkdirAll(podRoot, 0o755)
+	// t.TempDir() makes its directories 0700, root's.
 	os.Chmod(c.work, 0o755)
+	os.Chmod(filepath.Dir(c.work), 0o755)
 	binCopy := filepath.Join(podRoot, "tollgate")
 	b, err := os.ReadFile(c.tollgate)
 	if err != nil {
@@ -412,8 +414,17 @@ func runAsPod(t *testing.T, c *cluster, pki string) *proc {
 		if a == "--addr=:8443" {
 			a = fmt.Sprintf("--addr=127.0.0.1:%d", c.tgPort)
 		}
+		// The longest mount path that holds the flag's file wins, once.
+		best := ""
 		for _, m := range ctr.VolumeMounts {
-			a = strings.Replace(a, "="+m.MountPath+"/", "="+volDirs[m.Name]+"/", 1)
+			if strings.Contains(a, "="+m.MountPath+"/") && len(m.MountPath) > len(best) {
+				best = m.MountPath
+			}
+		}
+		for _, m := range ctr.VolumeMounts {
+			if m.MountPath == best {
+				a = strings.Replace(a, "="+m.MountPath+"/", "="+volDirs[m.Name]+"/", 1)
+			}
 		}
 		args = append(args, a)
 	}
