@@ -6,12 +6,20 @@ BIN     ?= bin/tollgate
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/tollgate-dev/tollgate/internal/buildinfo.version=$(VERSION)
 
-.PHONY: all build demo test test-deps test-unit test-e2e e2e-tools bench clean
+.PHONY: all build image demo test test-deps test-unit test-e2e e2e-tools bench clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# image builds tollgate's container image (Dockerfile, FROM scratch) with
+# buildah into a `docker save` tar: $(IMAGE_TAR), tagged $(IMAGE).
+IMAGE     ?= localhost/tollgate:$(VERSION)
+IMAGE_TAR ?= bin/tollgate-image.tar
+image: build
+	VERSION=$(VERSION) REVISION="$$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
+		build/image.sh $(BIN) $(IMAGE_TAR) $(IMAGE)
 
 # demo runs the main job on the example in the repository.
 demo: build

@@ -2,6 +2,9 @@
 # Installs the Debian packages the tests need when they are missing:
 #   docker-registry  the real registry of the `tollgate sbom` end-to-end test
 #   rpm, db5.3-util  make the rpm databases (SQLite, Berkeley DB) the inventory tests read
+#   buildah          builds tollgate's own image (make image) in its test
+#   redis-server     the real Redis of internal/scancache's tests
+#   ca-certificates  the CA bundle copied into tollgate's image
 #   make, git        the build itself
 #   buildah, debootstrap, busybox-static
 #                    the real before/after builds of `tollgate dockerfile fix`
@@ -10,7 +13,7 @@
 set -euo pipefail
 
 missing=()
-for p in make git docker-registry rpm db5.3-util; do
+for p in make git docker-registry rpm db5.3-util buildah redis-server ca-certificates; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -10,7 +10,10 @@ import (
 )
 
 func newAPIServerConfigCmd(_ *streams) *cobra.Command {
-	var o certs.APIServerOptions
+	var (
+		o         certs.APIServerOptions
+		kustomize string
+	)
 	cmd := &cobra.Command{
 		Use:   "apiserver-config --dir DIR --url https://HOST:PORT",
 		Short: "Write the AdmissionConfiguration, kubeconfigs and webhook configurations",
@@ -52,6 +55,13 @@ and kubectl apply -f DIR/webhooks.yaml.`,
 			if err != nil {
 				return outcome.Mark(err, outcome.ErrUsage)
 			}
+			if kustomize != "" {
+				p, err := certs.WriteKustomizePatch(kustomize, o)
+				if err != nil {
+					return &ExitError{Code: ExitUsage, Err: err}
+				}
+				files = append(files, p)
+			}
 			for _, f := range files {
 				fmt.Fprintln(cmd.OutOrStdout(), f)
 			}
@@ -69,6 +79,7 @@ and kubectl apply -f DIR/webhooks.yaml.`,
 	f.BoolVar(&o.DefaultAllow, "default-allow", false, "ImagePolicyWebhook: admit pods when tollgate cannot be reached (fail open)")
 	f.StringVar(&o.Namespace, "namespace", "tollgate", "tollgate's own namespace, skipped by the webhooks (as is kube-system)")
 	f.IntVar(&o.TimeoutSeconds, "timeout", 5, "webhooks' timeoutSeconds (1-30)")
+	f.StringVar(&kustomize, "kustomize", "", "also write "+certs.KustomizePatchFile+" (the webhooks' caBundle patch) into this kustomize directory, e.g. deploy/pki")
 	cmd.MarkFlagRequired("dir")
 	cmd.MarkFlagRequired("url")
 	return cmd

@@ -10,6 +10,7 @@ func addCommands(root *cobra.Command, s *streams) {
 		newKubeCmd,
 		newDockerfileCmd,
 		newServeCmd,
+		newHealthCmd,
 		newCertsCmd,
 		newAPIServerConfigCmd,
 		newPolicyCmd,

@@ -41,6 +41,25 @@ type cluster struct {
 	policy                       string
 }
 
+// newCluster prepares a control plane on free loopback ports: its PKI,
+// the apiserver's serving pair and service-account keys, an admin
+// kubeconfig. Nothing runs yet.
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	c := &cluster{t: t, bin: controlPlaneDir(t), tollgate: tollgateBinary(t), work: t.TempDir()}
+	c.logs = filepath.Join(c.work, "logs")
+	os.MkdirAll(c.logs, 0o755)
+	t.Logf("work directory %s", c.work)
+	c.etcdPort, c.apiPort, c.tgPort = freePort(t), freePort(t), freePort(t)
+	c.pki = newControlPlanePKI(t, filepath.Join(c.work, "pki"))
+	c.apiCert, c.apiKey = c.pki.leaf(t, "apiserver", "kube-apiserver", nil, x509.ExtKeyUsageServerAuth,
+		"127.0.0.1", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "10.0.0.1")
+	adminCert, adminKey := c.pki.leaf(t, "admin", "e2e-admin", []string{"system:masters"}, x509.ExtKeyUsageClientAuth)
+	c.saPub, c.saKey = c.pki.serviceAccountKeys(t)
+	c.admin = kubeconfig(t, filepath.Join(c.work, "admin.kubeconfig"), fmt.Sprintf("https://127.0.0.1:%d", c.apiPort), c.pki.CAFile, adminCert, adminKey)
+	return c
+}
+
 // e2ePolicy turns on what the scenarios check: the seed's image rules
 // (built in), kubesec critical findings, mutations and digest pinning from
 // the test registry (%s; there is no Docker Hub here).
@@ -254,11 +273,8 @@ func (c *cluster) dumpLogs() {
 // kube-apiserver, kube-controller-manager and etcd, with the files tollgate
 // certs and tollgate apiserver-config wrote.
 func TestAdmissionControlPlane(t *testing.T) {
-	bin := controlPlaneDir(t)
-	c := &cluster{t: t, bin: bin, tollgate: tollgateBinary(t), work: t.TempDir()}
-	c.logs = filepath.Join(c.work, "logs")
-	os.MkdirAll(c.logs, 0o755)
-	t.Logf("work directory %s", c.work)
+	c := newCluster(t)
+	bin := c.bin
 	for _, b := range []struct{ bin, want string }{
 		{"kube-apiserver", "Kubernetes v1.37.2"},
 		{"kubectl", "v1.37.2"},
@@ -273,14 +289,6 @@ func TestAdmissionControlPlane(t *testing.T) {
 			t.Fatalf("%s version: %v %q, want %q", b.bin, err, out, b.want)
 		}
 	}
-
-	c.etcdPort, c.apiPort, c.tgPort = freePort(t), freePort(t), freePort(t)
-	c.pki = newControlPlanePKI(t, filepath.Join(c.work, "pki"))
-	c.apiCert, c.apiKey = c.pki.leaf(t, "apiserver", "kube-apiserver", nil, x509.ExtKeyUsageServerAuth,
-		"127.0.0.1", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "10.0.0.1")
-	adminCert, adminKey := c.pki.leaf(t, "admin", "e2e-admin", []string{"system:masters"}, x509.ExtKeyUsageClientAuth)
-	c.saPub, c.saKey = c.pki.serviceAccountKeys(t)
-	c.admin = kubeconfig(t, filepath.Join(c.work, "admin.kubeconfig"), fmt.Sprintf("https://127.0.0.1:%d", c.apiPort), c.pki.CAFile, adminCert, adminKey)
 
 	// tollgate's files, exactly as an administrator would make them. TTLs
 	// of 1 s keep the apiserver's ImageReview cache out of the way.
