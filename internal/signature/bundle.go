@@ -87,7 +87,11 @@ func (c *checker) bundles(ctx context.Context, s store, digest v1.Hash) ([]Signa
 	var out []Signature
 	n := 0
 	for _, d := range refs {
-		if !strings.HasPrefix(d.ArtifactType, mtBundlePref) {
+		// Registries that predate OCI 1.1's artifactType (go-containerregistry's
+		// own) report the config media type instead: cosign 3 writes the
+		// empty config, so such a referrer may still hold a bundle.
+		maybe := d.ArtifactType == "" || d.ArtifactType == mtEmpty
+		if !strings.HasPrefix(d.ArtifactType, mtBundlePref) && !maybe {
 			continue
 		}
 		pt, hasPT := d.Annotations[annBundlePredicate]
@@ -103,6 +107,9 @@ func (c *checker) bundles(ctx context.Context, s store, digest v1.Hash) ([]Signa
 			sig.Kind = "attestation"
 		}
 		raw, err := c.bundleBlob(ctx, s, d.Digest, digest)
+		if errors.Is(err, errNoBundle) && maybe {
+			continue // some other artifact
+		}
 		if err != nil {
 			sig.Reason = err.Error()
 			out = append(out, sig)
@@ -113,6 +120,8 @@ func (c *checker) bundles(ctx context.Context, s store, digest v1.Hash) ([]Signa
 	}
 	return out, nil
 }
+
+var errNoBundle = errors.New("malformed: the referrer holds no bundle layer")
 
 // bundleBlob reads the bundle layer of a referrer manifest.
 func (c *checker) bundleBlob(ctx context.Context, s store, mdigest, subject v1.Hash) ([]byte, error) {
@@ -136,7 +145,7 @@ func (c *checker) bundleBlob(ctx context.Context, s store, mdigest, subject v1.H
 			return b, nil
 		}
 	}
-	return nil, errors.New("malformed: the referrer holds no bundle layer")
+	return nil, errNoBundle
 }
 
 // checkBundle verifies a bundle with sigstore-go against each key in turn,

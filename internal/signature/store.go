@@ -35,6 +35,7 @@ const (
 	mtSimpleSign  = "application/vnd.dev.cosign.simplesigning.v1+json"
 	mtDSSE        = "application/vnd.dsse.envelope.v1+json"
 	mtBundlePref  = "application/vnd.dev.sigstore.bundle"
+	mtEmpty       = "application/vnd.oci.empty.v1+json"
 	kindAnnotaton = "kind"
 )
 
