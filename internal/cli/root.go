@@ -10,6 +10,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tollgate-dev/tollgate/internal/outcome"
 )
 
 // Exit codes shared by every command.
@@ -62,6 +64,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitErr.Code
 	}
 	fmt.Fprintf(stderr, "tollgate: %v\n", err)
+	// The smallest mapping of outcome's sentinels (verify needs it); the
+	// rest of outcome's kinds end in ExitUsage as before.
+	if errors.Is(err, outcome.ErrFindings) || errors.Is(err, outcome.ErrInvalidInput) {
+		return ExitFindings
+	}
 	return ExitUsage
 }
 
