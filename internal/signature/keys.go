@@ -15,15 +15,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	sigsig "github.com/sigstore/sigstore/pkg/signature"
 )
 
 // Key is a public key that signatures are checked against.
 type Key struct {
-	// Name identifies the key in reports: the file it came from, with the
-	// block number when the file holds several.
+	// Name identifies the key in reports: the file it came from, as given,
+	// with the block number when the file holds several.
 	Name string
 	// ID is "sha256:" and the hex SHA-256 of the key's PKIX DER encoding,
 	// the same for the key wherever it is stored.
@@ -44,7 +43,7 @@ func LoadKeys(path string) ([]Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading key: %w", err)
 	}
-	return ParseKeys(b, filepath.Base(path))
+	return ParseKeys(b, path)
 }
 
 // ParseKeys parses the public keys in PEM data; name names them in reports.
