@@ -66,7 +66,7 @@ func claims(s Signature) string {
 		parts = append(parts, "predicate="+s.PredicateType)
 	}
 	if s.Claims.DockerReference != "" {
-		parts = append(parts, "ref="+s.Claims.DockerReference)
+		parts = append(parts, "identity="+s.Claims.DockerReference)
 	}
 	keys := make([]string, 0, len(s.Claims.Annotations))
 	for k := range s.Claims.Annotations {
