@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tollgate-dev/tollgate/internal/outcome"
+	"github.com/tollgate-dev/tollgate/internal/policy"
 	"github.com/tollgate-dev/tollgate/internal/signature"
 )
 
@@ -21,6 +22,8 @@ type verifyFlags struct {
 	insecure    bool
 	trustedRoot string
 	requireTlog bool
+	policy      string
+	namespace   string
 }
 
 func newVerifyCmd(s *streams) *cobra.Command {
@@ -45,15 +48,24 @@ slsaprovenance, slsaprovenance1, custom, or a predicate type URI.
 --input DIR reads an OCI layout written by 'cosign save --dir DIR' instead
 of a registry.
 
-Exit codes: 0 verified, 1 not verified, 2 bad usage or an image or registry
-that cannot be read.`,
+--policy FILE decides by the spec.signatures rules of a policy file (see
+docs/policy.md): the keys, annotations and attestations of every rule whose
+images match IMAGE (in --namespace, for exemptions), each rule's mode, and
+its onError when the registry cannot be read.
+
+Exit codes: 0 verified, 1 not verified (with --policy: denied by an enforced
+rule), 2 bad usage or an image or registry that cannot be read.`,
 		Example: `  tollgate verify --key cosign.pub registry.example.com/app:1.4
   tollgate verify --key ci.pub --key release.pub --all-keys -f json registry.example.com/app@sha256:…
   tollgate verify --key cosign.pub --annotation ref=main registry.example.com/app:1.4
   tollgate verify --key cosign.pub --attestation cyclonedx registry.example.com/app:1.4
-  tollgate verify --key cosign.pub --input ./app-layout`,
+  tollgate verify --key cosign.pub --input ./app-layout
+  tollgate verify --policy policy.yaml --namespace shop registry.example.com/team/app:1.4`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.policy != "" {
+				return f.runPolicy(cmd, s, args)
+			}
 			o, err := f.options(args)
 			if err != nil {
 				return err
@@ -81,7 +93,37 @@ that cannot be read.`,
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS to the registry (loopback registries need no flag)")
 	fl.StringVar(&f.trustedRoot, "trusted-root", "", "offline Sigstore trusted_root.json, for --require-tlog")
 	fl.BoolVar(&f.requireTlog, "require-tlog", false, "count bundles only with a transparency log entry verified against --trusted-root (offline)")
+	fl.StringVar(&f.policy, "policy", "", "decide by the spec.signatures rules of this policy file instead of --key and friends")
+	fl.StringVar(&f.namespace, "namespace", "", "with --policy: the namespace the image would run in (for exemptions)")
 	return cmd
+}
+
+// runPolicy verifies IMAGE by the signature rules of a policy file.
+func (f *verifyFlags) runPolicy(cmd *cobra.Command, s *streams, args []string) error {
+	switch {
+	case len(args) != 1:
+		return outcome.Usagef("--policy needs IMAGE (a registry reference)")
+	case f.input != "" || len(f.keys) > 0 || f.attestation != "" || len(f.annotations) > 0 || f.allKeys || f.trustedRoot != "":
+		return outcome.Usagef("--policy takes the keys, annotations and attestations from the policy; drop --key, --input, --attestation, --annotation, --all-keys and --trusted-root")
+	case f.format != signature.FormatTable && f.format != signature.FormatJSON:
+		return outcome.Usagef("unknown --format %q: use table or json", f.format)
+	}
+	sp, err := policy.LoadSignatures(f.policy)
+	if err != nil {
+		return outcome.Usagef("%v", err)
+	}
+	reg := signature.RegistryOptions{Keychain: authn.DefaultKeychain, InsecureSkipTLSVerify: f.insecure}
+	pr, err := signature.VerifyPolicy(cmd.Context(), sp, args[0], f.namespace, reg)
+	if err != nil {
+		return err
+	}
+	if err := signature.WritePolicy(s.out, pr, f.format); err != nil {
+		return outcome.Unreadable(err)
+	}
+	if pr.Denied() {
+		return outcome.Mark(fmt.Errorf("%s is denied by the policy's signature rules", args[0]), outcome.ErrFindings)
+	}
+	return nil
 }
 
 // options checks the flags and builds the verification options.

@@ -81,3 +81,33 @@ func claims(s Signature) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// WritePolicy writes a policy verification in format.
+func WritePolicy(w io.Writer, pr *PolicyResult, format string) error {
+	if format == FormatJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(pr)
+	}
+	if len(pr.Rules) == 0 {
+		_, err := fmt.Fprintf(w, "no signature rule of the policy applies to %s\n", pr.Image)
+		return err
+	}
+	for i, r := range pr.Results {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if err := writeTable(w, r); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "\nrules: %s\n", strings.Join(pr.Rules, ", "))
+	if len(pr.Findings) == 0 {
+		_, err := fmt.Fprintln(w, "decision: allowed")
+		return err
+	}
+	for _, f := range pr.Findings {
+		fmt.Fprintf(w, "%s: %s\n", f.Mode, f.Message)
+	}
+	return nil
+}
