@@ -139,25 +139,28 @@ func TestCosign2OnDistribution(t *testing.T) {
 		rewriteSig(t, sigTag(t, repo, d, "sig"), sigTag(t, repo, moved, "sig"), func(p []byte, s string) ([]byte, string) { return p, s })
 		want(t, verifyImage(repo+":retag", Options{}), false, "no valid signature: payload digest mismatch: it signs "+d)
 	})
-	t.Run("tampered payload", func(t *testing.T) {
-		d := pushImage(t, repo+":tampered", "tampered")
+	// tampered signs a new image at tag with cosign, then rewrites the
+	// signature layer cosign wrote.
+	tampered := func(tag string, edit func(payload []byte, sig string) ([]byte, string)) string {
+		d := pushImage(t, repo+":"+tag, tag)
 		c.Sign(t, priv, repo+"@"+d)
-		tag := sigTag(t, repo, d, "sig")
-		rewriteSig(t, tag, tag, func(p []byte, s string) ([]byte, string) {
+		st := sigTag(t, repo, d, "sig")
+		rewriteSig(t, st, st, edit)
+		return repo + ":" + tag
+	}
+	t.Run("tampered payload", func(t *testing.T) {
+		ref := tampered("tampered", func(p []byte, s string) ([]byte, string) {
 			return []byte(strings.Replace(string(p), "team/app", "team/evil", 1)), s
 		})
-		want(t, verifyImage(repo+":tampered", Options{}), false, "no valid signature: "+ReasonWrongKey)
+		want(t, verifyImage(ref, Options{}), false, "no valid signature: "+ReasonWrongKey)
 	})
 	t.Run("tampered signature layer", func(t *testing.T) {
-		d := pushImage(t, repo+":badsig", "badsig")
-		c.Sign(t, priv, repo+"@"+d)
-		tag := sigTag(t, repo, d, "sig")
-		rewriteSig(t, tag, tag, func(p []byte, s string) ([]byte, string) {
+		ref := tampered("badsig", func(p []byte, s string) ([]byte, string) {
 			raw, _ := base64.StdEncoding.DecodeString(s)
 			raw[len(raw)/2] ^= 0x40
 			return p, base64.StdEncoding.EncodeToString(raw)
 		})
-		want(t, verifyImage(repo+":badsig", Options{}), false, "no valid signature: "+ReasonWrongKey)
+		want(t, verifyImage(ref, Options{}), false, "no valid signature: "+ReasonWrongKey)
 	})
 	t.Run("attestation", func(t *testing.T) {
 		d := pushImage(t, repo+":attested", "attested")

@@ -90,6 +90,17 @@ func TestRefusals(t *testing.T) {
 	good := legacySig(t, k, repo, signed, map[string]any{"team": "payments"})
 	pushAttached(t, repo, signed, "sig", good)
 
+	// edited pushes an image at tag, signs it, and changes the signature
+	// layer with edit before attaching it.
+	edited := func(tag string, edit func(*sigLayer)) func(t *testing.T) string {
+		return func(t *testing.T) string {
+			d := pushImage(t, repo+":"+tag, tag)
+			l := legacySig(t, k, repo, d, map[string]any{"team": "payments"})
+			edit(&l)
+			pushAttached(t, repo, d, "sig", l)
+			return repo + ":" + tag
+		}
+	}
 	tests := []struct {
 		name   string
 		setup  func(t *testing.T) string // returns the image reference
@@ -113,36 +124,18 @@ func TestRefusals(t *testing.T) {
 			pushAttached(t, repo, d, "sig", good)
 			return repo + ":copied"
 		}, reason: "no valid signature: payload digest mismatch: it signs " + signed + ", the image is "},
-		{name: "tampered payload", setup: func(t *testing.T) string {
-			d := pushImage(t, repo+":tampered", "tampered")
-			l := legacySig(t, k, repo, d, map[string]any{"team": "payments"})
+		{name: "tampered payload", setup: edited("tampered", func(l *sigLayer) {
 			l.payload = []byte(strings.Replace(string(l.payload), "payments", "paymentz", 1))
-			pushAttached(t, repo, d, "sig", l)
-			return repo + ":tampered"
-		}, reason: "no valid signature: " + ReasonWrongKey},
-		{name: "tampered signature", setup: func(t *testing.T) string {
-			d := pushImage(t, repo+":badsig", "badsig")
-			l := legacySig(t, k, repo, d, nil)
+		}), reason: "no valid signature: " + ReasonWrongKey},
+		{name: "tampered signature", setup: edited("badsig", func(l *sigLayer) {
 			raw, _ := base64.StdEncoding.DecodeString(l.sig)
 			raw[len(raw)-1] ^= 1
 			l.sig = base64.StdEncoding.EncodeToString(raw)
-			pushAttached(t, repo, d, "sig", l)
-			return repo + ":badsig"
-		}, reason: "no valid signature: " + ReasonWrongKey},
-		{name: "signature annotation not base64", setup: func(t *testing.T) string {
-			d := pushImage(t, repo+":nob64", "nob64")
-			l := legacySig(t, k, repo, d, nil)
-			l.sig = "%%%"
-			pushAttached(t, repo, d, "sig", l)
-			return repo + ":nob64"
-		}, reason: "no valid signature: malformed: the signature annotation is not base64"},
-		{name: "no signature annotation", setup: func(t *testing.T) string {
-			d := pushImage(t, repo+":noann", "noann")
-			l := legacySig(t, k, repo, d, nil)
-			l.sig = ""
-			pushAttached(t, repo, d, "sig", l)
-			return repo + ":noann"
-		}, reason: "no valid signature: malformed: the layer has no dev.cosignproject.cosign/signature annotation"},
+		}), reason: "no valid signature: " + ReasonWrongKey},
+		{name: "signature annotation not base64", setup: edited("nob64", func(l *sigLayer) { l.sig = "%%%" }),
+			reason: "no valid signature: malformed: the signature annotation is not base64"},
+		{name: "no signature annotation", setup: edited("noann", func(l *sigLayer) { l.sig = "" }),
+			reason: "no valid signature: malformed: the layer has no dev.cosignproject.cosign/signature annotation"},
 		{name: "signed payload of another type", setup: func(t *testing.T) string {
 			d := pushImage(t, repo+":type", "type")
 			p := []byte(strings.Replace(string(simpleSigning(repo, d, nil)), SimpleSigningType, "something else", 1))
