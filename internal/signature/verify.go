@@ -178,7 +178,7 @@ func Verify(ctx context.Context, o Options) (*Result, error) {
 			}
 		}
 		if err != nil {
-			return nil, outcome.Unreadable(fmt.Errorf("resolving %s: %w", o.Image, err))
+			return nil, outcome.Unreadable(fmt.Errorf("resolving %s: %w", o.Image, registryError(err)))
 		}
 		s = rs
 	}
@@ -207,7 +207,7 @@ func Verify(ctx context.Context, o Options) (*Result, error) {
 	wg.Go(func() { collect(c.bundles(ctx, s, digest)) })
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, outcome.Unreadable(err)
+		return nil, outcome.Unreadable(registryError(err))
 	}
 	// A stable order: legacy before bundles, then by source.
 	sort.SliceStable(found, func(i, j int) bool {

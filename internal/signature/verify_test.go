@@ -308,7 +308,7 @@ func TestErrors(t *testing.T) {
 		{"no image", Options{Keys: []Key{k.pub}}, outcome.ErrUsage, "either an image"},
 		{"bad reference", Options{Image: "UPPER/x:1", Keys: []Key{k.pub}}, outcome.ErrUsage, "parsing image reference"},
 		{"missing image", Options{Image: reg.Host + "/nope:1", Keys: []Key{k.pub}}, outcome.ErrUnreadable, "resolving"},
-		{"unreachable", Options{Image: "127.0.0.1:1/app:1", Keys: []Key{k.pub}}, outcome.ErrUnreadable, "resolving"},
+		{"unreachable", Options{Image: "127.0.0.1:1/app:1", Keys: []Key{k.pub}}, outcome.ErrUnreadable, "resolving 127.0.0.1:1/app:1: registry 127.0.0.1:1 cannot be reached: connection refused"},
 		{"plain HTTP off loopback", Options{Image: "10.255.255.1:5000/app:1", Keys: []Key{k.pub}}, outcome.ErrUnreadable, "refusing plain HTTP"},
 	}
 	for _, tt := range tests {
