@@ -16,6 +16,7 @@ func addCommands(root *cobra.Command, s *streams) {
 		newPolicyCmd,
 		newSBOMCmd,
 		newDBCmd,
+		newVerifyCmd,
 	} {
 		root.AddCommand(newCmd(s))
 	}

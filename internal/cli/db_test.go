@@ -88,8 +88,8 @@ func TestDBPushPullInProcessRegistry(t *testing.T) {
 // TestDBPushPullDistributionRegistry: the same round trip through
 // Debian's docker-registry on loopback.
 func TestDBPushPullDistributionRegistry(t *testing.T) {
-	reg := startDistributionRegistry(t)
-	pushPull(t, reg.addr+"/security/tollgate-db:1")
+	reg := registrytest.StartDistribution(t)
+	pushPull(t, reg.Addr+"/security/tollgate-db:1")
 }
 
 func TestDBPushWithoutDB(t *testing.T) {

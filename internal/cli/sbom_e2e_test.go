@@ -3,119 +3,17 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/tollgate-dev/tollgate/internal/registrytest"
 )
-
-// distributionRegistry is a running docker-registry (Debian's package of
-// the CNCF distribution registry).
-type distributionRegistry struct {
-	addr string // 127.0.0.1:PORT
-}
-
-// startDistributionRegistry starts docker-registry on a free loopback port
-// with its storage in a temp directory. Without the binary the test
-// skips, unless TOLLGATE_REQUIRE_E2E=1 (CI), where it fails.
-func startDistributionRegistry(t *testing.T) *distributionRegistry {
-	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		if os.Getenv("TOLLGATE_REQUIRE_E2E") == "1" {
-			t.Fatalf("docker-registry not found and TOLLGATE_REQUIRE_E2E=1: install the Debian package docker-registry")
-		}
-		t.Skip("docker-registry not found: install the Debian package docker-registry to run this end-to-end test")
-	}
-	dir := t.TempDir()
-	for attempt := 0; attempt < 3; attempt++ {
-		addr := freeLoopbackAddr(t)
-		secret := make([]byte, 16)
-		rand.Read(secret)
-		cfg := fmt.Sprintf(`version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: %s
-  delete:
-    enabled: true
-http:
-  addr: %s
-  secret: %s
-`, filepath.Join(dir, "storage"), addr, hex.EncodeToString(secret))
-		cfgPath := filepath.Join(dir, "config.yml")
-		if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		var logs bytes.Buffer // read only after the process has exited
-		cmd := exec.Command(bin, "serve", cfgPath)
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("starting docker-registry: %v", err)
-		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		stop := func() {
-			cmd.Process.Kill()
-			<-exited
-		}
-		if waitForRegistry(addr, exited) {
-			t.Cleanup(stop)
-			return &distributionRegistry{addr: addr}
-		}
-		stop()
-		t.Logf("docker-registry on %s did not come up (attempt %d):\n%s", addr, attempt+1, logs.String())
-	}
-	t.Fatal("docker-registry did not start")
-	return nil
-}
-
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// waitForRegistry polls /v2/ until the registry answers, it exits, or 15 s pass.
-func waitForRegistry(addr string, exited <-chan struct{}) bool {
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return false
-		default:
-		}
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return true
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return false
-}
 
 // runTollgate runs the CLI in-process, as main does.
 func runTollgate(t *testing.T, args ...string) (stdout, stderr string, code int) {
@@ -185,8 +83,8 @@ func layerDigests(t *testing.T, img v1.Image) []string {
 // sbom` against a real registry: Debian's docker-registry, started here,
 // with images pushed by the test.
 func TestSBOMFromDistributionRegistry(t *testing.T) {
-	reg := startDistributionRegistry(t)
-	port := reg.addr[strings.LastIndex(reg.addr, ":")+1:]
+	reg := registrytest.StartDistribution(t)
+	port := reg.Addr[strings.LastIndex(reg.Addr, ":")+1:]
 	ref := "localhost:" + port + "/app:1.0"
 	img := registrytest.DebianImage(t)
 	registrytest.Push(t, ref, img)

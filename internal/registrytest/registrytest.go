@@ -164,6 +164,7 @@ type Registry struct {
 type registryConfig struct {
 	tls        bool
 	user, pass string
+	referrers  bool
 }
 
 // RegistryOption configures StartRegistry.
@@ -177,6 +178,10 @@ func WithBasicAuth(user, pass string) RegistryOption {
 	return func(c *registryConfig) { c.user, c.pass = user, pass }
 }
 
+// WithReferrers serves the OCI 1.1 referrers API (without it, clients
+// fall back to the referrers tag scheme, as with Debian's docker-registry).
+func WithReferrers() RegistryOption { return func(c *registryConfig) { c.referrers = true } }
+
 // StartRegistry starts go-containerregistry's in-process registry on a
 // loopback port; it stops when the test ends.
 func StartRegistry(tb testing.TB, opts ...RegistryOption) *Registry {
@@ -185,7 +190,11 @@ func StartRegistry(tb testing.TB, opts ...RegistryOption) *Registry {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	var h http.Handler = registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	ropts := []registry.Option{registry.Logger(log.New(io.Discard, "", 0))}
+	if cfg.referrers {
+		ropts = append(ropts, registry.WithReferrersSupport(true))
+	}
+	var h http.Handler = registry.New(ropts...)
 	if cfg.user != "" {
 		h = basicAuth(h, cfg.user, cfg.pass)
 	}

@@ -1,0 +1,308 @@
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// RuleSignatures is the rule ID of image signature requirements.
+const RuleSignatures RuleID = "signatures"
+
+// SignatureRules is spec.signatures: which images must be signed, by which
+// keys, with which claims and attestations. Every rule whose images match
+// applies.
+type SignatureRules struct {
+	Rules []SignatureRule `json:"rules"`
+}
+
+// SignatureRule requires signatures of the images it matches.
+type SignatureRule struct {
+	// Name names the rule in messages.
+	Name string `json:"name"`
+	// Images are registry/repository globs: "registry.example.com/team/*"
+	// (one path element), "registry.example.com/team/**" (any depth). The
+	// registry is compared exactly ("docker.io" means index.docker.io).
+	Images []string `json:"images"`
+	// Keys are the trusted public keys (PEM inline, or a file relative to
+	// the policy file).
+	Keys []SignatureKey `json:"keys"`
+	// Require is "anyOf" (default: one key's signature is enough) or
+	// "allOf" (every key must have signed).
+	Require string `json:"require,omitempty"`
+	// Annotations must appear in the signature's claims (cosign sign -a).
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// Attestations lists predicate types (or cosign --type names) that must
+	// also be attested, signed by the same keys.
+	Attestations []string `json:"attestations,omitempty"`
+	// Mode is enforce (default), warn, audit or off.
+	Mode Mode `json:"mode,omitempty"`
+	// OnError is what happens when the registry cannot be asked: "deny"
+	// (default) or "allow".
+	OnError string `json:"onError,omitempty"`
+	// ExemptNamespaces are namespaces the rule does not apply in.
+	ExemptNamespaces []string `json:"exemptNamespaces,omitempty"`
+}
+
+// SignatureKey is one trusted key of a rule.
+type SignatureKey struct {
+	Name          string `json:"name,omitempty"`
+	PublicKey     string `json:"publicKey,omitempty"`
+	PublicKeyFile string `json:"publicKeyFile,omitempty"`
+}
+
+// SignaturePolicy is a compiled spec.signatures.
+type SignaturePolicy struct {
+	rules []compiledSigRule
+}
+
+type compiledSigRule struct {
+	SignatureRule
+	patterns []imagePattern
+	keys     []KeyPEM
+	exempt   map[string]bool
+}
+
+type imagePattern struct{ registry, repo string }
+
+// KeyPEM is a key of a requirement: its name and PEM bytes.
+type KeyPEM struct {
+	Name string
+	PEM  []byte
+}
+
+// SignatureRequirement is what one rule asks of one image.
+type SignatureRequirement struct {
+	Rule         string
+	Keys         []KeyPEM
+	RequireAll   bool
+	Annotations  map[string]string
+	Attestations []string
+	Mode         Mode
+	// OnErrorAllow admits the image when its signatures cannot be read.
+	OnErrorAllow bool
+}
+
+// LoadSignatures reads spec.signatures of a policy file; key files are
+// read relative to it. Other parts of the file are not looked at here.
+func LoadSignatures(file string) (*SignaturePolicy, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading policy: %w", err)
+	}
+	sp, err := ParseSignatures(data, func(p string) ([]byte, error) {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(file), p)
+		}
+		return os.ReadFile(p)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: %w", file, err)
+	}
+	return sp, nil
+}
+
+// ParseSignatures parses spec.signatures of a policy document; readFile
+// reads publicKeyFile entries.
+func ParseSignatures(data []byte, readFile func(string) ([]byte, error)) (*SignaturePolicy, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("empty policy document")
+	}
+	// The other parts of spec are decoded loosely (Parse checks them);
+	// spec.signatures strictly, and typed, so that "off" stays a string.
+	var doc struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Metadata   any    `json:"metadata"`
+		Spec       struct {
+			Images     any             `json:"images"`
+			Workloads  any             `json:"workloads"`
+			Exemptions any             `json:"exemptions"`
+			BreakGlass any             `json:"breakGlass"`
+			Mutations  any             `json:"mutations"`
+			Signatures *SignatureRules `json:"signatures"`
+		} `json:"spec"`
+	}
+	if err := yaml.UnmarshalStrict(data, &doc); err != nil {
+		return nil, fmt.Errorf("decoding: %w", err)
+	}
+	if doc.APIVersion != APIVersion || doc.Kind != Kind {
+		return nil, fmt.Errorf("apiVersion %q, kind %q: want %s, %s", doc.APIVersion, doc.Kind, APIVersion, Kind)
+	}
+	sp := &SignaturePolicy{}
+	if doc.Spec.Signatures == nil {
+		return sp, nil
+	}
+	rules := *doc.Spec.Signatures
+	var errs []error
+	for i, r := range rules.Rules {
+		field := fmt.Sprintf("spec.signatures.rules[%d]", i)
+		c := compiledSigRule{SignatureRule: r, exempt: map[string]bool{}}
+		if c.Name == "" {
+			c.Name = fmt.Sprintf("rule %d", i+1)
+		}
+		switch c.Mode {
+		case "":
+			c.Mode = Enforce
+		case "false":
+			c.Mode = Off // YAML 1.1, which the decoder speaks, reads a bare off as false
+		}
+		if !c.Mode.valid() {
+			errs = append(errs, fmt.Errorf("%s.mode: %q is not one of enforce, warn, audit, off", field, c.Mode))
+		}
+		switch c.Require {
+		case "", "anyOf", "allOf":
+		default:
+			errs = append(errs, fmt.Errorf("%s.require: %q is not anyOf or allOf", field, c.Require))
+		}
+		switch c.OnError {
+		case "", "deny", "allow":
+		default:
+			errs = append(errs, fmt.Errorf("%s.onError: %q is not allow or deny", field, c.OnError))
+		}
+		if len(r.Images) == 0 {
+			errs = append(errs, fmt.Errorf("%s.images: at least one image pattern is required", field))
+		}
+		for j, p := range r.Images {
+			ip, err := parseImagePattern(p)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s.images[%d]: %w", field, j, err))
+				continue
+			}
+			c.patterns = append(c.patterns, ip)
+		}
+		if len(r.Keys) == 0 {
+			errs = append(errs, fmt.Errorf("%s.keys: at least one key is required", field))
+		}
+		for j, k := range r.Keys {
+			kf := fmt.Sprintf("%s.keys[%d]", field, j)
+			switch {
+			case (k.PublicKey == "") == (k.PublicKeyFile == ""):
+				errs = append(errs, fmt.Errorf("%s: give exactly one of publicKey and publicKeyFile", kf))
+			case k.PublicKey != "":
+				c.keys = append(c.keys, KeyPEM{Name: orDefault(k.Name, kf), PEM: []byte(k.PublicKey)})
+			default:
+				b, err := readFile(k.PublicKeyFile)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s.publicKeyFile: %w", kf, err))
+					continue
+				}
+				c.keys = append(c.keys, KeyPEM{Name: orDefault(k.Name, k.PublicKeyFile), PEM: b})
+			}
+		}
+		for _, ns := range r.ExemptNamespaces {
+			c.exempt[ns] = true
+		}
+		sp.rules = append(sp.rules, c)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return sp, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// parseImagePattern splits "registry/repo-glob" and checks the glob.
+func parseImagePattern(p string) (imagePattern, error) {
+	reg, repo, ok := strings.Cut(p, "/")
+	if !ok || repo == "" {
+		return imagePattern{}, fmt.Errorf("image pattern %q must be registry/repository (e.g. registry.example.com/team/*)", p)
+	}
+	r, err := NormalizeRegistry(reg)
+	if err != nil {
+		return imagePattern{}, fmt.Errorf("image pattern %q: %w", p, err)
+	}
+	if _, err := path.Match(strings.TrimSuffix(repo, "/**"), ""); err != nil {
+		return imagePattern{}, fmt.Errorf("image pattern %q: malformed glob", p)
+	}
+	return imagePattern{registry: r, repo: repo}, nil
+}
+
+func (ip imagePattern) match(img Image) bool {
+	if img.Registry != ip.registry {
+		return false
+	}
+	if prefix, ok := strings.CutSuffix(ip.repo, "/**"); ok {
+		if ok, _ := path.Match(prefix, img.Repository); ok {
+			return true
+		}
+		parts := strings.Split(img.Repository, "/")
+		for i := 1; i < len(parts); i++ {
+			if ok, _ := path.Match(prefix, strings.Join(parts[:i], "/")); ok {
+				return true
+			}
+		}
+		return false
+	}
+	ok, _ := path.Match(ip.repo, img.Repository)
+	return ok
+}
+
+// Requirements returns what the policy asks of image in namespace: one
+// requirement per matching rule that is not off or exempted there.
+func (sp *SignaturePolicy) Requirements(image, namespace string) ([]SignatureRequirement, error) {
+	img, err := ParseImage(image)
+	if err != nil {
+		return nil, err
+	}
+	var out []SignatureRequirement
+	for _, r := range sp.rules {
+		if r.Mode == Off || (namespace != "" && r.exempt[namespace]) {
+			continue
+		}
+		matched := false
+		for _, p := range r.patterns {
+			if p.match(img) {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			continue
+		}
+		out = append(out, SignatureRequirement{
+			Rule: r.Name, Keys: r.keys, RequireAll: r.Require == "allOf", Annotations: r.Annotations,
+			Attestations: r.Attestations, Mode: r.Mode, OnErrorAllow: r.OnError == "allow",
+		})
+	}
+	return out, nil
+}
+
+// SignatureOutcome is what verification found for one requirement.
+type SignatureOutcome struct {
+	// Err is set when the signatures could not be read (registry down).
+	Err error
+	// Failures are the reasons requirements were not met ("" entries are
+	// skipped); empty means verified.
+	Failures []string
+}
+
+// DecideSignature turns a requirement's outcome into a finding, or nil
+// when the image passes.
+func DecideSignature(image, digest string, req SignatureRequirement, o SignatureOutcome) *Finding {
+	where := fmt.Sprintf("image %s", image)
+	if digest != "" {
+		where += fmt.Sprintf(" (%s)", digest)
+	}
+	switch {
+	case o.Err != nil && req.OnErrorAllow:
+		return &Finding{Rule: RuleSignatures, Mode: Warn, Message: fmt.Sprintf("%s: signatures not checked (onError: allow): %v", where, o.Err)}
+	case o.Err != nil:
+		return &Finding{Rule: RuleSignatures, Mode: req.Mode, Message: fmt.Sprintf("%s: signatures cannot be checked: %v", where, o.Err)}
+	case len(o.Failures) > 0:
+		return &Finding{Rule: RuleSignatures, Mode: req.Mode, Message: fmt.Sprintf("%s: %s (rule %q)", where, strings.Join(o.Failures, "; "), req.Rule)}
+	}
+	return nil
+}
