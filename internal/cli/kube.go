@@ -14,7 +14,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/inflight"
 	"github.com/tollgate-dev/tollgate/internal/kube"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
-	"github.com/tollgate-dev/tollgate/internal/report"
+	"github.com/tollgate-dev/tollgate/internal/output"
 )
 
 func newKubeCmd(s *streams) *cobra.Command {
@@ -128,7 +128,7 @@ fails, or an input holds no document, the command exits with --exit-code
 func scanOutcome(stderr io.Writer, failed bool, inputErrs []error, exitCode int) error {
 	unreadable := false
 	for _, err := range inputErrs {
-		fmt.Fprintf(stderr, "tollgate: %s\n", report.Escape(err.Error()))
+		fmt.Fprintf(stderr, "tollgate: %s\n", output.Escape(err.Error()))
 		if errors.Is(err, kube.ErrNoDocument) {
 			failed = true
 		} else {

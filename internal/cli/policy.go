@@ -14,7 +14,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/kube"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
 	"github.com/tollgate-dev/tollgate/internal/policy"
-	"github.com/tollgate-dev/tollgate/internal/report"
+	"github.com/tollgate-dev/tollgate/internal/output"
 )
 
 func newPolicyCmd(s *streams) *cobra.Command {
@@ -72,7 +72,7 @@ denied or does not parse, 2 for a bad policy or an unreadable file.`,
 			denied := slices.ContainsFunc(results, policy.TestResult.Denied)
 			unreadable := false
 			for _, err := range inputErrs {
-				fmt.Fprintf(cmd.ErrOrStderr(), "tollgate: reading manifest %s\n", report.Escape(err.Error()))
+				fmt.Fprintf(cmd.ErrOrStderr(), "tollgate: reading manifest %s\n", output.Escape(err.Error()))
 				if errors.Is(err, kube.ErrNoDocument) {
 					denied = true
 				} else {
@@ -120,7 +120,7 @@ func (sp *scanPolicy) load(stderr io.Writer) error {
 				return outcome.Mark(err, outcome.ErrUsage)
 			}
 			for _, w := range cf.Warnings {
-				fmt.Fprintf(stderr, "tollgate: warning: %s\n", report.Escape(w))
+				fmt.Fprintf(stderr, "tollgate: warning: %s\n", output.Escape(w))
 			}
 			file = cf.Policy
 		}
@@ -145,16 +145,16 @@ func (sp *scanPolicy) judge(stderr io.Writer, sc *kube.Scanner, m *kube.Manifest
 	}
 	scorer := policy.ReportScorer{Object: m.Object, Report: r, Prefix: m.Path(), Fallback: policy.KubesecScorer{Scanner: sc}}
 	res := sp.pol.TestManifest(m, policy.TestOptions{Scorer: scorer})
-	obj := report.Escape(fmt.Sprintf("%s %s/%s", res.Place(), res.Kind, res.Name))
-	name := report.Escape(sp.pol.Name())
+	obj := output.Escape(fmt.Sprintf("%s %s/%s", res.Place(), res.Kind, res.Name))
+	name := output.Escape(sp.pol.Name())
 	for _, w := range res.Warnings {
-		fmt.Fprintf(stderr, "tollgate: policy %s: %s: warning: %s\n", name, obj, report.Escape(w))
+		fmt.Fprintf(stderr, "tollgate: policy %s: %s: warning: %s\n", name, obj, output.Escape(w))
 	}
 	for _, d := range res.Denials {
-		fmt.Fprintf(stderr, "tollgate: policy %s: %s: denied: %s\n", name, obj, report.Escape(d))
+		fmt.Fprintf(stderr, "tollgate: policy %s: %s: denied: %s\n", name, obj, output.Escape(d))
 	}
 	if res.Error != "" {
-		fmt.Fprintf(stderr, "tollgate: policy %s: %s: %s\n", name, obj, report.Escape(res.Error))
+		fmt.Fprintf(stderr, "tollgate: policy %s: %s: %s\n", name, obj, output.Escape(res.Error))
 	}
 	return res.Denied()
 }

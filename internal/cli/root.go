@@ -14,7 +14,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/ctxio"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
-	"github.com/tollgate-dev/tollgate/internal/report"
+	"github.com/tollgate-dev/tollgate/internal/output"
 )
 
 // Exit codes shared by every command. Run alone chooses them, from the
@@ -110,7 +110,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if msg := message(err); msg != "" {
 		// errors quote input (file names, fields): escape what a
 		// terminal would act on
-		fmt.Fprintf(stderr, "tollgate: %s\n", report.EscapeLines(msg))
+		fmt.Fprintf(stderr, "tollgate: %s\n", output.EscapeLines(msg))
 	}
 	return code
 }

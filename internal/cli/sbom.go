@@ -15,7 +15,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/inventory"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
-	"github.com/tollgate-dev/tollgate/internal/report"
+	"github.com/tollgate-dev/tollgate/internal/output"
 	"github.com/tollgate-dev/tollgate/internal/sbom"
 )
 
@@ -73,7 +73,7 @@ image, or of another image sharing its layers, only reads the new layers.`,
 				return outcome.Unreadable(err)
 			}
 			for _, w := range inv.Warnings {
-				fmt.Fprintf(s.err, "tollgate: warning: %s\n", report.Escape(w))
+				fmt.Fprintf(s.err, "tollgate: warning: %s\n", output.Escape(w))
 			}
 			opts := sbom.Options{Format: sbom.Format(f.format)}
 			return writeReport(cmd.OutOrStdout(), f.output, func(out io.Writer) error {

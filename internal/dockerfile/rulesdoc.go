@@ -7,14 +7,14 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/tollgate-dev/tollgate/internal/report"
+	"github.com/tollgate-dev/tollgate/internal/output"
 )
 
 // ruleFormats is the one registry of the formats of `dockerfile rules`.
-var ruleFormats = report.NewRegistry("dockerfile rules",
-	report.Format[report.Writer[[]*Rule]]{Name: "table", Writer: writeRulesTable},
-	report.Format[report.Writer[[]*Rule]]{Name: "json", Writer: writeRulesJSON},
-	report.Format[report.Writer[[]*Rule]]{Name: "markdown", Writer: writeRulesMarkdown},
+var ruleFormats = output.NewRegistry("dockerfile rules",
+	output.Format[output.Writer[[]*Rule]]{Name: "table", Writer: writeRulesTable},
+	output.Format[output.Writer[[]*Rule]]{Name: "json", Writer: writeRulesJSON},
+	output.Format[output.Writer[[]*Rule]]{Name: "markdown", Writer: writeRulesMarkdown},
 )
 
 // RuleFormats lists the formats of WriteRules.

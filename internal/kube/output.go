@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/tollgate-dev/tollgate/internal/buildinfo"
-	"github.com/tollgate-dev/tollgate/internal/report"
+	"github.com/tollgate-dev/tollgate/internal/output"
 	"github.com/tollgate-dev/tollgate/internal/sarif"
 )
 
@@ -23,7 +23,7 @@ const (
 
 // ReportWriter writes reports one at a time in an output format; Close
 // ends the output (for SARIF, writes it all).
-type ReportWriter = report.Stream[*Report]
+type ReportWriter = output.Stream[*Report]
 
 // NewStream starts the report stream of one format on w; rules are the
 // rules the scanner runs (SARIF describes them).
@@ -31,13 +31,13 @@ type NewStream func(w io.Writer, rules []Rule) ReportWriter
 
 // formats is the one registry of kube scan's formats; names are checked
 // here.
-var formats = report.NewRegistry("kube scan",
-	report.Format[NewStream]{Name: FormatJSON, Writer: func(w io.Writer, _ []Rule) ReportWriter {
+var formats = output.NewRegistry("kube scan",
+	output.Format[NewStream]{Name: FormatJSON, Writer: func(w io.Writer, _ []Rule) ReportWriter {
 		// a report with its rules is 3 to 6 KB of JSON
 		return &jsonStream{w: w, buf: make([]byte, 0, 8<<10)}
 	}},
-	report.Format[NewStream]{Name: FormatTable, Writer: func(w io.Writer, _ []Rule) ReportWriter { return tableStream{w} }},
-	report.Format[NewStream]{Name: FormatSARIF, Writer: func(w io.Writer, rules []Rule) ReportWriter { return &sarifStream{w: w, rules: rules} }},
+	output.Format[NewStream]{Name: FormatTable, Writer: func(w io.Writer, _ []Rule) ReportWriter { return tableStream{w} }},
+	output.Format[NewStream]{Name: FormatSARIF, Writer: func(w io.Writer, rules []Rule) ReportWriter { return &sarifStream{w: w, rules: rules} }},
 )
 
 // Formats lists the output formats.
@@ -217,14 +217,14 @@ func WriteTable(w io.Writer, reports []Report) error {
 
 func writeTableReport(w io.Writer, r *Report) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "%s:%d  %s  score %d  %s\n", report.Escape(r.FileName), r.Line, report.Escape(r.Object), r.Score, report.Escape(r.Message))
+	fmt.Fprintf(bw, "%s:%d  %s  score %d  %s\n", output.Escape(r.FileName), r.Line, output.Escape(r.Object), r.Score, output.Escape(r.Message))
 	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
 	for _, c := range r.Scoring.Critical {
 		loc := "-"
 		if c.Line > 0 {
 			loc = fmt.Sprintf("line %d", c.Line)
 		}
-		fmt.Fprintf(tw, "  critical\t%s(%+d)\t%s\t%s\n", c.ID, c.Points, loc, report.Escape(c.Path))
+		fmt.Fprintf(tw, "  critical\t%s(%+d)\t%s\t%s\n", c.ID, c.Points, loc, output.Escape(c.Path))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

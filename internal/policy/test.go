@@ -7,7 +7,7 @@ import (
 	"io"
 
 	"github.com/tollgate-dev/tollgate/internal/kube"
-	"github.com/tollgate-dev/tollgate/internal/report"
+	"github.com/tollgate-dev/tollgate/internal/output"
 )
 
 // TestResult is the decision on one manifest document, as admission would
@@ -111,9 +111,9 @@ func (p *Policy) TestManifest(m *kube.Manifest, o TestOptions) TestResult {
 func (r TestResult) Denied() bool { return r.Error != "" || !r.Allowed }
 
 // testFormats is the one registry of policy test's formats.
-var testFormats = report.NewRegistry("policy test",
-	report.Format[report.Writer[[]TestResult]]{Name: "text", Writer: writeTestText},
-	report.Format[report.Writer[[]TestResult]]{Name: "json", Writer: writeTestJSON},
+var testFormats = output.NewRegistry("policy test",
+	output.Format[output.Writer[[]TestResult]]{Name: "text", Writer: writeTestText},
+	output.Format[output.Writer[[]TestResult]]{Name: "json", Writer: writeTestJSON},
 )
 
 // TestFormats lists the formats of WriteTestResults.
@@ -157,7 +157,7 @@ func (r TestResult) Place() string {
 }
 
 // writeTestText writes the human-readable report; text from the input is
-// escaped (report.Escape).
+// escaped (output.Escape).
 func writeTestText(w io.Writer, results []TestResult) error {
 	bw := bufio.NewWriter(w)
 	for _, r := range results {
@@ -177,7 +177,7 @@ func writeTestText(w io.Writer, results []TestResult) error {
 		if r.Namespace != "" {
 			obj += " in " + r.Namespace
 		}
-		esc := report.Escape
+		esc := output.Escape
 		fmt.Fprintf(bw, "%s %s: %s\n", esc(r.Place()), esc(obj), verdict)
 		if r.Error != "" {
 			fmt.Fprintf(bw, "  error: %s\n", esc(r.Error))

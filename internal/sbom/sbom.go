@@ -15,7 +15,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/buildinfo"
 	"github.com/tollgate-dev/tollgate/internal/inventory"
-	"github.com/tollgate-dev/tollgate/internal/report"
+	"github.com/tollgate-dev/tollgate/internal/output"
 )
 
 // Format is an SBOM format.
@@ -33,9 +33,9 @@ type Document struct {
 }
 
 // formats is the one registry of SBOM formats; names are checked here.
-var formats = report.NewRegistry("SBOM",
-	report.Format[report.Writer[Document]]{Name: string(CycloneDX), Writer: func(w io.Writer, d Document) error { return writeCycloneDX(w, d.Inventory, d.Options) }},
-	report.Format[report.Writer[Document]]{Name: string(SPDXJSON), Writer: func(w io.Writer, d Document) error { return writeSPDX(w, d.Inventory, d.Options) }},
+var formats = output.NewRegistry("SBOM",
+	output.Format[output.Writer[Document]]{Name: string(CycloneDX), Writer: func(w io.Writer, d Document) error { return writeCycloneDX(w, d.Inventory, d.Options) }},
+	output.Format[output.Writer[Document]]{Name: string(SPDXJSON), Writer: func(w io.Writer, d Document) error { return writeSPDX(w, d.Inventory, d.Options) }},
 )
 
 // Formats lists the formats Write understands.

@@ -16,7 +16,7 @@ import (
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/internal/dockerfile"
-	"github.com/tollgate-dev/tollgate/internal/report"
+	"github.com/tollgate-dev/tollgate/internal/output"
 	"github.com/tollgate-dev/tollgate/internal/sarif"
 )
 
@@ -42,15 +42,15 @@ type Report struct {
 
 // formats is the one registry of the lint report's formats: every name is
 // checked here. It is built once and never changed.
-var formats = report.NewRegistry("dockerfile lint",
-	report.Format[report.Writer[Report]]{Name: "tty", Writer: func(w io.Writer, r Report) error { return writeTTY(w, findings(r), r.Color) }},
-	report.Format[report.Writer[Report]]{Name: "json", Writer: func(w io.Writer, r Report) error { return writeJSON(w, findings(r)) }},
-	report.Format[report.Writer[Report]]{Name: "sarif", Writer: writeSARIF},
-	report.Format[report.Writer[Report]]{Name: "checkstyle", Writer: writeCheckstyle},
-	report.Format[report.Writer[Report]]{Name: "codeclimate", Writer: func(w io.Writer, r Report) error { return writeCodeclimate(w, findings(r)) }},
-	report.Format[report.Writer[Report]]{Name: "gitlab_codeclimate", Aliases: []string{"gitlab", "gitlab-codeclimate"},
+var formats = output.NewRegistry("dockerfile lint",
+	output.Format[output.Writer[Report]]{Name: "tty", Writer: func(w io.Writer, r Report) error { return writeTTY(w, findings(r), r.Color) }},
+	output.Format[output.Writer[Report]]{Name: "json", Writer: func(w io.Writer, r Report) error { return writeJSON(w, findings(r)) }},
+	output.Format[output.Writer[Report]]{Name: "sarif", Writer: writeSARIF},
+	output.Format[output.Writer[Report]]{Name: "checkstyle", Writer: writeCheckstyle},
+	output.Format[output.Writer[Report]]{Name: "codeclimate", Writer: func(w io.Writer, r Report) error { return writeCodeclimate(w, findings(r)) }},
+	output.Format[output.Writer[Report]]{Name: "gitlab_codeclimate", Aliases: []string{"gitlab", "gitlab-codeclimate"},
 		Writer: func(w io.Writer, r Report) error { return writeGitlab(w, findings(r)) }},
-	report.Format[report.Writer[Report]]{Name: "gnu", Writer: func(w io.Writer, r Report) error { return writeGNU(w, findings(r)) }},
+	output.Format[output.Writer[Report]]{Name: "gnu", Writer: func(w io.Writer, r Report) error { return writeGNU(w, findings(r)) }},
 )
 
 // Names lists the accepted format names (aliases included).
@@ -69,7 +69,7 @@ func Canonical(name string) (string, error) {
 }
 
 // Lookup returns the writer of the named format ("" is tty).
-func Lookup(name string) (report.Writer[Report], error) {
+func Lookup(name string) (output.Writer[Report], error) {
 	if strings.TrimSpace(name) == "" {
 		name = "tty"
 	}
@@ -125,7 +125,7 @@ func writeTTY(w io.Writer, fs []dockerfile.Finding, color bool) error {
 		if color {
 			sev = colour(f.Severity) + sev + reset
 		}
-		fmt.Fprintf(&b, "%s:%d %s %s: %s\n", report.Escape(f.File), f.Line, f.Rule, sev, report.Escape(f.Message))
+		fmt.Fprintf(&b, "%s:%d %s %s: %s\n", output.Escape(f.File), f.Line, f.Rule, sev, output.Escape(f.Message))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -163,7 +163,7 @@ func writeJSONValue(w io.Writer, v any) error {
 func writeGNU(w io.Writer, fs []dockerfile.Finding) error {
 	var b strings.Builder
 	for _, f := range fs {
-		fmt.Fprintf(&b, "tollgate:%s:%d: %s %s: %s\n", report.Escape(f.File), f.Line, f.Rule, f.Severity, report.Escape(f.Message))
+		fmt.Fprintf(&b, "tollgate:%s:%d: %s %s: %s\n", output.Escape(f.File), f.Line, f.Rule, f.Severity, output.Escape(f.Message))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

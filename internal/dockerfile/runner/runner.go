@@ -16,7 +16,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dockerfile"
 	"github.com/tollgate-dev/tollgate/internal/dockerfile/format"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
-	"github.com/tollgate-dev/tollgate/internal/report"
+	"github.com/tollgate-dev/tollgate/internal/output"
 )
 
 // Options describe one lint run.
@@ -74,7 +74,7 @@ func Lint(ctx context.Context, o Options) error {
 		}
 		src, err := o.read(name, &stdinRead)
 		if err != nil {
-			fmt.Fprintf(o.Stderr, "tollgate: cannot read Dockerfile %s: %v\n", report.Escape(name), report.Escape(err.Error()))
+			fmt.Fprintf(o.Stderr, "tollgate: cannot read Dockerfile %s: %v\n", output.Escape(name), output.Escape(err.Error()))
 			unreadable = true
 			continue
 		}
@@ -126,7 +126,7 @@ func (o *Options) config() (dockerfile.Config, error) {
 			return dockerfile.Config{}, err
 		}
 		for _, w := range file.Warnings {
-			fmt.Fprintf(o.Stderr, "tollgate: warning: %s\n", report.Escape(w))
+			fmt.Fprintf(o.Stderr, "tollgate: warning: %s\n", output.Escape(w))
 		}
 	}
 	cfg, err := dockerfile.Resolve(env, file.Settings, o.Flags)
@@ -134,7 +134,7 @@ func (o *Options) config() (dockerfile.Config, error) {
 		return dockerfile.Config{}, err
 	}
 	for _, w := range cfg.UnknownRules() {
-		fmt.Fprintf(o.Stderr, "tollgate: warning: %s\n", report.Escape(w))
+		fmt.Fprintf(o.Stderr, "tollgate: warning: %s\n", output.Escape(w))
 	}
 	if cfg.Verbose {
 		if path == "" {

@@ -1,12 +1,13 @@
-// Package report holds the convention every tollgate report follows: an
+// Package output holds the convention every tollgate report follows: an
 // output format is a writer of one shape, registered under its name in the
-// one Registry of its report kind, and names are checked there only.
+// one Registry of its report kind, and names are checked there only; and
+// the one escaping of untrusted text for human-readable output.
 //
 // The Dockerfile lint, kube scan, policy test and SBOM reports keep their
 // writers in their own packages, each with one Registry; the vulnerability
-// scan's writers (table, Trivy JSON, SARIF, CycloneDX, template) go in this
-// package.
-package report
+// scan's writers (table, Trivy JSON, SARIF, CycloneDX, template) are in
+// internal/report.
+package output
 
 import (
 	"fmt"
@@ -53,7 +54,7 @@ func NewRegistry[W any](kind string, formats ...Format[W]) *Registry[W] {
 		for _, n := range append([]string{f.Name}, f.Aliases...) {
 			n = strings.ToLower(n)
 			if _, dup := r.byName[n]; dup {
-				panic(fmt.Sprintf("report: format %q registered twice for %s", n, kind))
+				panic(fmt.Sprintf("output: format %q registered twice for %s", n, kind))
 			}
 			r.byName[n] = i
 		}
