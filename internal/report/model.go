@@ -12,6 +12,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/tollgate-dev/tollgate/internal/inventory"
 )
 
 // SchemaVersion is the version of Trivy's report schema the JSON follows.
@@ -54,6 +56,8 @@ type Report struct {
 	// Severities are the severities the report was filtered to, lowest
 	// first; empty means all. Not written: the table's totals use it.
 	Severities []string `json:"-"`
+	// Inventory is what was scanned, for the SBOM formats. Not written.
+	Inventory *inventory.Inventory `json:"-"`
 }
 
 // Metadata describes the scanned artifact.

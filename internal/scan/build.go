@@ -29,6 +29,7 @@ func build(a *artifact, res *match.Result, o Options) *report.Report {
 		ArtifactType:  a.typ,
 		Metadata:      a.meta,
 		Notes:         slices.Clone(a.notes),
+		Inventory:     a.inv,
 	}
 	inv := a.inv
 	src := inv.Source
