@@ -14,6 +14,12 @@ func addCommands(root *cobra.Command, s *streams) {
 		newAPIServerConfigCmd,
 		newPolicyCmd,
 		newSBOMCmd,
+		newImageCmd,
+		newFSCmd,
+		newRootfsCmd,
+		newRepoCmd,
+		newSBOMScanCmd,
+		newExplainCmd,
 	} {
 		root.AddCommand(newCmd(s))
 	}

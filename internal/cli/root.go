@@ -10,6 +10,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tollgate-dev/tollgate/internal/outcome"
 )
 
 // Exit codes shared by every command.
@@ -54,6 +56,18 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
+	}
+	// The smallest mapping of outcome's sentinels (issue 8 part A maps
+	// them all): a code chosen by the user (--exit-code) wins; findings
+	// print nothing more, the report says it all.
+	if code, ok := outcome.Code(err); ok {
+		if !errors.Is(err, outcome.ErrFindings) {
+			fmt.Fprintf(stderr, "tollgate: %v\n", err)
+		}
+		return code
+	}
+	if errors.Is(err, outcome.ErrFindings) {
+		return ExitFindings
 	}
 	if exitErr, ok := errors.AsType[*ExitError](err); ok {
 		if exitErr.Err != nil {

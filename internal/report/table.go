@@ -21,7 +21,7 @@ func WriteTable(w io.Writer, r *Report, o Options) error {
 	fmt.Fprint(bw, "\nReport Summary\n\n")
 	summary := box{header: []string{"Target", "Type", "Vulnerabilities"}, center: []bool{false, false, true}}
 	for _, res := range r.Results {
-		summary.rows = append(summary.rows, []string{clean(res.Target), clean(res.Type), strconv.Itoa(len(res.Vulnerabilities))})
+		summary.rows = append(summary.rows, []string{CleanText(res.Target), CleanText(res.Type), strconv.Itoa(len(res.Vulnerabilities))})
 	}
 	if len(summary.rows) == 0 {
 		summary.rows = append(summary.rows, []string{"-", "-", "-"})
@@ -36,9 +36,9 @@ func WriteTable(w io.Writer, r *Report, o Options) error {
 		if len(res.Vulnerabilities) == 0 {
 			continue
 		}
-		title := clean(res.Target)
+		title := CleanText(res.Target)
 		if res.Class == ClassLangPkgs {
-			title += " (" + clean(res.Type) + ")"
+			title += " (" + CleanText(res.Type) + ")"
 		}
 		fmt.Fprintln(bw)
 		if o.Color {
@@ -66,7 +66,7 @@ func WriteTable(w io.Writer, r *Report, o Options) error {
 			if v.PkgPath != "" {
 				lib += " (" + path.Base(v.PkgPath) + ")"
 			}
-			t.rows = append(t.rows, []string{clean(lib), clean(v.VulnerabilityID), v.Severity, clean(v.Status), clean(v.InstalledVersion), clean(v.FixedVersion), titleCell(&v)})
+			t.rows = append(t.rows, []string{CleanText(lib), CleanText(v.VulnerabilityID), v.Severity, CleanText(v.Status), CleanText(v.InstalledVersion), CleanText(v.FixedVersion), titleCell(&v)})
 		}
 		t.severityCol = 2
 		t.write(bw, o)
@@ -75,7 +75,7 @@ func WriteTable(w io.Writer, r *Report, o Options) error {
 			for _, v := range res.Vulnerabilities {
 				if e := v.Explanation; e != nil {
 					fmt.Fprintf(bw, "- %s in %s %s: %s matched %s %s %s (%s; %s ordering); severity: %s\n",
-						clean(v.VulnerabilityID), clean(v.PkgName), clean(v.InstalledVersion), clean(e.Record), clean(e.Ecosystem), clean(e.Package), clean(e.Compared), clean(e.Range), clean(e.Ordering), clean(e.Severity))
+						CleanText(v.VulnerabilityID), CleanText(v.PkgName), CleanText(v.InstalledVersion), CleanText(e.Record), CleanText(e.Ecosystem), CleanText(e.Package), CleanText(e.Compared), CleanText(e.Range), CleanText(e.Ordering), CleanText(e.Severity))
 				}
 			}
 		}
@@ -94,16 +94,16 @@ func titleCell(v *Vulnerability) string {
 	if len(words) > 12 {
 		words = append(words[:12], "...")
 	}
-	t = clean(strings.Join(words, " "))
+	t = CleanText(strings.Join(words, " "))
 	if v.PrimaryURL != "" {
-		t += "\n" + clean(v.PrimaryURL)
+		t += "\n" + CleanText(v.PrimaryURL)
 	}
 	return t
 }
 
-// clean makes text from the scanned artifact safe to print: control
+// CleanText makes text from the scanned artifact safe to print: control
 // characters become visible escapes.
-func clean(s string) string {
+func CleanText(s string) string {
 	if strings.IndexFunc(s, isControl) < 0 && utf8.ValidString(s) {
 		return s
 	}

@@ -51,8 +51,6 @@ type Options struct {
 	Repo RepoOptions
 	// Filter decides which findings the report keeps.
 	Filter Filter
-	// Explain adds the explanation of each finding to the report.
-	Explain bool
 	// Now is the clock (time.Now when zero): report time, ignore-file
 	// expiry, end-of-life dates.
 	Now time.Time
