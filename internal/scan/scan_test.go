@@ -254,9 +254,9 @@ func TestFilters(t *testing.T) {
 			suppressed: []string{"not_affected CVE-2023-50001 app.openvex.json", "not_affected CVE-2099-50030 app.cdx.json"},
 		},
 		{
-			name:   "severity and VEX combined",
-			filter: scan.Filter{Severities: []string{"HIGH", "CRITICAL"}, IgnoreUnfixed: true, VEX: mustVEX(openvex)},
-			want:   []string{"CVE-2023-50002 libssl3", "GHSA-tg00-0000-0003 org.apache.commons:commons-text", "CVE-2099-50040 lodash"},
+			name:       "severity and VEX combined",
+			filter:     scan.Filter{Severities: []string{"HIGH", "CRITICAL"}, IgnoreUnfixed: true, VEX: mustVEX(openvex)},
+			want:       []string{"CVE-2023-50002 libssl3", "GHSA-tg00-0000-0003 org.apache.commons:commons-text", "CVE-2099-50040 lodash"},
 			suppressed: []string{"not_affected CVE-2023-50001 app.openvex.json"},
 		},
 	}
