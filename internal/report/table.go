@@ -164,6 +164,9 @@ func (b *box) write(w *bufio.Writer, o Options) {
 		}
 	}
 	line := func(left, mid, right string, blank []bool) {
+		if blank != nil && blank[0] {
+			left = "│"
+		}
 		w.WriteString(left)
 		for i := range n {
 			fill := "─"

@@ -56,7 +56,7 @@ func WriteTemplate(w io.Writer, r *Report, o Options) error {
 
 // htmlPage is the self-contained HTML report: inline style, no scripts,
 // nothing fetched.
-var htmlPage = htmltemplate.Must(htmltemplate.New("html").Parse(`<!DOCTYPE html>
+var htmlPage = htmltemplate.Must(htmltemplate.New("html").Funcs(htmltemplate.FuncMap{"clean": CleanText}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -74,20 +74,20 @@ th { background: #f0f0f0; }
 </style>
 </head>
 <body>
-<h1>{{.ArtifactName}}</h1>
+<h1>{{.ArtifactName | clean}}</h1>
 <p class="muted">{{.ArtifactType}}{{with .Metadata.OS}} · {{.Family}} {{.Name}}{{if .EOSL}} (end of life){{end}}{{end}} · scanned {{.CreatedAt.Format "2006-01-02 15:04:05 MST"}}</p>
-{{range .Notes}}<p class="muted">Note: {{.}}</p>
+{{range .Notes}}<p class="muted">Note: {{. | clean}}</p>
 {{end}}{{range .Results}}
-<h2>{{.Target}} <span class="muted">({{.Type}})</span></h2>
+<h2>{{.Target | clean}} <span class="muted">({{.Type}})</span></h2>
 {{if .Vulnerabilities}}<table>
 <tr><th>Library</th><th>Vulnerability</th><th>Severity</th><th>Status</th><th>Installed Version</th><th>Fixed Version</th><th>Title</th></tr>
-{{range .Vulnerabilities}}<tr><td>{{.PkgName}}{{with .PkgPath}} <span class="muted">({{.}})</span>{{end}}</td><td>{{if .PrimaryURL}}<a href="{{.PrimaryURL}}">{{.VulnerabilityID}}</a>{{else}}{{.VulnerabilityID}}{{end}}{{range .VendorIDs}}<br><span class="muted">{{.}}</span>{{end}}</td><td class="{{.Severity}}">{{.Severity}}</td><td>{{.Status}}</td><td>{{.InstalledVersion}}</td><td>{{.FixedVersion}}</td><td>{{.Title}}{{with .Explanation}}<br><span class="muted">{{.Record}}: {{.Range}}, compared {{.Compared}} ({{.Ordering}}); severity: {{.Severity}}</span>{{end}}</td></tr>
+{{range .Vulnerabilities}}<tr><td>{{.PkgName | clean}}{{with .PkgPath}} <span class="muted">({{.}})</span>{{end}}</td><td>{{if .PrimaryURL}}<a href="{{.PrimaryURL}}">{{.VulnerabilityID}}</a>{{else}}{{.VulnerabilityID}}{{end}}{{range .VendorIDs}}<br><span class="muted">{{.}}</span>{{end}}</td><td class="{{.Severity}}">{{.Severity}}</td><td>{{.Status}}</td><td>{{.InstalledVersion | clean}}</td><td>{{.FixedVersion | clean}}</td><td>{{.Title | clean}}{{with .Explanation}}<br><span class="muted">{{.Record}}: {{.Range}}, compared {{.Compared}} ({{.Ordering}}); severity: {{.Severity}}</span>{{end}}</td></tr>
 {{end}}</table>{{else}}<p>No vulnerabilities found.</p>{{end}}
 {{range .ModifiedFindings}}<p class="muted">Suppressed ({{.Status}}, {{.Source}}): {{.Finding.VulnerabilityID}} in {{.Finding.PkgName}}{{with .Statement}} — {{.}}{{end}}</p>
 {{end}}{{end}}
 {{if .NotMatched}}<h2>Not matched</h2>
 <table><tr><th>Package</th><th>Version</th><th>Type</th><th>Reason</th><th>Detail</th></tr>
-{{range .NotMatched}}<tr><td>{{.PkgName}}</td><td>{{.Version}}</td><td>{{.Type}}</td><td>{{.Reason}}</td><td>{{.Detail}}</td></tr>
+{{range .NotMatched}}<tr><td>{{.PkgName | clean}}</td><td>{{.Version}}</td><td>{{.Type}}</td><td>{{.Reason}}</td><td>{{.Detail | clean}}</td></tr>
 {{end}}</table>{{end}}
 </body>
 </html>
