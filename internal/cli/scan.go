@@ -134,7 +134,7 @@ func newScanCmd(s *streams, sc scanCommand) *cobra.Command {
 	fl := cmd.Flags()
 	if sc.kind == scan.KindImage {
 		fl.StringVarP(&f.input, "input", "i", "", "read the image from a docker save tar, an OCI archive or an OCI layout directory")
-		fl.StringArrayVar(&f.mirrors, "registry-mirror", nil, "try MIRROR before the registry HOST, as HOST=MIRROR (docker.io=mirror.example.com); repeatable")
+		fl.StringArrayVar(&f.mirrors, "registry-mirror", nil, "try MIRROR before the registry HOST, as HOST=MIRROR (docker.io=mirror.example.com); repeatable (default: $TOLLGATE_REGISTRY_MIRROR, comma-separated)")
 		fl.StringVar(&f.platform, "platform", "", "platform to pick from a multi-platform image, os/arch[/variant]")
 		fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS to the registry")
 	}
@@ -236,6 +236,7 @@ func runScan(ctx context.Context, s *streams, kind scan.Kind, f *scanFlags, args
 		return err
 	}
 	if f.exitOnEOL != 0 && r.Metadata.OS != nil && r.Metadata.OS.EOSL {
+		fmt.Fprintf(s.err, "tollgate: %s %s is past its end of support (--exit-on-eol)\n", report.CleanText(r.Metadata.OS.Family), report.CleanText(r.Metadata.OS.Name))
 		return outcome.WithCode(fmt.Errorf("%s %s is past its end of support: %w", r.Metadata.OS.Family, r.Metadata.OS.Name, outcome.ErrFindings), f.exitOnEOL)
 	}
 	if f.exitCode != 0 {
@@ -346,7 +347,16 @@ func (f *scanFlags) options(s *streams, kind scan.Kind, args []string) (scan.Opt
 	if o.Filter.VEX, err = scan.LoadVEX(f.vex); err != nil {
 		return o, nil, ro, err
 	}
-	if o.Mirrors, err = scan.ParseMirrors(f.mirrors); err != nil {
+	mirrors := f.mirrors
+	if len(mirrors) == 0 {
+		// The mirrors a site configures once (Trivy's registry.mirrors).
+		for _, m := range strings.Split(os.Getenv("TOLLGATE_REGISTRY_MIRROR"), ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				mirrors = append(mirrors, m)
+			}
+		}
+	}
+	if o.Mirrors, err = scan.ParseMirrors(mirrors); err != nil {
 		return o, nil, ro, err
 	}
 	o.Repo = scan.RepoOptions{Branch: f.branch, Tag: f.tag, Commit: f.commit}
