@@ -74,7 +74,7 @@ func explain(w io.Writer, db *advisory.DB, id, pkg string) error {
 			return outcome.Unreadable(err)
 		}
 		if len(linked) == 0 {
-			return outcome.Mark(fmt.Errorf("the advisory DB has no record %s, and no record names it", report.CleanText(id)), outcome.ErrFindings)
+			return &ExitError{Code: ExitFindings, Err: fmt.Errorf("the advisory DB has no record %s, and no record names it", report.CleanText(id))}
 		}
 		fmt.Fprintf(w, "%s has no record of its own; it is named by:\n", report.CleanText(id))
 		for _, l := range linked {

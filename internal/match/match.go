@@ -392,6 +392,7 @@ func (m *matcher) finding(i int, p *inventory.Package, eco, name, ver string, gr
 	} else if rec != nil {
 		texts = append(texts, rec)
 	}
+	texts = append(texts, recs...)
 	for _, c := range group {
 		texts = append(texts, c.adv)
 	}
