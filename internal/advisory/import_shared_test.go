@@ -105,3 +105,92 @@ func TestSharedExpectedMatches(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedPYSEC2021371: the real record's GIT event (a fix ending in
+// ".patch") is reported, and its ECOSYSTEM range is kept.
+func TestSharedPYSEC2021371(t *testing.T) {
+	root := sharedtest.Data(t, "vulndata")
+	b := NewBuilder()
+	var problems []Problem
+	b.Report = func(p Problem) { problems = append(problems, p) }
+	if _, err := b.AddPath(filepath.Join(root, "osv/PyPI/all.zip")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), FileName)
+	if _, err := b.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if !slices.ContainsFunc(problems, func(p Problem) bool {
+		return p.ID == "PYSEC-2021-371" && strings.Contains(p.Msg, `ranges[0] events[1]: fixed "195caac172690456dcdc8cc7a6ca50e05abf8182.patch" is not a commit hash`)
+	}) {
+		t.Errorf("the GIT event of PYSEC-2021-371 was not reported: %v", problems)
+	}
+	advs, err := db.Lookup("PyPI", "binderhub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(advs, func(a Advisory) bool { return a.ID == "PYSEC-2021-371" })
+	if i < 0 {
+		t.Fatalf("PYSEC-2021-371 not found for binderhub: %v", ids(advs))
+	}
+	rs := advs[i].Affected[0].Ranges
+	if len(rs) != 1 || rs[0].Type != RangeEcosystem {
+		t.Errorf("ranges kept: %+v, want the ECOSYSTEM range alone", rs)
+	}
+}
+
+// TestSharedQuirks: the real quirks listed in the vulndata README.
+func TestSharedQuirks(t *testing.T) {
+	db, _, _ := buildShared(t)
+	get := func(id string) Advisory {
+		a, ok, err := db.Get(id)
+		if err != nil || !ok {
+			t.Fatalf("Get(%s) = %v, %v", id, ok, err)
+		}
+		return a
+	}
+	// Empty severity list, lower-case "moderate".
+	if a := get("GHSA-x5rq-j2xg-h7qm"); len(a.Severity) != 1 || a.Severity[0].Level != LevelMedium || a.Severity[0].Value != "moderate" {
+		t.Errorf("GHSA-x5rq-j2xg-h7qm severities %+v", a.Severity)
+	}
+	// CVSS v3 and v4 on one record: both scored, plus the GHSA level.
+	a := get("GHSA-qw6h-vgh9-j6wx")
+	var types []SeverityType
+	for _, s := range a.Severity {
+		if s.Score == 0 && s.Type != DatabaseLevel {
+			t.Errorf("unscored %+v", s)
+		}
+		types = append(types, s.Type)
+	}
+	if !slices.Contains(types, CVSSv3) || !slices.Contains(types, CVSSv4) || !slices.Contains(types, DatabaseLevel) {
+		t.Errorf("GHSA-qw6h-vgh9-j6wx severity types %v", types)
+	}
+	// The same package twice in affected[]: Lookup returns both entries.
+	for _, tc := range []struct{ id, pkg string }{{"GHSA-vh95-rmgr-6w4m", "minimist"}, {"GHSA-xvch-5gv4-984h", "minimist"}, {"GHSA-rv95-896h-c2vc", "express"}} {
+		advs, _ := db.Lookup("npm", tc.pkg)
+		i := slices.IndexFunc(advs, func(a Advisory) bool { return a.ID == tc.id })
+		if i < 0 || len(advs[i].Affected) < 2 {
+			t.Errorf("%s for %s: want two affected entries, got %v", tc.id, tc.pkg, advs)
+		}
+	}
+	// Withdrawn Go records: kept for Get, never returned by Lookup.
+	m := db.Metadata()
+	if m.Withdrawn < 17 {
+		t.Errorf("%d withdrawn records, the Go data alone has 17", m.Withdrawn)
+	}
+	withdrawn := get("GO-2024-2442")
+	if !withdrawn.IsWithdrawn() {
+		t.Fatalf("GO-2024-2442 is withdrawn in the Go data; read as %v", withdrawn.Withdrawn)
+	}
+	for _, af := range withdrawn.Affected {
+		advs, _ := db.Lookup(af.Ecosystem, af.Name)
+		if slices.ContainsFunc(advs, func(a Advisory) bool { return a.ID == withdrawn.ID }) {
+			t.Errorf("Lookup(%s, %s) returned withdrawn %s", af.Ecosystem, af.Name, withdrawn.ID)
+		}
+	}
+}

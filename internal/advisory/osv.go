@@ -372,7 +372,13 @@ func (p *recordParser) rangeOf(where string, j int, af *Affected, raw json.RawMe
 			}
 		case checkVersions && !(e.Kind == Introduced && e.Version == "0") && !(e.Kind == Limit && e.Version == "*"):
 			if _, err := version.ParseOrdering(ord, e.Version); err != nil {
-				p.problem("%s events[%d]: %s %q: not a %s version; dropped", where, k, e.Kind, e.Version, ord)
+				if e.Kind == Introduced {
+					p.problem("%s events[%d]: %s %q: not a %s version; dropped", where, k, e.Kind, e.Version, ord)
+				} else {
+					// Dropping an upper bound widens the range: a false alarm
+					// beats the false negative of dropping the range.
+					p.problem("%s events[%d]: %s %q: not a %s version; dropped, so the range has no upper bound there", where, k, e.Kind, e.Version, ord)
+				}
 				continue
 			}
 		}

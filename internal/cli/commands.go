@@ -14,6 +14,7 @@ func addCommands(root *cobra.Command, s *streams) {
 		newAPIServerConfigCmd,
 		newPolicyCmd,
 		newSBOMCmd,
+		newDBCmd,
 		newImageCmd,
 		newFSCmd,
 		newRootfsCmd,

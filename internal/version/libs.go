@@ -91,7 +91,9 @@ func parseNpm(s string) (orderKey, error) {
 	if err := checkPlain(s); err != nil {
 		return nil, err
 	}
-	v, err := npm.NewVersion(s)
+	// node-semver's parser drops a leading "v" or "=" (semver.valid("v1.2.3")
+	// is "1.2.3"); the library does not.
+	v, err := npm.NewVersion(strings.TrimLeft(s, "=v"))
 	if err != nil {
 		return nil, err
 	}
