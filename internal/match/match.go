@@ -239,6 +239,9 @@ func (m *matcher) pkg(i int) ([]Finding, *Skip, error) {
 	if ver == "" {
 		return nil, &Skip{Pkg: i, Package: *p, Reason: SkipNoVersion, Detail: "the package has no version to compare"}, nil
 	}
+	if eco == "" {
+		return nil, &Skip{Pkg: i, Package: *p, Reason: SkipNoData, Detail: fmt.Sprintf("no advisory ecosystem is known for %s packages", p.Type)}, nil
+	}
 	if m.ecos[version.Base(eco)] == 0 {
 		return nil, &Skip{Pkg: i, Package: *p, Reason: SkipNoData, Detail: fmt.Sprintf("the advisory DB holds no %s advisories", version.Base(eco))}, nil
 	}
