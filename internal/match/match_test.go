@@ -70,6 +70,13 @@ func TestMatch(t *testing.T) {
 			want: []string{`zlib1g 1:1.2.11.dfsg-2+b1 CVE-2024-50005 fixed fixed="1:1.2.11.dfsg-2+deb11u2" HIGH/debian vendor=`},
 		},
 		{
+			name: "Debian 10 release of the same source",
+			in: match.Input{OS: &inventory.OS{Family: "debian", Name: "10.13", VersionID: "10"}, Packages: []inventory.Package{
+				deb("zlib1g", "1:1.2.11.dfsg-1", "zlib", "1:1.2.11.dfsg-1"),
+			}},
+			want: []string{`zlib1g 1:1.2.11.dfsg-1 CVE-2024-50005 fixed fixed="1:1.2.11.dfsg-1+deb10u2" HIGH/debian vendor=`},
+		},
+		{
 			name: "release decides: the Debian 11 records do not match Debian 12",
 			in:   match.Input{OS: debian12, Packages: []inventory.Package{deb("zlib1g", "1:1.2.11.dfsg-2+b1", "zlib", "1:1.2.11.dfsg-2")}},
 		},
