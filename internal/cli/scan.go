@@ -304,6 +304,9 @@ func (f *scanFlags) options(s *streams, kind scan.Kind, args []string) (scan.Opt
 		if t == "" {
 			return o, nil, ro, outcome.Usagef("-f template needs --template TEXT or --template @FILE")
 		}
+		if err := report.CheckTemplate(t); err != nil {
+			return o, nil, ro, outcome.Usagef("--template: %v", err)
+		}
 		ro.Template = t
 	} else if f.template != "" {
 		return o, nil, ro, outcome.Usagef("--template is for -f template")

@@ -35,6 +35,23 @@ func xmlEscape(s string) string {
 	return b.String()
 }
 
+// CheckTemplate reports whether text parses as a report template, so a
+// bad --template is refused before the scan runs.
+func CheckTemplate(text string) error {
+	_, err := parseTemplate(&Report{}, text)
+	return err
+}
+
+func parseTemplate(r *Report, text string) (*template.Template, error) {
+	funcs := templateFuncs(r)
+	funcs["report"] = func() *Report { return r }
+	t, err := template.New("report").Funcs(funcs).Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("reading the template: %v", strings.TrimPrefix(err.Error(), "template: "))
+	}
+	return t, nil
+}
+
 // WriteTemplate runs the Go text/template o.Template. As in Trivy, the
 // template's data (.) is the report's Results; the whole report is
 // available as .Report through the "report" function.
@@ -42,11 +59,9 @@ func WriteTemplate(w io.Writer, r *Report, o Options) error {
 	if o.Template == "" {
 		return fmt.Errorf("-f template needs --template TEXT or --template @FILE")
 	}
-	funcs := templateFuncs(r)
-	funcs["report"] = func() *Report { return r }
-	t, err := template.New("report").Funcs(funcs).Parse(o.Template)
+	t, err := parseTemplate(r, o.Template)
 	if err != nil {
-		return fmt.Errorf("reading the template: %v", strings.TrimPrefix(err.Error(), "template: "))
+		return err
 	}
 	if err := t.Execute(w, r.Results); err != nil {
 		return fmt.Errorf("running the template: %v", strings.TrimPrefix(err.Error(), "template: "))
