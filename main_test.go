@@ -28,11 +28,15 @@ func TestMain(m *testing.M) {
 // start with `[!shared] skip`).
 func TestScript(t *testing.T) {
 	shared := sharedDataDir()
+	scanCmds := newScanScriptCmds(t)
 	testscript.Run(t, testscript.Params{
 		Dir:           filepath.Join("testdata", "script"),
 		UpdateScripts: *update,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits": cmdExits,
+			"exits":    cmdExits,
+			"vulndb":   scanCmds.vulndb,
+			"registry": scanCmds.registry,
+			"imagetar": scanCmds.imagetar,
 		},
 		// [shared] holds when the shared data directory exists; scripts
 		// that need it start with `[!shared] skip 'shared data absent'`

@@ -10,9 +10,17 @@
 // size; a later layer rewrites the dpkg database and whites out a
 // directory of an earlier one, as real images do.
 //
+// With -distro alpine the base is an Alpine 3.19 release and an apk
+// database; with -packages N the package database is generated (N
+// packages, a few of them at versions the project's fixture advisories in
+// examples/vulndb know) instead of copied from the host. -format
+// docker-archive writes a `docker save` tar (Docker 25's layout: the OCI
+// layout plus manifest.json, in one tar) instead of a layout directory.
+//
 // Usage:
 //
 //	go run ./bench/imagegen -o /tmp/bench/img500 -size 500MB -layers 20
+//	go run ./bench/imagegen -o /tmp/bench/deb.tar -format docker-archive -size 90MB -layers 8 -packages 100
 package main
 
 import (
@@ -57,6 +65,9 @@ func main() {
 	hostShare := flag.Float64("host", 0.45, "share of the size taken from the root filesystem")
 	textShare := flag.Float64("text", 0.52, "share of generated log-like text; the rest is random bytes")
 	level := flag.Int("level", gzip.DefaultCompression, "gzip level")
+	distro := flag.String("distro", "debian", "base release: debian or alpine")
+	packages := flag.Int("packages", 0, "generate a package database of N packages (0: copy the host's dpkg status)")
+	format := flag.String("format", "oci", "output: oci (a layout directory) or docker-archive (a docker save tar)")
 	flag.Parse()
 	if *out == "" {
 		fail(errors.New("-o is required"))
@@ -65,13 +76,175 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	items, err := plan(*root, size, *layers, *hostShare, *textShare)
+	base, err := baseFiles(*root, *distro, *packages)
 	if err != nil {
 		fail(err)
 	}
-	if err := write(*out, items, *level); err != nil {
+	items, err := plan(*root, base, size, *layers, *hostShare, *textShare)
+	if err != nil {
 		fail(err)
 	}
+	switch *format {
+	case "oci":
+		err = write(*out, items, *level)
+	case "docker-archive":
+		err = writeDockerArchive(*out, items, *level)
+	default:
+		err = fmt.Errorf("unknown -format %q: use oci or docker-archive", *format)
+	}
+	if err != nil {
+		fail(err)
+	}
+}
+
+// baseFiles are the release files and the package database of the
+// image's first layer; the last one is rewritten by the last layer.
+func baseFiles(root, distro string, packages int) ([]item, error) {
+	bytesItem := func(name string, data []byte) item { return item{name: name, kind: "bytes", data: data, mode: 0o644} }
+	switch distro {
+	case "debian":
+		status, err := os.ReadFile(filepath.Join(root, "var/lib/dpkg/status"))
+		if packages > 0 {
+			status, err = dpkgStatus(packages), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		osr, _ := os.ReadFile(filepath.Join(root, "usr/lib/os-release"))
+		ver, _ := os.ReadFile(filepath.Join(root, "etc/debian_version"))
+		if packages > 0 {
+			osr = []byte("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\nID=debian\n")
+			ver = []byte("12.5\n")
+		}
+		return []item{bytesItem("etc/os-release", osr), bytesItem("etc/debian_version", ver), bytesItem("var/lib/dpkg/status", status)}, nil
+	case "alpine":
+		if packages <= 0 {
+			packages = 100
+		}
+		return []item{
+			bytesItem("etc/os-release", []byte("NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\nPRETTY_NAME=\"Alpine Linux v3.19\"\n")),
+			bytesItem("etc/alpine-release", []byte("3.19.1\n")),
+			bytesItem("lib/apk/db/installed", apkInstalled(packages)),
+		}, nil
+	}
+	return nil, fmt.Errorf("unknown -distro %q: use debian or alpine", distro)
+}
+
+// dpkgStatus generates a dpkg status of n packages: libc6, libssl3 and
+// zlib1g at versions the fixture advisories know, and generated
+// libraries built from sources of their own.
+func dpkgStatus(n int) []byte {
+	var b strings.Builder
+	entry := func(name, version, source string) {
+		fmt.Fprintf(&b, "Package: %s\nStatus: install ok installed\nPriority: optional\nSection: libs\nInstalled-Size: 1024\nMaintainer: Debian Maintainers <maint@lists.debian.org>\nArchitecture: amd64\n", name)
+		if source != "" {
+			fmt.Fprintf(&b, "Source: %s\n", source)
+		}
+		fmt.Fprintf(&b, "Version: %s\nDepends: libc6 (>= 2.34)\nDescription: %s\n a generated package for the benchmark\n .\n It has a long description of a few lines, like real ones.\n\n", version, name)
+	}
+	entry("libc6", "2.36-9+deb12u7", "glibc")
+	entry("libssl3", "3.0.11-1~deb12u2", "openssl")
+	entry("zlib1g", "1:1.2.13.dfsg-1", "zlib")
+	for i := 3; i < n; i++ {
+		entry(fmt.Sprintf("libbench%03d", i), fmt.Sprintf("%d.%d.%d-%d", 1+i%5, i%13, i%7, 1+i%3), fmt.Sprintf("bench%03d", i/2))
+	}
+	return []byte(b.String())
+}
+
+// apkInstalled generates an apk database of n packages, with openssl's
+// libcrypto3/libssl3 and musl at versions the fixture advisories know.
+func apkInstalled(n int) []byte {
+	var b strings.Builder
+	entry := func(name, version, origin string) {
+		fmt.Fprintf(&b, "C:Q1%s=\nP:%s\nV:%s\nA:x86_64\nS:100000\nI:400000\nT:%s\nU:https://example.org/\nL:MIT\no:%s\nm:Alpine Maintainer <maint@alpinelinux.org>\nt:1700000000\nc:0123456789abcdef0123456789abcdef01234567\n\n", strings.Repeat("A", 27), name, version, name, origin)
+	}
+	entry("musl", "1.2.4-r2", "musl")
+	entry("libcrypto3", "3.1.4-r5", "openssl")
+	entry("libssl3", "3.1.4-r5", "openssl")
+	for i := 3; i < n; i++ {
+		entry(fmt.Sprintf("bench%03d", i), fmt.Sprintf("%d.%d.%d-r%d", 1+i%5, i%13, i%7, i%3), fmt.Sprintf("bench%03d", i/2))
+	}
+	return []byte(b.String())
+}
+
+// writeDockerArchive writes the image as Docker 25's docker save tar: the
+// OCI layout and a manifest.json naming the config and the layers.
+func writeDockerArchive(out string, layers [][]item, level int) error {
+	dir, err := os.MkdirTemp(filepath.Dir(out), "imagegen-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := write(dir, layers, level); err != nil {
+		return err
+	}
+	var index struct {
+		Manifests []struct{ Digest string } `json:"manifests"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &index)
+	}
+	if err != nil || len(index.Manifests) != 1 {
+		return fmt.Errorf("reading the layout's index: %v", err)
+	}
+	var man struct {
+		Config struct{ Digest string }   `json:"config"`
+		Layers []struct{ Digest string } `json:"layers"`
+	}
+	blob := func(d string) string { return "blobs/sha256/" + strings.TrimPrefix(d, "sha256:") }
+	b, err = os.ReadFile(filepath.Join(dir, blob(index.Manifests[0].Digest)))
+	if err == nil {
+		err = json.Unmarshal(b, &man)
+	}
+	if err != nil {
+		return fmt.Errorf("reading the manifest: %v", err)
+	}
+	entry := map[string]any{"Config": blob(man.Config.Digest), "RepoTags": []string{"bench:latest"}}
+	var ls []string
+	for _, l := range man.Layers {
+		ls = append(ls, blob(l.Digest))
+	}
+	entry["Layers"] = ls
+	mj, _ := json.Marshal([]any{entry})
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), mj, 0o644); err != nil {
+		return err
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	tw := tar.NewWriter(f)
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			return tw.WriteHeader(&tar.Header{Name: rel + "/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: epoch})
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: rel, Typeflag: tar.TypeReg, Mode: 0o644, Size: fi.Size(), ModTime: epoch}); err != nil {
+			return err
+		}
+		src, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		_, err = io.Copy(tw, src)
+		return err
+	})
+	if err == nil {
+		err = tw.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func fail(err error) {
@@ -95,16 +268,7 @@ func parseSize(s string) (int64, error) {
 }
 
 // plan decides which files go into which layer.
-func plan(root string, size int64, nLayers int, hostShare, textShare float64) ([][]item, error) {
-	read := func(p string) []byte {
-		b, _ := os.ReadFile(filepath.Join(root, p))
-		return b
-	}
-	base := []item{
-		{name: "etc/os-release", kind: "bytes", data: read("usr/lib/os-release"), mode: 0o644},
-		{name: "etc/debian_version", kind: "bytes", data: read("etc/debian_version"), mode: 0o644},
-		{name: "var/lib/dpkg/status", kind: "bytes", data: read("var/lib/dpkg/status"), mode: 0o644},
-	}
+func plan(root string, base []item, size int64, nLayers int, hostShare, textShare float64) ([][]item, error) {
 	var host []item
 	var hostBytes int64
 	budget := int64(float64(size) * hostShare)
@@ -172,10 +336,8 @@ func plan(root string, size int64, nLayers int, hostShare, textShare float64) ([
 	// of generated files, like `apt-get install` and `rm -rf` in a
 	// Dockerfile.
 	last := nLayers - 1
-	layers[last] = append(layers[last],
-		item{name: "var/lib/dpkg/status", kind: "bytes", data: read("var/lib/dpkg/status"), mode: 0o644},
-		item{name: "var/log/app/.wh.app-00000.log", kind: "bytes", mode: 0o644},
-	)
+	db := base[len(base)-1] // the package database, rewritten
+	layers[last] = append(layers[last], db, item{name: "var/log/app/.wh.app-00000.log", kind: "bytes", mode: 0o644})
 	for i := range layers {
 		sort.SliceStable(layers[i], func(a, b int) bool { return layers[i][a].name < layers[i][b].name })
 	}

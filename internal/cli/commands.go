@@ -17,6 +17,12 @@ func addCommands(root *cobra.Command, s *streams) {
 		newSBOMCmd,
 		newDBCmd,
 		newVerifyCmd,
+		newImageCmd,
+		newFSCmd,
+		newRootfsCmd,
+		newRepoCmd,
+		newSBOMScanCmd,
+		newExplainCmd,
 	} {
 		root.AddCommand(newCmd(s))
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"io"
 
 	"github.com/tollgate-dev/tollgate/internal/outfile"
@@ -13,7 +14,12 @@ import (
 // an unreadable input or a signal leaves it as it was.
 func writeReport(stdout io.Writer, path string, write func(io.Writer) error) error {
 	if path == "" {
-		return write(stdout)
+		bw := bufio.NewWriterSize(stdout, 64<<10)
+		if err := write(bw); err != nil {
+			bw.Flush() // what was written before the error still shows
+			return err
+		}
+		return bw.Flush()
 	}
 	return outfile.Run(path, write)
 }

@@ -1,0 +1,255 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// WriteTable writes the report as Trivy's table output: the Report
+// Summary, then for each target with findings its title, the totals per
+// severity and a table of Library, Vulnerability, Severity, Status,
+// Installed Version, Fixed Version and Title. Untrusted text (titles,
+// names, versions from the image) is escaped so it cannot drive the
+// terminal; colour only with o.Color.
+func WriteTable(w io.Writer, r *Report, o Options) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprint(bw, "\nReport Summary\n\n")
+	summary := box{header: []string{"Target", "Type", "Vulnerabilities"}, center: []bool{false, false, true}}
+	for _, res := range r.Results {
+		summary.rows = append(summary.rows, []string{CleanText(res.Target), CleanText(res.Type), strconv.Itoa(len(res.Vulnerabilities))})
+	}
+	if len(summary.rows) == 0 {
+		summary.rows = append(summary.rows, []string{"-", "-", "-"})
+	}
+	summary.write(bw, o)
+	fmt.Fprint(bw, "Legend:\n- '-': Not scanned\n- '0': Clean (no security findings detected)\n\n")
+	sevs := r.Severities
+	if len(sevs) == 0 {
+		sevs = Severities
+	}
+	for _, res := range r.Results {
+		if len(res.Vulnerabilities) == 0 {
+			continue
+		}
+		title := CleanText(res.Target)
+		if res.Class == ClassLangPkgs {
+			title += " (" + CleanText(res.Type) + ")"
+		}
+		fmt.Fprintln(bw)
+		if o.Color {
+			fmt.Fprintf(bw, "\x1b[1;4m%s\x1b[0m\n", title)
+		} else {
+			fmt.Fprintf(bw, "%s\n%s\n", title, strings.Repeat("=", utf8.RuneCountInString(title)))
+		}
+		counts := map[string]int{}
+		for _, v := range res.Vulnerabilities {
+			counts[v.Severity]++
+		}
+		total := 0
+		var parts []string
+		for _, s := range sevs {
+			total += counts[s]
+			parts = append(parts, fmt.Sprintf("%s: %d", s, counts[s]))
+		}
+		fmt.Fprintf(bw, "Total: %d (%s)\n\n", total, strings.Join(parts, ", "))
+		t := box{
+			header: []string{"Library", "Vulnerability", "Severity", "Status", "Installed Version", "Fixed Version", "Title"},
+			merge:  []bool{true, true, false, false, true, false, false},
+		}
+		for _, v := range res.Vulnerabilities {
+			lib := v.PkgName
+			if v.PkgPath != "" {
+				lib += " (" + path.Base(v.PkgPath) + ")"
+			}
+			t.rows = append(t.rows, []string{CleanText(lib), CleanText(v.VulnerabilityID), v.Severity, CleanText(v.Status), CleanText(v.InstalledVersion), CleanText(v.FixedVersion), titleCell(&v)})
+		}
+		t.severityCol = 2
+		t.write(bw, o)
+		if o.Explain {
+			fmt.Fprintln(bw, "\nWhy:")
+			for _, v := range res.Vulnerabilities {
+				if e := v.Explanation; e != nil {
+					fmt.Fprintf(bw, "- %s in %s %s: %s matched %s %s %s (%s; %s ordering); severity: %s\n",
+						CleanText(v.VulnerabilityID), CleanText(v.PkgName), CleanText(v.InstalledVersion), CleanText(e.Record), CleanText(e.Ecosystem), CleanText(e.Package), CleanText(e.Compared), CleanText(e.Range), CleanText(e.Ordering), CleanText(e.Severity))
+				}
+			}
+		}
+	}
+	return bw.Flush()
+}
+
+// titleCell is the Title column: the title (or the description) cut to
+// 12 words, then the primary URL on a line of its own.
+func titleCell(v *Vulnerability) string {
+	t := v.Title
+	if t == "" {
+		t = v.Description
+	}
+	words := strings.Fields(t)
+	if len(words) > 12 {
+		words = append(words[:12], "...")
+	}
+	t = CleanText(strings.Join(words, " "))
+	if v.PrimaryURL != "" {
+		t += "\n" + CleanText(v.PrimaryURL)
+	}
+	return t
+}
+
+// CleanText makes text from the scanned artifact safe to print: control
+// characters become visible escapes.
+func CleanText(s string) string {
+	if strings.IndexFunc(s, isControl) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case isControl(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
+
+// box renders a table with Unicode box drawing, as Trivy does: a header
+// row, a line between rows, and cells equal to the one above merged in
+// the columns that merge (within the same first-column value).
+type box struct {
+	header      []string
+	rows        [][]string
+	center      []bool // data cells centred (headers always are)
+	merge       []bool
+	severityCol int // column coloured by severity; 0 = none
+}
+
+func (b *box) write(w *bufio.Writer, o Options) {
+	n := len(b.header)
+	width := make([]int, n)
+	for i, h := range b.header {
+		width[i] = utf8.RuneCountInString(h)
+	}
+	for _, row := range b.rows {
+		for i, c := range row {
+			for _, l := range strings.Split(c, "\n") {
+				width[i] = max(width[i], utf8.RuneCountInString(l))
+			}
+		}
+	}
+	merged := make([][]bool, len(b.rows))
+	for ri, row := range b.rows {
+		merged[ri] = make([]bool, n)
+		if ri == 0 {
+			continue
+		}
+		prev := b.rows[ri-1]
+		for ci := range row {
+			if ci < len(b.merge) && b.merge[ci] && row[ci] == prev[ci] && (ci == 0 || merged[ri][0]) {
+				merged[ri][ci] = true
+			}
+		}
+	}
+	line := func(left, mid, right string, blank []bool) {
+		if blank != nil && blank[0] {
+			left = "│"
+		}
+		w.WriteString(left)
+		for i := range n {
+			fill := "─"
+			if blank != nil && blank[i] {
+				fill = " "
+			}
+			w.WriteString(strings.Repeat(fill, width[i]+2))
+			if i < n-1 {
+				j := mid
+				if blank != nil {
+					switch {
+					case blank[i] && blank[i+1]:
+						j = "│"
+					case blank[i]:
+						j = "├"
+					case blank[i+1]:
+						j = "┤"
+					}
+				}
+				w.WriteString(j)
+			}
+		}
+		if blank != nil && blank[n-1] {
+			right = "│"
+		}
+		w.WriteString(right + "\n")
+	}
+	cells := func(row []string, blank []bool, header bool) {
+		lines := make([][]string, n)
+		height := 1
+		for i, c := range row {
+			if blank != nil && blank[i] {
+				c = ""
+			}
+			lines[i] = strings.Split(c, "\n")
+			height = max(height, len(lines[i]))
+		}
+		for h := range height {
+			w.WriteString("│")
+			for i := range n {
+				s := ""
+				if h < len(lines[i]) {
+					s = lines[i][h]
+				}
+				pad := width[i] - utf8.RuneCountInString(s)
+				lp := 0
+				if header || (i < len(b.center) && b.center[i]) {
+					lp = pad / 2
+				}
+				text := s
+				if o.Color && !header && b.severityCol > 0 && i == b.severityCol {
+					text = colorSeverity(s)
+				}
+				w.WriteString(" " + strings.Repeat(" ", lp) + text + strings.Repeat(" ", pad-lp) + " │")
+			}
+			w.WriteString("\n")
+		}
+	}
+	line("┌", "┬", "┐", nil)
+	cells(b.header, nil, true)
+	line("├", "┼", "┤", nil)
+	for ri, row := range b.rows {
+		if ri > 0 {
+			line("├", "┼", "┤", merged[ri])
+		}
+		cells(row, merged[ri], false)
+	}
+	line("└", "┴", "┘", nil)
+}
+
+func colorSeverity(s string) string {
+	code := ""
+	switch s {
+	case "CRITICAL":
+		code = "1;31"
+	case "HIGH":
+		code = "31"
+	case "MEDIUM":
+		code = "33"
+	case "LOW":
+		code = "34"
+	default:
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
