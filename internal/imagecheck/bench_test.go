@@ -2,10 +2,9 @@ package imagecheck
 
 import (
 	"os"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/benchtest"
 	"github.com/tollgate-dev/tollgate/internal/image"
 )
 
@@ -25,23 +24,14 @@ func BenchmarkCheckImage(b *testing.B) {
 	}
 	defer img.Close()
 	o := Options{Secrets: secretScanner(b)}
-	cpu0 := cpuTime(b)
+	cpu0 := benchtest.CPUTime(b)
 	var res *Result
 	for b.Loop() {
 		if res, err = Check(b.Context(), img, o); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuTime(b)-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((benchtest.CPUTime(b)-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(res.SecretStats.Bytes)/1e6, "MB-scanned")
 	b.ReportMetric(float64(len(res.Misconfigurations)), "findings")
-}
-
-// cpuTime is the user and system CPU time the process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

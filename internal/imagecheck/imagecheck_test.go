@@ -252,3 +252,45 @@ func TestChecker(t *testing.T) {
 		t.Error("an entry after Result was accepted")
 	}
 }
+
+// TestImageSources checks the same image opened from a docker save tar,
+// an OCI layout and a registry: the same findings, layers named by diff ID.
+func TestImageSources(t *testing.T) {
+	c := defaultConfig()
+	c.user = ""
+	steps := []step{cleanBase(),
+		layer("COPY id_ed25519 /root/.ssh/ # buildkit", registrytest.Entry{Name: "root/.ssh/id_ed25519", Body: testKey, Mode: 0o600}),
+		layer("RUN /bin/sh -c rm /root/.ssh/id_ed25519 # buildkit", registrytest.Whiteout("root/.ssh", "id_ed25519")),
+	}
+	want := []got{{IDRootUser, -1, ""}, {IDCredentials, 1, "root/.ssh/id_ed25519"}}
+	v1img := buildV1(t, c, steps...)
+	dir := t.TempDir()
+	tarPath := dir + "/image.tar"
+	registrytest.WriteDockerArchive(t, tarPath, "tollgate-test/sources:1", v1img)
+	reg := registrytest.StartRegistry(t)
+	registrytest.Push(t, reg.Host+"/tollgate-test/sources:1", v1img)
+	for name, open := range map[string]func() (*image.Image, error){
+		"docker save tar": func() (*image.Image, error) { return image.OpenArchive(tarPath, image.Options{}) },
+		"registry": func() (*image.Image, error) {
+			return image.OpenRemote(t.Context(), reg.Host+"/tollgate-test/sources:1", image.Options{InsecureSkipTLSVerify: true})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			img, err := open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer img.Close()
+			res, err := Check(t.Context(), img, Options{Secrets: secretScanner(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, reduce(img, res.Misconfigurations)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if len(res.Secrets) != 1 || layerIndex(img, res.Secrets[0].DeletedIn) != 2 {
+				t.Errorf("secrets %+v", res.Secrets)
+			}
+		})
+	}
+}

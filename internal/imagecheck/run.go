@@ -190,11 +190,11 @@ func (r *run) readLayer(ctx context.Context, i int, l *image.Layer) error {
 func (r *run) entry(e *image.Entry, content io.Reader) error {
 	switch e.Type {
 	case image.TypeWhiteout:
-		r.remove(e.Path, true)
+		r.remove(e.Path)
 		return nil
 	case image.TypeOpaque:
 		for c := range r.kids[e.Path] { // "." is the root's entry too
-			r.remove(c, true)
+			r.remove(c)
 		}
 		return nil
 	}
@@ -202,7 +202,7 @@ func (r *run) entry(e *image.Entry, content io.Reader) error {
 		if old.typ == image.TypeDir && e.Type == image.TypeDir {
 			// A directory entry again: only its mode changes.
 		} else {
-			r.remove(e.Path, true)
+			r.remove(e.Path)
 		}
 	}
 	if _, ok := r.nodes[e.Path]; !ok {
@@ -242,14 +242,14 @@ func (r *run) link(p string) {
 
 // remove deletes p and what is below it from the merged filesystem, as a
 // whiteout of the current layer does: entries the current layer itself
-// added stay (lowerOnly). The bytes of removed files count as waste of the
+// added stay. The bytes of removed files count as waste of the
 // layers that added them, and their secrets as deleted by this layer.
-func (r *run) remove(p string, lowerOnly bool) {
+func (r *run) remove(p string) {
 	for c := range r.kids[p] {
-		r.remove(c, lowerOnly)
+		r.remove(c)
 	}
 	n, ok := r.nodes[p]
-	if lowerOnly && ok && n.layer == r.cur {
+	if ok && n.layer == r.cur {
 		return
 	}
 	if len(r.kids[p]) > 0 {

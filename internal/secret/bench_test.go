@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/benchtest"
 )
 
 // BenchmarkScanTextTree scans a text-heavy tree held in memory: by
@@ -59,7 +59,7 @@ func BenchmarkScanTextTree(b *testing.B) {
 	b.Logf("%d text files, %.1f MB in %s", len(files), float64(total)/1e6, root)
 	b.SetBytes(total)
 	b.ResetTimer()
-	cpu0 := cpuTime(b)
+	cpu0 := benchtest.CPUTime(b)
 	findings := 0
 	for b.Loop() {
 		findings = 0
@@ -71,20 +71,11 @@ func BenchmarkScanTextTree(b *testing.B) {
 			findings += len(fs)
 		}
 	}
-	cpu := cpuTime(b) - cpu0
+	cpu := benchtest.CPUTime(b) - cpu0
 	b.ReportMetric(float64(findings), "findings")
 	if cpu > 0 {
 		b.ReportMetric(float64(total)*float64(b.N)/1e6/cpu.Seconds(), "MB/cpu-s")
 	}
-}
-
-// cpuTime is the user and system CPU time the process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkScanHostile scans 1 MB inputs made to be slow: keywords on

@@ -179,7 +179,7 @@ func BuiltinAllowRules() []AllowRule {
 			Path: mustRe(`(?:^|/)(?:testdata|__fixtures__|__snapshots__|(?:test|tests|spec)/fixtures)/`)},
 		{ID: "docs", Description: "distribution documentation, manual pages and translations",
 			Path: mustRe(`(?:^|/)usr/share/(?:doc|man|locale|info)/`)},
-		{ID: "placeholders", Description: "placeholder values (xxx, ***, changeit-style markers, <…>, template variables)",
-			Regex: mustRe(`(?i)^(?:x{3,}|\*{3,}|\.{3,}|<[^>]*>|\{\{.*\}\}|%[sv]|none|null|nil|true|false|undefined|empty|redacted|placeholder|your[_-]\w*|replace[_-]?me)$`)},
+		{ID: "placeholders", Description: "placeholder values: xxx, ***, <…>, {{ … }}, none, your_…, replace_me, and the words pass, password, secret, token, example, test used as values",
+			Regex: mustRe(`(?i)^(?:x{3,}|\*{3,}|\.{3,}|<[^>]*>|\{\{.*\}\}|%[sv]|none|null|nil|true|false|undefined|empty|redacted|placeholder|your[_-]\w*|replace[_-]?me|pass|passwd|password|pwd|secret|token|example|test)$`)},
 	}
 }

@@ -183,6 +183,16 @@ func TestAllowRules(t *testing.T) {
 	}
 }
 
+func TestPlaceholders(t *testing.T) {
+	s := newScanner(t, Options{})
+	for _, v := range []string{"xxxx", "****", "<password>", "{{ .Token }}", "your_token_here", "password", "Secret", "changeme!"} {
+		got := s.ScanBytes("app/a.env", []byte("DB_PASSWORD="+v+"\n"))
+		if want := v == "changeme!"; (len(got) > 0) != want {
+			t.Errorf("%q: findings %v, want reported=%v", v, ids(got), want)
+		}
+	}
+}
+
 func TestScanFileLimits(t *testing.T) {
 	s := newScanner(t, Options{MaxFileSize: 100})
 	tok := "token=ghp_" + strings.Repeat("Ab3", 12) + "\n"
