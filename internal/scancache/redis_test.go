@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate-dev/tollgate/internal/certs"
@@ -198,6 +199,14 @@ func TestRedisReplicas(t *testing.T) {
 		if st.Shared || st.Fallbacks == 0 || !strings.Contains(st.LastError, "cannot reach Redis") {
 			t.Errorf("replica %d with Redis down: status %+v, want the fallback shown", i, st)
 		}
+	}
+	// What /metrics shows of it.
+	if err := testutil.CollectAndCompare(NewCollector(a), strings.NewReader(`
+# HELP tollgate_scan_cache_shared 1 while scan results are shared with the other replicas through Redis; 0 when only this process has them (no Redis, or Redis unreachable).
+# TYPE tollgate_scan_cache_shared gauge
+tollgate_scan_cache_shared{backend="redis"} 0
+`), "tollgate_scan_cache_shared"); err != nil {
+		t.Error(err)
 	}
 	// Already known values are still served.
 	for _, c := range replicas {
