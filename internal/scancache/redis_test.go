@@ -1,8 +1,10 @@
 package scancache
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -162,7 +164,8 @@ func replicasDo(caches []Cache, key, want string, compute func(context.Context) 
 // their own caches and say so; with Redis back they share again.
 func TestRedisReplicas(t *testing.T) {
 	srv := startRedis(t)
-	a := newTestRedis(t, RedisOptions{URL: srv.url()})
+	var logs syncBuffer
+	a := newTestRedis(t, RedisOptions{URL: srv.url(), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	b := newTestRedis(t, RedisOptions{URL: srv.url()})
 	replicas := []Cache{a, b}
 	for _, c := range []*Redis{a, b} {
@@ -200,7 +203,10 @@ func TestRedisReplicas(t *testing.T) {
 			t.Errorf("replica %d with Redis down: status %+v, want the fallback shown", i, st)
 		}
 	}
-	// What /metrics shows of it.
+	// What the log and /metrics show of it.
+	if l := logs.String(); !strings.Contains(l, `level=WARN msg="scan cache: Redis unreachable, using the in-process cache" error="cannot reach Redis: `) {
+		t.Errorf("no warning in the log:\n%s", l)
+	}
 	if err := testutil.CollectAndCompare(NewCollector(a), strings.NewReader(`
 # HELP tollgate_scan_cache_shared 1 while scan results are shared with the other replicas through Redis; 0 when only this process has them (no Redis, or Redis unreachable).
 # TYPE tollgate_scan_cache_shared gauge
@@ -233,6 +239,27 @@ tollgate_scan_cache_shared{backend="redis"} 0
 			t.Errorf("replica %d after Redis came back: %+v", i, st)
 		}
 	}
+	if l := logs.String(); strings.Count(l, `msg="scan cache: using Redis"`) != 2 {
+		t.Errorf("want one line at the start and one when Redis came back:\n%s", l)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger used by goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // TestRedisLeaseTakeover: a holder that died with the lock leaves it to
