@@ -1,7 +1,6 @@
 package scancache
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -164,8 +163,15 @@ func replicasDo(caches []Cache, key, want string, compute func(context.Context) 
 // their own caches and say so; with Redis back they share again.
 func TestRedisReplicas(t *testing.T) {
 	srv := startRedis(t)
-	var logs syncBuffer
-	a := newTestRedis(t, RedisOptions{URL: srv.url(), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	// The log goes to a file: writes to an *os.File are safe from any
+	// goroutine.
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "replica-a.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	logs := fileText(logFile.Name())
+	a := newTestRedis(t, RedisOptions{URL: srv.url(), Logger: slog.New(slog.NewTextHandler(logFile, nil))})
 	b := newTestRedis(t, RedisOptions{URL: srv.url()})
 	replicas := []Cache{a, b}
 	for _, c := range []*Redis{a, b} {
@@ -244,22 +250,12 @@ tollgate_scan_cache_shared{backend="redis"} 0
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger used by goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// fileText reads a file when called.
+type fileText string
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+func (f fileText) String() string {
+	b, _ := os.ReadFile(string(f))
+	return string(b)
 }
 
 // TestRedisLeaseTakeover: a holder that died with the lock leaves it to

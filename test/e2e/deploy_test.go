@@ -244,14 +244,7 @@ func TestDeployControlPlane(t *testing.T) {
 
 	// The seed's test (its step 4).
 	t.Run("web1 nginx:1.16 gets its pod", func(t *testing.T) {
-		mustKubectl(t, c, "create", "deployment", "web1", "--image=nginx:1.16")
-		ok, detail := eventually(60*time.Second, 500*time.Millisecond, func() (bool, string) {
-			out, errOut, _ := c.kubectl("get", "pods", "-l", "app=web1", "-o", "jsonpath={.items[*].metadata.name}")
-			return strings.HasPrefix(out, "web1-"), out + errOut
-		})
-		if !ok {
-			t.Fatalf("web1 has no pod: %s", detail)
-		}
+		createDeploymentWithPod(t, c, "web1", "nginx:1.16")
 	})
 	t.Run("web2 nginx refused", func(t *testing.T) {
 		_, errOut, err := c.kubectl("create", "deployment", "web2", "--image=nginx")
