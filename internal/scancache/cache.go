@@ -23,7 +23,10 @@ type Cache interface {
 	// compute, stores its result for ttl and returns it. Callers sharing
 	// the cache (goroutines, or replicas sharing a Redis) that ask for the
 	// same key meanwhile wait for that one computation, until ctx ends. An
-	// error from compute is returned and not stored.
+	// error from compute is returned and not stored. compute keeps ctx's
+	// values but not its cancellation (a caller that gives up leaves the
+	// result to the others), so it must bound its own time; a ttl <= 0
+	// stores nothing.
 	Do(ctx context.Context, key string, ttl time.Duration, compute func(context.Context) ([]byte, error)) ([]byte, error)
 	// Status reports what the cache has done, for /metrics and logs.
 	Status() Status

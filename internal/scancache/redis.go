@@ -340,7 +340,7 @@ func (r *Redis) computeHolding(fctx context.Context, key, token string, ttl time
 	// need the value.
 	sctx, cancel := context.WithTimeout(context.Background(), 2*r.o.Timeout)
 	defer cancel()
-	if err == nil {
+	if err == nil && ttl > 0 { // as in Memory, a ttl <= 0 stores nothing (Redis would keep it forever)
 		r.local.Set(key, v, ttl)
 		if serr := r.rdb.Set(sctx, r.valueKey(key), v, ttl).Err(); serr != nil {
 			r.fail(serr) // the value is good; only sharing it failed

@@ -3,6 +3,7 @@ package scancache
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate-dev/tollgate/internal/certs"
@@ -161,7 +163,15 @@ func replicasDo(caches []Cache, key, want string, compute func(context.Context) 
 // their own caches and say so; with Redis back they share again.
 func TestRedisReplicas(t *testing.T) {
 	srv := startRedis(t)
-	a := newTestRedis(t, RedisOptions{URL: srv.url()})
+	// The log goes to a file: writes to an *os.File are safe from any
+	// goroutine.
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "replica-a.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	logs := fileText(logFile.Name())
+	a := newTestRedis(t, RedisOptions{URL: srv.url(), Logger: slog.New(slog.NewTextHandler(logFile, nil))})
 	b := newTestRedis(t, RedisOptions{URL: srv.url()})
 	replicas := []Cache{a, b}
 	for _, c := range []*Redis{a, b} {
@@ -199,6 +209,17 @@ func TestRedisReplicas(t *testing.T) {
 			t.Errorf("replica %d with Redis down: status %+v, want the fallback shown", i, st)
 		}
 	}
+	// What the log and /metrics show of it.
+	if l := logs.String(); !strings.Contains(l, `level=WARN msg="scan cache: Redis unreachable, using the in-process cache" error="cannot reach Redis: `) {
+		t.Errorf("no warning in the log:\n%s", l)
+	}
+	if err := testutil.CollectAndCompare(NewCollector(a), strings.NewReader(`
+# HELP tollgate_scan_cache_shared 1 while scan results are shared with the other replicas through Redis; 0 when only this process has them (no Redis, or Redis unreachable).
+# TYPE tollgate_scan_cache_shared gauge
+tollgate_scan_cache_shared{backend="redis"} 0
+`), "tollgate_scan_cache_shared"); err != nil {
+		t.Error(err)
+	}
 	// Already known values are still served.
 	for _, c := range replicas {
 		v, err := c.Do(context.Background(), key, time.Minute, countingCompute(&scans, 0, "recomputed"))
@@ -224,6 +245,17 @@ func TestRedisReplicas(t *testing.T) {
 			t.Errorf("replica %d after Redis came back: %+v", i, st)
 		}
 	}
+	if l := logs.String(); strings.Count(l, `msg="scan cache: using Redis"`) != 2 {
+		t.Errorf("want one line at the start and one when Redis came back:\n%s", l)
+	}
+}
+
+// fileText reads a file when called.
+type fileText string
+
+func (f fileText) String() string {
+	b, _ := os.ReadFile(string(f))
+	return string(b)
 }
 
 // TestRedisLeaseTakeover: a holder that died with the lock leaves it to

@@ -325,14 +325,7 @@ func TestAdmissionControlPlane(t *testing.T) {
 	}
 
 	step("web1 nginx:1.16 gets its pod", func(t *testing.T) {
-		mustKubectl(t, c, "create", "deployment", "web1", "--image=nginx:1.16")
-		ok, detail := eventually(60*time.Second, 500*time.Millisecond, func() (bool, string) {
-			out, errOut, _ := c.kubectl("get", "pods", "-l", "app=web1", "-o", "jsonpath={.items[*].metadata.name}")
-			return strings.HasPrefix(out, "web1-"), out + errOut
-		})
-		if !ok {
-			t.Fatalf("web1 has no pod: %s", detail)
-		}
+		createDeploymentWithPod(t, c, "web1", "nginx:1.16")
 	})
 
 	step("web2 nginx pods denied in ReplicaSet events", func(t *testing.T) {
@@ -548,6 +541,20 @@ func TestAdmissionControlPlane(t *testing.T) {
 		c.startTollgate()
 		mustKubectl(t, c, "run", "closed-ok", "--image=nginx:1.19")
 	})
+}
+
+// createDeploymentWithPod is the seed's first test: kubectl create
+// deployment NAME --image=IMAGE, and its pod appears.
+func createDeploymentWithPod(t *testing.T, c *cluster, name, image string) {
+	t.Helper()
+	mustKubectl(t, c, "create", "deployment", name, "--image="+image)
+	ok, detail := eventually(60*time.Second, 500*time.Millisecond, func() (bool, string) {
+		out, errOut, _ := c.kubectl("get", "pods", "-l", "app="+name, "-o", "jsonpath={.items[*].metadata.name}")
+		return strings.HasPrefix(out, name+"-"), out + errOut
+	})
+	if !ok {
+		t.Fatalf("%s has no pod: %s", name, detail)
+	}
 }
 
 func mustKubectl(t *testing.T, c *cluster, args ...string) string {

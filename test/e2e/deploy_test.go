@@ -244,14 +244,7 @@ func TestDeployControlPlane(t *testing.T) {
 
 	// The seed's test (its step 4).
 	t.Run("web1 nginx:1.16 gets its pod", func(t *testing.T) {
-		mustKubectl(t, c, "create", "deployment", "web1", "--image=nginx:1.16")
-		ok, detail := eventually(60*time.Second, 500*time.Millisecond, func() (bool, string) {
-			out, errOut, _ := c.kubectl("get", "pods", "-l", "app=web1", "-o", "jsonpath={.items[*].metadata.name}")
-			return strings.HasPrefix(out, "web1-"), out + errOut
-		})
-		if !ok {
-			t.Fatalf("web1 has no pod: %s", detail)
-		}
+		createDeploymentWithPod(t, c, "web1", "nginx:1.16")
 	})
 	t.Run("web2 nginx refused", func(t *testing.T) {
 		_, errOut, err := c.kubectl("create", "deployment", "web2", "--image=nginx")
@@ -340,9 +333,9 @@ type podSpec struct {
 // pod's uid, gid and fsGroup. Two things differ, and only those: paths
 // under the mount points are rewritten to those directories (the test
 // cannot mount over the machine's /etc), and --addr=:8443 listens on
-// 127.0.0.1 at the port the apiserver was given. The root filesystem of
-// this machine cannot be made read-only for one process without a mount
-// namespace; the process gets no writable place but its emptyDirs.
+// 127.0.0.1 at the port the apiserver was given. With readOnlyRootFilesystem
+// the process gets a mount namespace of its own (unshare) in which / is
+// read-only and only its writable volumes are not.
 func runAsPod(t *testing.T, c *cluster, pki string) *proc {
 	t.Helper()
 	var dep podSpec
@@ -438,14 +431,15 @@ func runAsPod(t *testing.T, c *cluster, pki string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binCopy, args...)
+	readOnlyRoot := ctr.SecurityContext.ReadOnlyRootFilesystem != nil && *ctr.SecurityContext.ReadOnlyRootFilesystem
+	cmd := podCommand(t, uid, gid, fsGroup, readOnlyRoot, ctr.VolumeMounts, volDirs, binCopy, args)
 	cmd.Dir = podRoot
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{fsGroup}}}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting tollgate as the pod: %v", err)
 	}
+	checkPodProcess(t, cmd.Process.Pid, uid, readOnlyRoot && cmd.Path != binCopy)
 	p := &proc{name: "tollgate-pod", cmd: cmd, logPath: logPath, exited: make(chan struct{})}
 	go func() {
 		p.waitErr = cmd.Wait()
@@ -453,4 +447,73 @@ func runAsPod(t *testing.T, c *cluster, pki string) *proc {
 		close(p.exited)
 	}()
 	return p
+}
+
+// podCommand is the command that starts bin as the pod's container: in a
+// private mount namespace where / is remounted read-only (when the pod spec
+// asks for it) with each volume bind-mounted over itself, read-only unless
+// the container mounts it writable (emptyDirs), then setpriv to the pod's
+// uid, gid and fsGroup. Without unshare and setpriv (util-linux) it falls
+// back to the credentials alone and says so.
+func podCommand(t *testing.T, uid, gid, fsGroup uint32, readOnlyRoot bool, mounts []struct {
+	Name, MountPath string
+	ReadOnly        bool
+}, volDirs map[string]string, bin string, args []string) *exec.Cmd {
+	t.Helper()
+	unshare, err1 := exec.LookPath("unshare")
+	setpriv, err2 := exec.LookPath("setpriv")
+	if err1 != nil || err2 != nil {
+		t.Logf("no unshare/setpriv: running as uid %d without a read-only root", uid)
+		cmd := exec.Command(bin, args...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid, Groups: []uint32{fsGroup}}}
+		return cmd
+	}
+	var script strings.Builder
+	script.WriteString("set -e\n")
+	for _, m := range mounts {
+		d := volDirs[m.Name]
+		fmt.Fprintf(&script, "mount --bind '%s' '%s'\n", d, d)
+		if m.ReadOnly {
+			fmt.Fprintf(&script, "mount -o remount,bind,ro '%s'\n", d)
+		}
+	}
+	if readOnlyRoot {
+		script.WriteString("mount -o remount,bind,ro /\n")
+	}
+	fmt.Fprintf(&script, "exec %s --reuid=%d --regid=%d --groups=%d -- \"$@\"\n", setpriv, uid, gid, fsGroup)
+	return exec.Command(unshare, append([]string{"--mount", "--propagation", "private", "--", "/bin/sh", "-c", script.String(), "sh", bin}, args...)...)
+}
+
+// checkPodProcess waits for pid to be the server itself (after the exec
+// chain) and checks its uid and, when asked, that its root is read-only.
+func checkPodProcess(t *testing.T, pid int, uid uint32, readOnlyRoot bool) {
+	t.Helper()
+	ok, detail := eventually(10*time.Second, 50*time.Millisecond, func() (bool, string) {
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			return false, err.Error()
+		}
+		want := fmt.Sprintf("Uid:\t%d\t%d\t%d\t%d", uid, uid, uid, uid)
+		return strings.Contains(string(status), want), string(status)
+	})
+	if !ok {
+		t.Fatalf("the process never ran as uid %d:\n%s", uid, detail)
+	}
+	if !readOnlyRoot {
+		return
+	}
+	mi, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(mi), "\n") {
+		if f := strings.Fields(l); len(f) > 5 && f[4] == "/" {
+			if !strings.HasPrefix(f[5], "ro") {
+				t.Errorf("the process's root is mounted %s, want ro: %s", f[5], l)
+			}
+			t.Logf("the process's root: %s", l)
+			return
+		}
+	}
+	t.Errorf("no root mount in the process's mountinfo:\n%s", mi)
 }
