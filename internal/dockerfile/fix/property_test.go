@@ -114,8 +114,8 @@ func TestCorpusProperties(t *testing.T) {
 			if string(again.Output) != string(res.Output) {
 				t.Errorf("not a fixed point:\n--- first\n%s\n--- second\n%s", res.Output, again.Output)
 			}
-			if !res.Changed() && string(res.Output) != string(src) {
-				t.Errorf("nothing applied but the output differs")
+			if res.Changed() != (string(res.Output) != string(src)) || res.Changed() != (len(res.Applied) > 0) {
+				t.Errorf("Changed() = %v with %d changes listed, output differs: %v", res.Changed(), len(res.Applied), string(res.Output) != string(src))
 			}
 			if !strings.HasPrefix(name, sharedDir) {
 				return // the figures are the shared corpus's
