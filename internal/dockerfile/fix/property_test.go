@@ -199,6 +199,7 @@ func residual(t *testing.T, src []byte) []string {
 func leftOnPurpose(d *doc, idx int, fd dockerfile.Finding) string {
 	in := d.file.Instructions[idx]
 	editable := func(i int) bool { _, ok := d.shellRunAt(i); return ok }
+	editableHeredoc := func(i int) bool { _, ok := d.editableRun(i); return ok }
 	switch fd.Rule {
 	case "TG101", "DL3059":
 		prev := idx - 1
@@ -234,7 +235,7 @@ func leftOnPurpose(d *doc, idx int, fd dockerfile.Finding) string {
 			return "USER root set on purpose"
 		}
 	}
-	if in.Kind == dockerfile.KindRun && !editable(idx) {
+	if in.Kind == dockerfile.KindRun && !editableHeredoc(idx) {
 		return "a RUN fix does not edit"
 	}
 	return ""
