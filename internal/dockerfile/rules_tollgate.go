@@ -495,18 +495,7 @@ func (c *copyChown) check(in *Instruction, r *reporter) {
 func (c *copyChown) done(*reporter) {}
 
 // resolve makes p absolute against the current WORKDIR; "" when unknown.
-func (c *copyChown) resolve(p string) string {
-	if p == "" || strings.Contains(p, "$") {
-		return ""
-	}
-	if strings.HasPrefix(p, "/") {
-		return path.Clean(p)
-	}
-	if c.workdir == "" {
-		return ""
-	}
-	return path.Clean(path.Join(c.workdir, p))
-}
+func (c *copyChown) resolve(p string) string { return ResolvePath(c.workdir, p) }
 
 // DebugTools returns the package names TG103 reports, for checks of built
 // images that look for the same tools.

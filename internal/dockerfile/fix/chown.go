@@ -32,17 +32,7 @@ func newStageFacts() *stageFacts {
 }
 
 func (s *stageFacts) resolve(p string) string {
-	p = strings.Trim(p, `"'`)
-	if p == "" || strings.Contains(p, "$") {
-		return ""
-	}
-	if strings.HasPrefix(p, "/") {
-		return path.Clean(p)
-	}
-	if s.workdir == "" {
-		return ""
-	}
-	return path.Clean(path.Join(s.workdir, p))
+	return dockerfile.ResolvePath(s.workdir, strings.Trim(p, `"'`))
 }
 
 func (s *stageFacts) see(idx int, in *dockerfile.Instruction) {

@@ -56,7 +56,7 @@ func fixDebug(x *run, d *doc) []edit {
 		if len(tools) == 0 {
 			continue
 		}
-		r, ok := d.shellRunAt(i)
+		r, ok := d.editableRun(i)
 		if !ok {
 			continue
 		}

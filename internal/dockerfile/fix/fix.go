@@ -43,10 +43,11 @@ type Result struct {
 	// Applied lists the changes made, Notes what was reported but not
 	// changed (base-image suggestions, fixes that were not safe to make).
 	Applied, Notes []Note
+	changed        bool
 }
 
 // Changed reports whether the output differs from the input.
-func (r *Result) Changed() bool { return len(r.Applied) > 0 }
+func (r *Result) Changed() bool { return r.changed }
 
 // A fixer is one kind of rewrite and the rules it resolves.
 type fixer struct {
@@ -203,7 +204,7 @@ func Fix(name string, src []byte, opts Options) (*Result, error) {
 		return strings.Compare(a.Rule, b.Rule)
 	})
 	out := append(bom, cur...)
-	return &Result{Output: out, Applied: x.applied, Notes: x.notes}, nil
+	return &Result{Output: out, Applied: x.applied, Notes: x.notes, changed: string(cur) != string(src)}, nil
 }
 
 // round runs every selected fixer once, re-parsing after each, and keeps a

@@ -108,7 +108,7 @@ USER 10001
 `,
 		},
 		{
-			name: "exec form and heredoc RUNs left alone",
+			name: "exec-form RUN left alone",
 			in: `FROM debian:12-slim
 RUN ["echo", "a"]
 RUN echo b
@@ -318,6 +318,25 @@ CMD ["--help"]
 USER 10001
 ENTRYPOINT /app --serve
 CMD ["--help"]
+`,
+		},
+		{
+			name: "RUN <<EOF: flags in place, cleanup joined to the last command",
+			in: `FROM debian:12-slim
+RUN <<EOF
+apt-get update
+apt-get install git
+EOF
+RUN echo after
+USER 10001
+`,
+			want: `FROM debian:12-slim
+RUN <<EOF
+apt-get update
+apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
+EOF
+RUN echo after
+USER 10001
 `,
 		},
 		{

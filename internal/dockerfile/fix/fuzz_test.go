@@ -1,6 +1,7 @@
 package fix
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,7 +27,10 @@ func FuzzFix(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	seeds, _ := filepath.Glob("testdata/build/*/Dockerfile")
-	if root := sharedtest.Root(); root != "" {
+	// TestCorpusProperties already fixes the shared corpus twice over; as
+	// seeds it only pays when fuzzing, not in every test run.
+	if fz := flag.Lookup("test.fuzz"); fz != nil && fz.Value.String() != "" && sharedtest.Root() != "" {
+		root := sharedtest.Root()
 		more, _ := filepath.Glob(filepath.Join(root, "data", "dockerfiles", "*", "*"))
 		seeds = append(seeds, more...)
 	}

@@ -81,12 +81,24 @@ func (e *runEdit) build(x *run, d *doc) (edit, bool) {
 	s, end := d.span(e.r.in)
 	edits := slices.Clone(e.inserts)
 	if len(e.appends) > 0 {
-		st := d.style()
 		var b strings.Builder
-		for _, a := range e.appends {
-			b.WriteString(d.joinText(st, nil) + a)
-		}
 		at := e.r.rawEnd()
+		if e.r.heredoc {
+			// The heredoc's last command is what fails the build: the
+			// cleanup joins it with && on its line.
+			stmts := e.r.script.file.Stmts
+			if len(stmts) == 0 {
+				return edit{}, false
+			}
+			at = e.r.body.srcOff(int(stmts[len(stmts)-1].End().Offset()))
+			for _, a := range e.appends {
+				b.WriteString(" && " + a)
+			}
+		} else {
+			for _, a := range e.appends {
+				b.WriteString(d.joinText(d.style(), nil) + a)
+			}
+		}
 		edits = append(edits, edit{start: at, end: at, text: b.String()})
 	}
 	for i := range edits {
@@ -173,7 +185,7 @@ func fixHygiene(x *run, d *doc) []edit {
 		if len(fs) == 0 {
 			continue
 		}
-		r, ok := d.shellRunAt(i)
+		r, ok := d.editableRun(i)
 		if !ok {
 			continue
 		}

@@ -13,31 +13,72 @@ func passThrough(k dockerfile.Kind) bool {
 	return k == dockerfile.KindLabel || k == dockerfile.KindExpose || k == dockerfile.KindMaintainer
 }
 
-// shellRun is a RUN whose shell text the fixes may edit: shell form, no
-// heredoc, a POSIX shell, no pragma above it, text that parses.
+// shellRun is a RUN whose shell text the fixes may edit: shell form, a
+// POSIX shell, no pragma above it, text that parses; heredoc is set for a
+// RUN <<EOF whose script is the heredoc.
 type shellRun struct {
-	idx    int
-	in     *dockerfile.Instruction
-	body   *body
-	script *script
+	idx     int
+	in      *dockerfile.Instruction
+	body    *body
+	script  *script
+	heredoc bool
 }
 
-// shellRunAt returns instruction idx as an editable RUN.
+// shellRunAt returns instruction idx as an editable RUN without heredoc.
 func (d *doc) shellRunAt(idx int) (*shellRun, bool) {
+	r, ok := d.editableRun(idx)
+	if !ok || r.heredoc {
+		return nil, false
+	}
+	return r, true
+}
+
+// editableRun returns instruction idx as an editable RUN, a RUN <<EOF
+// included: its script stands verbatim on the lines after the RUN line.
+func (d *doc) editableRun(idx int) (*shellRun, bool) {
 	in := d.file.Instructions[idx]
 	if in.Kind != dockerfile.KindRun || in.Run == nil || in.Run.Script == nil || in.Run.Script.Err != nil ||
 		d.nonPOSIX() || d.hasPragmaAbove(idx) {
 		return nil, false
 	}
-	b, ok := d.bodyOf(in, in.Run.Text)
-	if !ok {
-		return nil, false
+	var b *body
+	heredoc := len(in.Heredocs) > 0
+	if heredoc {
+		var ok bool
+		if b, ok = d.heredocBody(in); !ok {
+			return nil, false
+		}
+	} else {
+		var ok bool
+		if b, ok = d.bodyOf(in, in.Run.Text); !ok {
+			return nil, false
+		}
 	}
 	s, ok := parseScript(b.text)
 	if !ok {
 		return nil, false
 	}
-	return &shellRun{idx: idx, in: in, body: b, script: s}, true
+	return &shellRun{idx: idx, in: in, body: b, script: s, heredoc: heredoc}, true
+}
+
+// heredocBody maps the script of a "RUN <<EOF" (nothing else on the RUN
+// line, no tab-stripping <<-) to the lines that hold it.
+func (d *doc) heredocBody(in *dockerfile.Instruction) (*body, bool) {
+	t := strings.TrimSpace(in.Run.Text)
+	if len(in.Heredocs) != 1 || in.JSON || !strings.HasPrefix(t, "<<") || strings.HasPrefix(t, "<<-") ||
+		strings.ContainsAny(t, " \t") || in.Line == in.EndLine {
+		return nil, false
+	}
+	content := in.Heredocs[0].Content
+	start := d.lineStart(in.Line + 1)
+	if start+len(content) > len(d.src) || string(d.src[start:start+len(content)]) != content {
+		return nil, false
+	}
+	off := make([]int, len(content)+1)
+	for i := range off {
+		off[i] = start + i
+	}
+	return &body{text: content, off: off, start: start}, true
 }
 
 // nonPOSIX reports a file that switches to PowerShell or cmd anywhere, or
@@ -289,7 +330,11 @@ func (x *run) verifyRun(d *doc, text string) (*dockerfile.Instruction, bool) {
 	if in.Kind != dockerfile.KindRun || in.Run.Script == nil || in.Run.Script.Err != nil {
 		return nil, false
 	}
-	if _, ok := parseScript(in.Run.Text); !ok {
+	text = in.Run.Text
+	if len(in.Heredocs) == 1 {
+		text = in.Heredocs[0].Content
+	}
+	if _, ok := parseScript(text); !ok {
 		return nil, false
 	}
 	return in, true
