@@ -50,7 +50,7 @@ or written.`,
   cat Dockerfile | tollgate dockerfile fix --base python:3.12-slim -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return fixExit(runFix(args[0], o, s.in, cmd.OutOrStdout(), cmd.ErrOrStderr()))
+			return runFix(args[0], o, s.in, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	fl := cmd.Flags()
@@ -125,16 +125,4 @@ func writeInPlace(path string, data []byte) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return f.Commit()
-}
-
-// fixExit gives an outcome error its exit code (1 for input that does not
-// parse, 2 otherwise), until cli.Run maps the outcome sentinels itself.
-func fixExit(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, outcome.ErrInvalidInput):
-		return &ExitError{Code: ExitFindings, Err: err}
-	}
-	return &ExitError{Code: ExitUsage, Err: err}
 }

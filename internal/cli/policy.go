@@ -13,8 +13,8 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dockerfile"
 	"github.com/tollgate-dev/tollgate/internal/kube"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
-	"github.com/tollgate-dev/tollgate/internal/policy"
 	"github.com/tollgate-dev/tollgate/internal/output"
+	"github.com/tollgate-dev/tollgate/internal/policy"
 )
 
 func newPolicyCmd(s *streams) *cobra.Command {
