@@ -55,6 +55,17 @@ USER 10001
 `,
 		},
 		{
+			name: "wrapped package managers fixed in place (sudo, xargs)",
+			in: `FROM alpine:3.20
+RUN sudo apt-get install curl && echo x | xargs -rt apk add --virtual .rundeps
+USER 10001
+`,
+			want: `FROM alpine:3.20
+RUN sudo apt-get install -y --no-install-recommends curl && echo x | xargs -rt apk add --no-cache --virtual .rundeps
+USER 10001
+`,
+		},
+		{
 			name: "failure semantics kept: ; and || grouped, cd isolated",
 			in: `FROM debian:12-slim
 RUN cd /tmp && make

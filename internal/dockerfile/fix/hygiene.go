@@ -202,7 +202,8 @@ func fixHygiene(x *run, d *doc) []edit {
 func (x *run) hygieneOf(d *doc, e *runEdit, fs []dockerfile.Finding) {
 	calls := e.r.script.calls
 	for ci := range calls {
-		c := &calls[ci]
+		uc := calls[ci].unwrapped()
+		c := &uc
 		switch n := c.name(); {
 		case n == "apt-get" || n == "apt":
 			i := c.arg("install")
@@ -269,10 +270,11 @@ func (x *run) needsCleanup(r *shellRun, what string) bool {
 	pm := strings.Fields(what)[0]
 	if pm == "apt" {
 		return slices.ContainsFunc(r.script.calls, func(c call) bool {
+			c = c.unwrapped()
 			return (c.name() == "apt-get" || c.name() == "apt" || c.name() == "aptitude") && c.arg("update") > 0
 		})
 	}
-	return slices.ContainsFunc(r.script.calls, func(c call) bool { return c.name() == pm })
+	return slices.ContainsFunc(r.script.calls, func(c call) bool { u := c.unwrapped(); return u.name() == pm })
 }
 
 // laterAptWithoutUpdate reports a RUN after idx, in the same stage, that

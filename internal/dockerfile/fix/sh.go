@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/tollgate-dev/tollgate/internal/dockerfile/shell"
 )
 
 // script is a RUN body parsed for editing: unlike the linter's view
@@ -32,6 +34,21 @@ func (c *call) name() string {
 		n = n[i+1:]
 	}
 	return n
+}
+
+// unwrapped is the command a wrapper such as sudo, env or xargs runs (see
+// shell.WrappedIndex), as a view into c that keeps its offsets, so an edit
+// lands in the wrapped command; c itself when it wraps nothing.
+func (c call) unwrapped() call {
+	for depth := 0; depth < 4 && len(c.words) > 0; depth++ {
+		i, ok := shell.WrappedIndex(c.words[0], c.words[1:])
+		if !ok {
+			break
+		}
+		i++ // past the wrapper's own name
+		c = call{expr: c.expr, words: c.words[i:], start: c.start[i:], end: c.end[i:]}
+	}
+	return c
 }
 
 // arg reports the index of the first word after the command name equal to

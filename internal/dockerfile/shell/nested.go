@@ -23,16 +23,30 @@ const maxNesting = 4
 // install" runs "apt-get install"), or false when c is no wrapper or names
 // no command.
 func unwrapped(c Command) (Command, bool) {
-	spec, ok := wrappers[c.Name]
+	i, ok := WrappedIndex(c.Name, c.Args)
 	if !ok {
 		return Command{}, false
 	}
-	args := c.Args
+	return commandAt(c.Args, i)
+}
+
+// WrappedIndex returns the index in args of the name of the command that
+// the wrapper name runs with those arguments ("sudo -u app apt-get install":
+// 2), or false when name is no wrapper or its arguments name no command.
+// The fixer uses it to edit the wrapped command in place.
+func WrappedIndex(name string, args []string) (int, bool) {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	spec, ok := wrappers[name]
+	if !ok {
+		return 0, false
+	}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "--":
-			return commandAt(args, i+1)
+			return commandIndex(args, i+1)
 		case spec.assignments && strings.Contains(a, "=") && !strings.HasPrefix(a, "-"):
 			continue // env NAME=value
 		case strings.HasPrefix(a, "-") && a != "-":
@@ -43,20 +57,21 @@ func unwrapped(c Command) (Command, bool) {
 		case spec.positional > 0:
 			// timeout DURATION cmd, chroot DIR cmd: skip the operands
 			// that come before the command.
-			if i+spec.positional >= len(args) {
-				return Command{}, false
-			}
-			return commandAt(args, i+spec.positional)
+			return commandIndex(args, i+spec.positional)
 		}
-		return commandAt(args, i)
+		return commandIndex(args, i)
 	}
-	return Command{}, false
+	return 0, false
+}
+
+func commandIndex(args []string, i int) (int, bool) {
+	if i >= len(args) || args[i] == "" || strings.HasPrefix(args[i], "${") {
+		return 0, false
+	}
+	return i, true
 }
 
 func commandAt(args []string, i int) (Command, bool) {
-	if i >= len(args) || args[i] == "" || strings.HasPrefix(args[i], "${") {
-		return Command{}, false
-	}
 	return newCommand(args[i], slices.Clone(args[i+1:])), true
 }
 
