@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/image"
+	"github.com/tollgate-dev/tollgate/internal/imagecheck"
 )
 
 // requireBuildTools skips (or, under TOLLGATE_REQUIRE_E2E=1, fails) the
@@ -40,8 +43,8 @@ func requireBuildTools(t *testing.T) {
 	t.Skip(msg)
 }
 
-// image is what the test compares of a built image.
-type image struct {
+// builtImage is what the test compares of a built image.
+type builtImage struct {
 	layers int
 	size   int64 // uncompressed bytes, the sum of the layers
 	user   string
@@ -59,7 +62,7 @@ func buildah(t *testing.T, ctx context.Context, args ...string) string {
 	return stdout.String()
 }
 
-func inspect(t *testing.T, ctx context.Context, tag string) image {
+func inspect(t *testing.T, ctx context.Context, tag string) builtImage {
 	t.Helper()
 	var info struct {
 		Manifest string
@@ -80,7 +83,7 @@ func inspect(t *testing.T, ctx context.Context, tag string) image {
 	if err := json.Unmarshal([]byte(info.Manifest), &m); err != nil {
 		t.Fatalf("reading the manifest of %s: %v", tag, err)
 	}
-	img := image{layers: len(m.Layers), user: info.Docker.Config.User}
+	img := builtImage{layers: len(m.Layers), user: info.Docker.Config.User}
 	for _, l := range m.Layers {
 		img.size += l.Size
 	}
@@ -134,13 +137,15 @@ func TestRealBuilds(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("fixed Dockerfile:\n%s", res.Output)
-			imgs := map[string]image{}
+			imgs := map[string]builtImage{}
 			outs := map[string]string{}
+			hygiene := map[string][]string{}
 			for _, v := range []struct{ which, file string }{{"before", df}, {"after", after}} {
 				tag := "localhost/tollgate-fix-" + name + ":" + v.which
 				buildah(t, ctx, "bud", "--isolation=chroot", "--layers", "--format", "docker", "--pull=never", "-q", "-f", v.file, "-t", tag, dir)
 				imgs[v.which] = inspect(t, ctx, tag)
 				outs[v.which] = runImage(t, ctx, tag, imgs[v.which].argv)
+				hygiene[v.which] = hygieneFindings(t, ctx, tag)
 			}
 			b, a := imgs["before"], imgs["after"]
 			if a.layers >= b.layers {
@@ -155,8 +160,35 @@ func TestRealBuilds(t *testing.T) {
 			if a.user == "" || a.user == "root" || a.user == "0" {
 				t.Errorf("the fixed image runs as %q", a.user)
 			}
-			table = append(table, fmt.Sprintf("| %s | %d | %d | %d | %d | %q → %q |", name, b.layers, a.layers, b.size, a.size, b.user, a.user))
+			// The built-image checks behind `tollgate image --scanners
+			// misconfig` see the difference too.
+			if len(hygiene["after"]) >= len(hygiene["before"]) {
+				t.Errorf("hygiene findings: %d after %v, %d before %v; want fewer", len(hygiene["after"]), hygiene["after"], len(hygiene["before"]), hygiene["before"])
+			}
+			table = append(table, fmt.Sprintf("| %s | %d | %d | %d | %d | %q → %q | %d → %d |", name, b.layers, a.layers, b.size, a.size, b.user, a.user, len(hygiene["before"]), len(hygiene["after"])))
 		})
 	}
-	t.Logf("| case | layers before | layers after | bytes before | bytes after | user |\n%s", strings.Join(table, "\n"))
+	t.Logf("| case | layers before | layers after | bytes before | bytes after | user | hygiene findings |\n%s", strings.Join(table, "\n"))
+}
+
+// hygieneFindings saves the image tag as a docker save tar and runs the
+// built-image checks on it (internal/imagecheck, what `tollgate image
+// --scanners misconfig` reports), returning the IDs found.
+func hygieneFindings(t *testing.T, ctx context.Context, tag string) []string {
+	t.Helper()
+	tar := filepath.Join(t.TempDir(), "image.tar")
+	buildah(t, ctx, "push", "-q", tag, "docker-archive:"+tar+":"+tag)
+	img, err := image.OpenArchive(tar, image.Options{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("opening %s: %v", tar, err)
+	}
+	res, err := imagecheck.Check(ctx, img, imagecheck.Options{})
+	if err != nil {
+		t.Fatalf("checking %s: %v", tag, err)
+	}
+	var ids []string
+	for _, f := range res.Misconfigurations {
+		ids = append(ids, f.ID)
+	}
+	return ids
 }
