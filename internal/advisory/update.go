@@ -323,17 +323,8 @@ func netProblem(err error) string {
 // addZipFile verifies and adds a downloaded zip: every .json entry must
 // be an OSV record (an export holds nothing else).
 func (b *Builder) addZipFile(src Source, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, errors.Unwrap(err))
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
 	problems := b.problems
-	n, skipped, err := b.addZip(src.Name, f, fi.Size())
+	n, skipped, err := b.addZipPath(src.Name, path)
 	if err != nil {
 		return err
 	}
