@@ -149,7 +149,7 @@ func Update(ctx context.Context, opts UpdateOptions) (UpdateResult, error) {
 			return UpdateResult{}, fmt.Errorf("%w: %s from %s: %w", ErrDownload, eco, u, err)
 		}
 	}
-	if len(res.Downloaded) == 0 && len(prev) == len(ecos) {
+	if len(res.Downloaded) == 0 && sameSources(prev, ecos) {
 		if db, err := Open(filepath.Join(opts.Dir, FileName)); err == nil {
 			res.Metadata = db.Metadata()
 			db.Close()
@@ -169,6 +169,20 @@ func Update(ctx context.Context, opts UpdateOptions) (UpdateResult, error) {
 	}
 	res.Metadata, res.Rebuilt = meta, true
 	return res, nil
+}
+
+// sameSources reports whether the previous DB was built from exactly
+// these ecosystems (then all-unchanged means nothing to rebuild).
+func sameSources(prev map[string]Source, ecos []string) bool {
+	if len(prev) != len(ecos) {
+		return false
+	}
+	for _, e := range ecos {
+		if _, ok := prev[e]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // safeName turns an ecosystem name into a file name.

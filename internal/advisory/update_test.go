@@ -435,3 +435,22 @@ func TestUpdateCancelled(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", parts)
 	}
 }
+
+// TestUpdateFewerEcosystems: asking for fewer ecosystems rebuilds the DB
+// from the kept zips even though the server says nothing changed.
+func TestUpdateFewerEcosystems(t *testing.T) {
+	srv := newExportServer(t)
+	dir := t.TempDir()
+	if _, err := Update(context.Background(), updateOpts(dir, srv.srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	o := updateOpts(dir, srv.srv.URL)
+	o.Ecosystems = []string{"npm"}
+	res, err := Update(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Rebuilt || len(res.Unchanged) != 1 || res.Metadata.Records != 3 || srv.bodies.Load() != 2 {
+		t.Errorf("update with fewer ecosystems: %+v, bodies %d", res, srv.bodies.Load())
+	}
+}
