@@ -337,3 +337,18 @@ func TestOpenRefusesOtherSchemaAndJunk(t *testing.T) {
 		t.Errorf("other schema: %v", err)
 	}
 }
+
+func TestListedVersionsCompareByOrdering(t *testing.T) {
+	af := Affected{Ecosystem: "PyPI", Name: "x", Versions: []string{"2.0", "1.0rc1"}}
+	for v, want := range map[string]bool{"2.0": true, "2.0.0": true, "1.0RC1": true, "1.0": false} {
+		got, err := af.Check(v)
+		if err != nil || got.Affected != want {
+			t.Errorf("Check(%s) = %+v, %v; want %v", v, got, err, want)
+		}
+	}
+	// A version that does not parse and no ranges: the list alone decides,
+	// spelled the same.
+	if got, _ := af.Check("not a version"); got.Affected {
+		t.Errorf("unparsable version matched the list")
+	}
+}

@@ -171,16 +171,7 @@ func (b *Builder) AddPath(path string) (Source, error) {
 func (b *Builder) addFile(path string, src *Source) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".zip":
-		f, err := os.Open(path)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", path, errors.Unwrap(err))
-		}
-		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", path, err)
-		}
-		n, skipped, err := b.addZip(path, f, fi.Size())
+		n, skipped, err := b.addZipPath(path, path)
 		src.Records += n
 		src.Skipped += skipped
 		return err
@@ -214,6 +205,20 @@ func readLimited(path string) ([]byte, error) {
 		return nil, fmt.Errorf("reading %s: larger than %d MiB, not an OSV record", path, maxRecordSize>>20)
 	}
 	return data, nil
+}
+
+// addZipPath adds the zip file at path, naming it name in problems.
+func (b *Builder) addZipPath(name, path string) (records, skipped int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading %s: %w", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return b.addZip(name, f, fi.Size())
 }
 
 // ErrBadZip marks a zip that cannot be read whole: truncated, not a zip,

@@ -201,22 +201,8 @@ func (p *recordParser) lenient(data []byte) (osvRecord, error) {
 	if json.Unmarshal(raw.Details, &r.Details) != nil && len(raw.Details) > 0 {
 		p.problem("details is not a string; dropped")
 	}
-	for _, rs := range raw.Severity {
-		var s osvSeverity
-		if json.Unmarshal(rs, &s) != nil {
-			p.problem("a severity is not {type, score}; dropped")
-			continue
-		}
-		r.Severity = append(r.Severity, s)
-	}
-	for _, rr := range raw.References {
-		var ref osvReference
-		if json.Unmarshal(rr, &ref) != nil {
-			p.problem("a reference is not {type, url}; dropped")
-			continue
-		}
-		r.References = append(r.References, ref)
-	}
+	r.Severity = decodeEach[osvSeverity](p, raw.Severity, "a severity is not {type, score}; dropped")
+	r.References = decodeEach[osvReference](p, raw.References, "a reference is not {type, url}; dropped")
 	for i, ra := range raw.Affected {
 		var af osvAffected
 		if json.Unmarshal(ra, &af) == nil {
@@ -230,14 +216,7 @@ func (p *recordParser) lenient(data []byte) (osvRecord, error) {
 		}
 		where := fmt.Sprintf("affected[%d] (%s %s)", i, rawAf.Package.Ecosystem, rawAf.Package.Name)
 		af = osvAffected{Package: rawAf.Package, EcosystemSpecific: rawAf.EcosystemSpecific, DatabaseSpecific: rawAf.DatabaseSpecific}
-		for _, rs := range rawAf.Severity {
-			var s osvSeverity
-			if json.Unmarshal(rs, &s) != nil {
-				p.problem("%s: a severity is not {type, score}; dropped", where)
-				continue
-			}
-			af.Severity = append(af.Severity, s)
-		}
+		af.Severity = decodeEach[osvSeverity](p, rawAf.Severity, where+": a severity is not {type, score}; dropped")
 		af.Versions = p.rawStrings(where+" versions", rawAf.Versions)
 		for j, rr := range rawAf.Ranges {
 			var rg rawRange
@@ -280,18 +259,24 @@ func (p *recordParser) lenient(data []byte) (osvRecord, error) {
 	return r, nil
 }
 
-// rawStrings keeps the string elements of a list, reporting the others.
-func (p *recordParser) rawStrings(field string, raws []json.RawMessage) []string {
-	var out []string
-	for _, rv := range raws {
-		var s string
-		if json.Unmarshal(rv, &s) != nil {
-			p.problem("%s: an element is not a string; dropped", field)
+// decodeEach decodes the elements of a list that have the right shape,
+// reporting each other one with msg.
+func decodeEach[T any](p *recordParser, raws []json.RawMessage, msg string) []T {
+	var out []T
+	for _, raw := range raws {
+		var v T
+		if json.Unmarshal(raw, &v) != nil {
+			p.problem("%s", msg)
 			continue
 		}
-		out = append(out, s)
+		out = append(out, v)
 	}
 	return out
+}
+
+// rawStrings keeps the string elements of a list, reporting the others.
+func (p *recordParser) rawStrings(field string, raws []json.RawMessage) []string {
+	return decodeEach[string](p, raws, field+": an element is not a string; dropped")
 }
 
 func (p *recordParser) build(r *osvRecord) (Advisory, error) {
