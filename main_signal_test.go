@@ -11,10 +11,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/servertest"
 )
 
 // tollgateBinary returns the path of this test binary under the name
@@ -39,27 +40,8 @@ func tollgateBinary(t *testing.T) string {
 // proc is a tollgate process under test.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *servertest.SyncBuffer
 	done   chan struct{}
-}
-
-// syncBuffer is a bytes.Buffer safe for the writer goroutine of exec and
-// the test reading it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // waitBlocked waits until the process is where the test wants to
@@ -107,7 +89,7 @@ func start(t *testing.T, dir string, stdin io.Reader, args ...string) *proc {
 	cmd := exec.Command(tollgateBinary(t), args...)
 	cmd.Dir = dir
 	cmd.Stdin = stdin
-	stderr := &syncBuffer{}
+	stderr := &servertest.SyncBuffer{}
 	cmd.Stdout = io.Discard
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {

@@ -2,11 +2,13 @@
 package servertest
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -37,4 +39,24 @@ func CutBodyReply(t *testing.T, h http.Handler, head string) string {
 		t.Errorf("socket address in the reply:\n%s", reply)
 	}
 	return reply
+}
+
+// SyncBuffer collects a process's or server's output while the test reads
+// it: a bytes.Buffer safe for one writer and concurrent readers.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
