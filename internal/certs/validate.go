@@ -89,10 +89,11 @@ func parseCABundle(path string, data []byte, now time.Time) (*x509.CertPool, err
 		}
 		pool.AddCert(c)
 	}
-	if len(bytes.TrimSpace(rest)) > 0 {
-		if len(rest) == len(data) {
-			return nil, fmt.Errorf("%s holds no PEM certificate", path)
-		}
+	switch {
+	case len(rest) == len(data):
+		// Empty, or nothing PEM at all: an empty caBundle trusts nothing.
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	case len(bytes.TrimSpace(rest)) > 0:
 		return nil, fmt.Errorf("%s holds data after its certificates that is not PEM", path)
 	}
 	return pool, nil

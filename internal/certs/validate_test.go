@@ -40,6 +40,9 @@ func TestWriteAPIServerConfigRefusesBrokenCerts(t *testing.T) {
 		{name: "random bytes in ca.pem", breakIt: func(t *testing.T, pki string) {
 			os.WriteFile(filepath.Join(pki, CAFile), []byte("\x8f\x01garbage\x00not a certificate"), 0o644)
 		}, wantErr: "ca.pem holds no PEM certificate"},
+		{name: "empty ca.pem", breakIt: func(t *testing.T, pki string) {
+			os.WriteFile(filepath.Join(pki, CAFile), nil, 0o644)
+		}, wantErr: "ca.pem holds no PEM certificate"},
 		{name: "PEM block that is not X.509", breakIt: func(t *testing.T, pki string) {
 			os.WriteFile(filepath.Join(pki, CAFile), []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o644)
 		}, wantErr: "certificate 1 does not parse as X.509"},
