@@ -9,10 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/servertest"
 )
 
 // tollgateBinary returns the path of this test binary under the name
@@ -37,8 +40,48 @@ func tollgateBinary(t *testing.T) string {
 // proc is a tollgate process under test.
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	stderr *servertest.SyncBuffer
 	done   chan struct{}
+}
+
+// waitBlocked waits until the process is where the test wants to
+// interrupt it: a thread blocked in read(2) or openat(2) (/proc/PID/task/
+// TID/syscall), the FIFO "quiet" open, or, with busy, at least 300 ms of CPU time spent (scanning
+// a large input). Signals sent earlier would hit the runtime's start-up,
+// not tollgate.
+func (p *proc) waitBlocked(t *testing.T, busy bool) {
+	t.Helper()
+	pid := p.cmd.Process.Pid
+	for range 500 {
+		if busy {
+			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+				f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+				u, _ := strconv.Atoi(f[11])
+				s, _ := strconv.Atoi(f[12])
+				if u+s >= 30 { // clock ticks of 10 ms
+					return
+				}
+			}
+		} else {
+			// A FIFO that is open is read through the poller, not read(2).
+			fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", pid))
+			for _, fd := range fds {
+				if target, _ := os.Readlink(fd); strings.HasSuffix(target, "/quiet") {
+					time.Sleep(200 * time.Millisecond)
+					return
+				}
+			}
+			tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/syscall", pid))
+			for _, task := range tasks {
+				b, _ := os.ReadFile(task)
+				if nr, _, _ := strings.Cut(string(b), " "); nr == "0" || nr == "257" {
+					return
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the process never blocked or got busy; stderr:\n%s", p.stderr)
 }
 
 func start(t *testing.T, dir string, stdin io.Reader, args ...string) *proc {
@@ -46,13 +89,13 @@ func start(t *testing.T, dir string, stdin io.Reader, args ...string) *proc {
 	cmd := exec.Command(tollgateBinary(t), args...)
 	cmd.Dir = dir
 	cmd.Stdin = stdin
-	var stderr bytes.Buffer
+	stderr := &servertest.SyncBuffer{}
 	cmd.Stdout = io.Discard
-	cmd.Stderr = &stderr
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, stderr: &stderr, done: make(chan struct{})}
+	p := &proc{cmd: cmd, stderr: stderr, done: make(chan struct{})}
 	go func() { cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
@@ -110,6 +153,7 @@ func TestSignalsStopCommands(t *testing.T) {
 		args  []string
 		stdin bool // a pipe held open without data
 		quiet bool // a writer of "quiet" that wrote a little and holds it open
+		busy  bool // interrupt while it computes, not while it waits
 		sig   syscall.Signal
 	}{
 		{name: "kube scan stdin SIGINT", args: []string{"kube", "scan", "-"}, stdin: true, sig: syscall.SIGINT},
@@ -120,7 +164,7 @@ func TestSignalsStopCommands(t *testing.T) {
 		{name: "dockerfile lint FIFO without writer", args: []string{"dockerfile", "lint", "fifo"}, sig: syscall.SIGTERM},
 		{name: "kube scan quiet FIFO", args: []string{"kube", "scan", "quiet"}, quiet: true, sig: syscall.SIGTERM},
 		{name: "kube scan -o and a FIFO", args: []string{"kube", "scan", "-o", "report.json", "fifo"}, sig: syscall.SIGINT},
-		{name: "kube scan large file", args: []string{"kube", "scan", "-f", "table", "big.yaml", "big.yaml", "big.yaml", "big.yaml"}, sig: syscall.SIGINT},
+		{name: "kube scan large file", args: []string{"kube", "scan", "-f", "table", "big.yaml", "big.yaml", "big.yaml", "big.yaml"}, busy: true, sig: syscall.SIGINT},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,7 +190,7 @@ func TestSignalsStopCommands(t *testing.T) {
 				}()
 			}
 			p := start(t, dir, stdin, tt.args...)
-			time.Sleep(400 * time.Millisecond) // let it block
+			p.waitBlocked(t, tt.busy)
 			code, _ := p.stopWithin(t, tt.sig)
 			if want := 128 + int(tt.sig); code != want {
 				t.Errorf("exit code %d, want %d; stderr:\n%s", code, want, p.stderr)

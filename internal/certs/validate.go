@@ -28,9 +28,9 @@ type bundle struct {
 // covers every host the apiserver dials.
 func checkBundle(certDir string, hosts []string, now time.Time) (*bundle, error) {
 	caPath := filepath.Join(certDir, CAFile)
-	caPEM, err := os.ReadFile(caPath)
+	caPEM, err := readFile(caPath)
 	if err != nil {
-		return nil, missing(caPath, "the CA", err)
+		return nil, fmt.Errorf("%w (the CA; run tollgate certs first)", err)
 	}
 	roots, err := parseCABundle(caPath, caPEM, now)
 	if err != nil {
@@ -57,14 +57,6 @@ func checkBundle(certDir string, hosts []string, now time.Time) (*bundle, error)
 		}
 	}
 	return &bundle{caPEM: caPEM}, nil
-}
-
-// missing words a file that cannot be read.
-func missing(path, what string, err error) error {
-	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%s is missing (%s; run tollgate certs first)", path, what)
-	}
-	return fmt.Errorf("reading %s (%s): %w", path, what, err)
 }
 
 // parseCABundle checks that data is one or more PEM certificates, each a
@@ -97,30 +89,66 @@ func parseCABundle(path string, data []byte, now time.Time) (*x509.CertPool, err
 		}
 		pool.AddCert(c)
 	}
-	if len(bytes.TrimSpace(rest)) > 0 {
-		if len(rest) == len(data) {
-			return nil, fmt.Errorf("%s holds no PEM certificate", path)
-		}
+	switch {
+	case len(rest) == len(data):
+		// Empty, or nothing PEM at all: an empty caBundle trusts nothing.
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	case len(bytes.TrimSpace(rest)) > 0:
 		return nil, fmt.Errorf("%s holds data after its certificates that is not PEM", path)
 	}
 	return pool, nil
 }
 
-// loadPair reads a certificate and its key and checks that they match.
+// loadPair reads a certificate and its key for checkBundle.
 func loadPair(certPath, keyPath, what string) (*x509.Certificate, error) {
-	certPEM, err := os.ReadFile(certPath)
+	pair, err := LoadPair(certPath, keyPath)
 	if err != nil {
-		return nil, missing(certPath, what, err)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w (%s; run tollgate certs first)", err, what)
+		}
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	keyPEM, err := os.ReadFile(keyPath)
+	return pair.Leaf, nil
+}
+
+// LoadPair reads a PEM certificate and its PEM private key and checks that
+// they belong together. Its errors name the files and the problem in our
+// words (no "tls:" or "x509:" internals); a missing file is os.ErrNotExist.
+func LoadPair(certPath, keyPath string) (tls.Certificate, error) {
+	certPEM, err := readFile(certPath)
 	if err != nil {
-		return nil, missing(keyPath, what, err)
+		return tls.Certificate{}, err
+	}
+	keyPEM, err := readFile(keyPath)
+	if err != nil {
+		return tls.Certificate{}, err
 	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return nil, fmt.Errorf("%s and %s are not a pair (%s): %s", filepath.Base(certPath), filepath.Base(keyPath), what, pairProblem(err))
+		return tls.Certificate{}, fmt.Errorf("%s and %s are not a pair: %s", certPath, keyPath, pairProblem(err))
 	}
-	return pair.Leaf, nil
+	return pair, nil
+}
+
+// notExist is the error of a missing file: "PATH does not exist", and
+// errors.Is(err, os.ErrNotExist).
+type notExist string
+
+func (e notExist) Error() string        { return string(e) + " does not exist" }
+func (e notExist) Is(target error) bool { return target == os.ErrNotExist }
+
+// readFile reads path; its errors say what is wrong with the file.
+func readFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.Is(err, os.ErrNotExist):
+		return nil, notExist(path)
+	case errors.Is(err, os.ErrPermission):
+		return nil, fmt.Errorf("%s cannot be read: permission denied", path)
+	}
+	return nil, fmt.Errorf("reading %s: %w", path, err)
 }
 
 // pairProblem words the errors of tls.X509KeyPair.

@@ -40,6 +40,9 @@ func TestWriteAPIServerConfigRefusesBrokenCerts(t *testing.T) {
 		{name: "random bytes in ca.pem", breakIt: func(t *testing.T, pki string) {
 			os.WriteFile(filepath.Join(pki, CAFile), []byte("\x8f\x01garbage\x00not a certificate"), 0o644)
 		}, wantErr: "ca.pem holds no PEM certificate"},
+		{name: "empty ca.pem", breakIt: func(t *testing.T, pki string) {
+			os.WriteFile(filepath.Join(pki, CAFile), nil, 0o644)
+		}, wantErr: "ca.pem holds no PEM certificate"},
 		{name: "PEM block that is not X.509", breakIt: func(t *testing.T, pki string) {
 			os.WriteFile(filepath.Join(pki, CAFile), []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o644)
 		}, wantErr: "certificate 1 does not parse as X.509"},
@@ -60,7 +63,7 @@ func TestWriteAPIServerConfigRefusesBrokenCerts(t *testing.T) {
 		}, wantErr: "apiserver-client.pem is not signed by the CA in ca.pem"},
 		{name: "client key of another pair", breakIt: func(t *testing.T, pki string) {
 			copyFile(t, filepath.Join(pki, ServerKeyFile), filepath.Join(pki, ClientKeyFile))
-		}, wantErr: "apiserver-client.pem and apiserver-client-key.pem are not a pair (the apiserver's client pair): the key does not belong to the certificate"},
+		}, wantErr: "apiserver-client-key.pem are not a pair: the key does not belong to the certificate"},
 		{name: "server pair as client pair", breakIt: func(t *testing.T, pki string) {
 			copyFile(t, filepath.Join(pki, ServerFile), filepath.Join(pki, ClientFile))
 			copyFile(t, filepath.Join(pki, ServerKeyFile), filepath.Join(pki, ClientKeyFile))
@@ -71,7 +74,7 @@ func TestWriteAPIServerConfigRefusesBrokenCerts(t *testing.T) {
 		}, wantErr: "webhook.pem is not signed by the CA in ca.pem"},
 		{name: "no serving certificate", breakIt: func(t *testing.T, pki string) {
 			os.Remove(filepath.Join(pki, ServerFile))
-		}, wantErr: "webhook.pem is missing (tollgate's serving pair; run tollgate certs first)"},
+		}, wantErr: "webhook.pem does not exist (tollgate's serving pair; run tollgate certs first)"},
 		{name: "URL host not covered", url: "https://10.0.0.5:8443",
 			wantErr: "webhook.pem does not cover 10.0.0.5, which the apiserver dials (it covers tollgate.example, 127.0.0.1)"},
 		{name: "URL name not covered", url: "https://other.example:8443", wantErr: "does not cover other.example"},

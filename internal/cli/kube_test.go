@@ -9,36 +9,19 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/servertest"
 )
-
-// syncBuffer collects a command's stderr while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestKubeHTTP runs `tollgate kube http` on a free loopback port, scans a
 // manifest over real HTTP, then stops it with SIGTERM, as a service
 // manager would.
 func TestKubeHTTP(t *testing.T) {
 	pr, pw := io.Pipe()
-	var stderr syncBuffer
+	var stderr servertest.SyncBuffer
 	done := make(chan int, 1)
 	// Signals reach commands through the context, as main sets it up.
 	ctx, stop := SignalContext(context.Background(), func(int) {})

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -102,6 +103,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// Whatever the command made of the cancellation, the run was
 		// interrupted: the signal's code, and no "context canceled".
 		cause := context.Cause(ctx)
+		if !errors.Is(cause, outcome.ErrInterrupted) {
+			cause = Interrupted(os.Interrupt) // cancelled without saying why
+		}
 		code = exitCode(cause)
 		if errors.Is(err, context.Canceled) || errors.Is(err, outcome.ErrInterrupted) {
 			err = cause
@@ -129,7 +133,7 @@ func exitCode(err error) int {
 	}
 	switch {
 	case errors.Is(err, outcome.ErrInterrupted):
-		return 128 + 2
+		return signalCode(os.Interrupt)
 	case errors.Is(err, outcome.ErrUsage), errors.Is(err, outcome.ErrUnreadable):
 		return ExitUsage
 	case errors.Is(err, outcome.ErrFindings), errors.Is(err, outcome.ErrInvalidInput):

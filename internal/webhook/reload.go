@@ -16,6 +16,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/tollgate-dev/tollgate/internal/certs"
 	"github.com/tollgate-dev/tollgate/internal/policy"
 )
 
@@ -111,7 +112,7 @@ func newTLSStore(certFile, keyFile, caFile string) *fileStore[tls.Config] {
 }
 
 func loadTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
-	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	pair, err := certs.LoadPair(certFile, keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("loading serving certificate: %w", err)
 	}
@@ -123,7 +124,10 @@ func loadTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
-			return nil, fmt.Errorf("reading client CA: %w", err)
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("client CA %s does not exist", caFile)
+			}
+			return nil, fmt.Errorf("reading client CA %s: %w", caFile, errors.Unwrap(err))
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {

@@ -219,7 +219,7 @@ func TestServeOptionErrors(t *testing.T) {
 		{"no cert", Options{}, "no serving certificate"},
 		{"require without CA", Options{CertFile: cert, KeyFile: key, RequireClientCert: "all"}, "needs a client CA"},
 		{"bad requirement", Options{CertFile: cert, KeyFile: key, ClientCAFile: filepath.Join(dir, certs.CAFile), RequireClientCert: "some"}, `"some" is not image-policy or all`},
-		{"key mismatch", Options{CertFile: cert, KeyFile: filepath.Join(dir, certs.CAKeyFile)}, "private key does not match public key"},
+		{"key mismatch", Options{CertFile: cert, KeyFile: filepath.Join(dir, certs.CAKeyFile)}, "are not a pair: the key does not belong to the certificate"},
 		{"bad policy", Options{CertFile: cert, KeyFile: key, PolicyFile: bad}, `"maybe" is not one of enforce`},
 		{"bad address", Options{CertFile: cert, KeyFile: key, Addr: "127.0.0.1:99999"}, "listening on"},
 	} {
