@@ -115,8 +115,9 @@ func (c *checker) bundles(ctx context.Context, s store, digest v1.Hash) ([]Signa
 			out = append(out, sig)
 			continue
 		}
-		c.checkBundle(&sig, raw)
-		out = append(out, sig)
+		if c.checkBundle(&sig, raw) {
+			out = append(out, sig)
+		}
 	}
 	return out, nil
 }
@@ -149,12 +150,20 @@ func (c *checker) bundleBlob(ctx context.Context, s store, mdigest, subject v1.H
 }
 
 // checkBundle verifies a bundle with sigstore-go against each key in turn,
-// then checks the claims of the statement it signs.
-func (c *checker) checkBundle(sig *Signature, raw []byte) {
+// then checks the claims of the statement it signs. It returns false for a
+// bundle of the other kind (an attestation when signatures are wanted, or
+// the reverse), which is not a candidate at all: registries without the
+// referrers API lose cosign's predicate-type annotation, so the statement
+// routes it. Routing on a statement not yet verified is safe: what counts
+// is decided only after verification, on the same statement.
+func (c *checker) checkBundle(sig *Signature, raw []byte) bool {
 	p, err := ParseBundle(raw)
 	if err != nil {
 		sig.Reason = "malformed: " + err.Error()
-		return
+		return true
+	}
+	if p.PayloadType == InTotoPayloadType && (p.Statement.PredicateType == CosignSignPredicateType) != (c.o.Attestation == "") {
+		return false
 	}
 	opts := []verify.VerifierOption{verify.WithoutStatementPredicate()}
 	if c.o.RequireTlog {
@@ -170,7 +179,7 @@ func (c *checker) checkBundle(sig *Signature, raw []byte) {
 		v, err := verify.NewVerifier(c.materials[i], opts...)
 		if err != nil {
 			sig.Reason = "cannot verify: " + err.Error()
-			return
+			return true
 		}
 		if _, err := v.Verify(p.Bundle, policy); err != nil {
 			lastErr = err
@@ -178,12 +187,13 @@ func (c *checker) checkBundle(sig *Signature, raw []byte) {
 		}
 		sig.Key, sig.KeyID = k.Name, k.ID
 		c.checkStatement(sig, p.PayloadType, p.Payload)
-		return
+		return true
 	}
 	sig.Reason = ReasonWrongKey
 	if c.o.RequireTlog && lastErr != nil && strings.Contains(lastErr.Error(), "log") {
 		sig.Reason = "no transparency log entry verifies against the trusted root"
 	}
+	return true
 }
 
 // LoadTrustedRoot reads an offline trusted_root.json.

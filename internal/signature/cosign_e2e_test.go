@@ -238,6 +238,14 @@ func TestCosign3OnDistribution(t *testing.T) {
 		t.Errorf("attestation %+v", res.Signatures[0])
 	}
 	want(t, run(t, Options{Image: repo + ":signed", Keys: []Key{pub}, Attestation: PredicateTypes["spdx"]}), false, "no valid signature: predicate type ")
+	// cosign 3's save keeps only the image in index.json; the bundle's
+	// manifest stays in blobs/, where verify finds it.
+	dir := filepath.Join(t.TempDir(), "layout")
+	c.Run(t, "save", "--dir", dir, repo+":signed")
+	want(t, run(t, Options{Layout: dir, Keys: []Key{pub}}), true, "")
+	want(t, run(t, Options{Layout: dir, Keys: []Key{otherPub}}), false, "no valid signature: "+ReasonWrongKey)
+	want(t, run(t, Options{Layout: dir, Keys: []Key{pub}, Attestation: PredicateTypes["cyclonedx"]}), true, "")
+
 	// The signature still verifies, and only the signature counts as one.
 	res = run(t, Options{Image: repo + ":signed", Keys: []Key{pub}})
 	want(t, res, true, "")

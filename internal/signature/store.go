@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/tollgate-dev/tollgate/internal/image"
 )
@@ -299,15 +301,52 @@ func (s *layoutStore) attached(ctx context.Context, digest v1.Hash, suffix strin
 	return nil, "", nil
 }
 
+// maxOrphans bounds how many small unlisted blobs of a layout are looked
+// at for referrer manifests, and maxOrphanSize how large one may be.
+const (
+	maxOrphans    = 4096
+	maxOrphanSize = 64 << 10
+)
+
+// referrers lists the manifests of the layout whose subject is digest:
+// those index.json lists, and — because `cosign save` of cosign 3.1
+// rewrites index.json for every referrer it saves, so that only the image
+// stays listed while the bundles' manifests stay in blobs/ — small blobs
+// that index.json does not list. Each is read through readBlob, so its
+// content must match the digest its name claims.
 func (s *layoutStore) referrers(ctx context.Context, digest v1.Hash) ([]v1.Descriptor, error) {
+	cands := slices.Clone(s.index.Manifests)
+	listed := map[v1.Hash]bool{}
+	for _, d := range cands {
+		listed[d.Digest] = true
+	}
+	if entries, err := os.ReadDir(filepath.Join(s.dir, "blobs", "sha256")); err == nil {
+		n := 0
+		for _, e := range entries {
+			h, err := v1.NewHash("sha256:" + e.Name())
+			if err != nil || listed[h] || !e.Type().IsRegular() {
+				continue
+			}
+			if fi, err := e.Info(); err != nil || fi.Size() > maxOrphanSize {
+				continue
+			}
+			if n++; n > maxOrphans {
+				break
+			}
+			cands = append(cands, v1.Descriptor{MediaType: types.OCIManifestSchema1, Digest: h})
+		}
+	}
 	var out []v1.Descriptor
-	for _, d := range s.index.Manifests {
+	for _, d := range cands {
 		if !d.MediaType.IsImage() || d.Annotations[kindAnnotaton] != "" {
 			continue
 		}
 		b, err := s.manifest(ctx, d.Digest)
 		if err != nil {
-			return nil, err
+			if listed[d.Digest] {
+				return nil, err
+			}
+			continue
 		}
 		var m struct {
 			ArtifactType string         `json:"artifactType"`

@@ -361,10 +361,6 @@ func (c *checker) checkClaims(sig *Signature) {
 		sig.Reason = fmt.Sprintf("predicate type %s, not %s", sig.PredicateType, c.o.Attestation)
 		return
 	}
-	if sig.Kind == "signature" && sig.Format == "bundle" && sig.PredicateType != CosignSignPredicateType {
-		sig.Reason = fmt.Sprintf("predicate type %s is not an image signature", sig.PredicateType)
-		return
-	}
 	keys := make([]string, 0, len(c.o.Annotations))
 	for k := range c.o.Annotations {
 		keys = append(keys, k)

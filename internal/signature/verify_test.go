@@ -172,7 +172,7 @@ func TestRefusals(t *testing.T) {
 			d := pushImage(t, repo+":bundle4", "bundle4")
 			pushBundle(t, repo, d, sigstoreBundle(t, k, statement(d, PredicateTypes["cyclonedx"], map[string]any{}, nil)), CosignSignPredicateType)
 			return repo + ":bundle4"
-		}, reason: "no valid signature: predicate type https://cyclonedx.org/bom is not an image signature"},
+		}, reason: ReasonNoSignatures},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
