@@ -295,7 +295,7 @@ func TestConfigErrorsInOurWords(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct{ body, want string }{
 		{"ignored: DL3008\n", "ignored: a string is not allowed here, want a list"},
-		{"no-fail: [1]\n", "no-fail: a list is not allowed here, want true or false"},
+		{"no-fail: [1]\n", "no-fail: a list is not allowed here, want a boolean"},
 		{"override: {error: DL3006}\n", "override.error: a string is not allowed here, want a list"},
 		{"label-schema: [a]\n", "label-schema: a list is not allowed here, want a mapping"},
 		{"- a\n", "want a mapping of keys"},
