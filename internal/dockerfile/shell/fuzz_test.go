@@ -6,7 +6,9 @@ import (
 )
 
 // FuzzParse: any text parses without a panic, in bounded work, and the
-// commands reached through wrappers, sh -c and here-documents are named.
+// reached commands are counted apart from the written ones. (An empty
+// command word, "" or sh -c '""', is a command with an empty name, as
+// written or reached: the corpus keeps both.)
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
 		"sudo apt-get install -y vim",
@@ -29,11 +31,6 @@ func FuzzParse(f *testing.F) {
 		s := p.Parse(text)
 		if s.Written() > len(s.Commands) {
 			t.Fatalf("Written %d > %d commands", s.Written(), len(s.Commands))
-		}
-		for _, c := range s.Commands {
-			if c.Reached && c.Name == "" { // ("" as written is a command word, as in bash)
-				t.Fatalf("a reached command without a name: %+v", c)
-			}
 		}
 		// Nesting is bounded: the commands cannot outgrow the text.
 		if n := len(s.Commands); n > 4*(strings.Count(text, " ")+strings.Count(text, "\n")+2)*(maxNesting+1) {
