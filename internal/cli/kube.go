@@ -120,15 +120,25 @@ fails, or an input holds no document, the command exits with --exit-code
 	return cmd
 }
 
-// scanOutcome prints the input errors and says how the scan ended: an
-// unreadable input or output (or a directory without manifests) is
-// outcome.ErrUnreadable, which keeps no -o report; a failed report or an
-// input holding no document is a finding that exits with exitCode; nil
-// otherwise.
+// scanOutcome prints the input errors and says how the scan ended (see
+// inputOutcome); findings exit with exitCode.
 func scanOutcome(stderr io.Writer, failed bool, inputErrs []error, exitCode int) error {
+	err := inputOutcome(stderr, "", failed, inputErrs)
+	if err == outcome.ErrFindings {
+		return outcome.WithCode(err, exitCode)
+	}
+	return err
+}
+
+// inputOutcome prints the input errors of a run over manifests (prefix
+// before each) and says how it ended: an unreadable input or output, or a
+// directory without manifests, is outcome.ErrUnreadable (no -o report is
+// kept); a failed document or an input holding no document is
+// outcome.ErrFindings; nil otherwise.
+func inputOutcome(stderr io.Writer, prefix string, failed bool, inputErrs []error) error {
 	unreadable := false
 	for _, err := range inputErrs {
-		fmt.Fprintf(stderr, "tollgate: %s\n", output.Escape(err.Error()))
+		fmt.Fprintf(stderr, "tollgate: %s%s\n", prefix, output.Escape(err.Error()))
 		if errors.Is(err, kube.ErrNoDocument) {
 			failed = true
 		} else {
@@ -139,7 +149,7 @@ func scanOutcome(stderr io.Writer, failed bool, inputErrs []error, exitCode int)
 	case unreadable:
 		return outcome.ErrUnreadable
 	case failed:
-		return outcome.WithCode(outcome.ErrFindings, exitCode)
+		return outcome.ErrFindings
 	}
 	return nil
 }

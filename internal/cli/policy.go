@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -70,22 +69,7 @@ denied or does not parse, 2 for a bad policy or an unreadable file.`,
 				return outcome.Unreadable(fmt.Errorf("writing the results: %w", err))
 			}
 			denied := slices.ContainsFunc(results, policy.TestResult.Denied)
-			unreadable := false
-			for _, err := range inputErrs {
-				fmt.Fprintf(cmd.ErrOrStderr(), "tollgate: reading manifest %s\n", output.Escape(err.Error()))
-				if errors.Is(err, kube.ErrNoDocument) {
-					denied = true
-				} else {
-					unreadable = true
-				}
-			}
-			switch {
-			case unreadable:
-				return outcome.ErrUnreadable
-			case denied:
-				return outcome.ErrFindings
-			}
-			return nil
+			return inputOutcome(cmd.ErrOrStderr(), "reading manifest ", denied, inputErrs)
 		},
 	}
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "namespace of objects that do not name one (exemptions depend on it)")

@@ -97,7 +97,7 @@ func Wanted(t string) string {
 	t = strings.TrimLeft(t, "*")
 	switch {
 	case t == "bool":
-		return "true or false"
+		return "a boolean"
 	case t == "string":
 		return "a string"
 	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):

@@ -26,7 +26,7 @@ func TestDescribe(t *testing.T) {
 	}
 	for _, tc := range []struct{ name, doc, key, problem string }{
 		{"string for a list", "ignored: DL3008\n", "ignored", "a string is not allowed here, want a list"},
-		{"list for a bool", "no-fail: [1]\n", "no-fail", "a list is not allowed here, want true or false"},
+		{"list for a bool", "no-fail: [1]\n", "no-fail", "a list is not allowed here, want a boolean"},
 		{"string for an int", "spec: {score: high}\n", "spec.score", "a string is not allowed here, want an integer"},
 		{"not a mapping", "just text\n", "", "a string is not allowed here, want a mapping"},
 		{"unknown key", "ignord: []\n", "ignord", "unknown key"},

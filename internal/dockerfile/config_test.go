@@ -229,3 +229,103 @@ func TestLabelValues(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadConfigFile: the one loader of .hadolint.yaml and .tollgate.yaml
+// reads the lint settings and the policy key (relative to the file), and
+// warns of keys it does not know.
+func TestLoadConfigFile(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, file, body string
+		policy           string // relative to the file's directory unless default or absolute
+		warnings         []string
+		ignored          []string
+	}{
+		{name: "policy relative to the file", file: ".tollgate.yaml", body: "policy: pol/p.yaml\nignored: [DL3008]\n", policy: "pol/p.yaml", ignored: []string{"DL3008"}},
+		{name: "yml", file: ".tollgate.yml", body: "policy: p.yaml\n", policy: "p.yaml"},
+		{name: "default", file: ".tollgate.yaml", body: "policy: default\n", policy: "default"},
+		{name: "absolute", file: ".tollgate.yaml", body: "policy: /etc/p.yaml\n", policy: "/etc/p.yaml"},
+		{name: "no policy", file: ".hadolint.yaml", body: "ignored: [DL3006]\n", ignored: []string{"DL3006"}},
+		{name: "empty", file: ".hadolint.yaml", body: "# nothing\n"},
+		{name: "unknown keys", file: ".hadolint.yaml", body: "ignord: [DL3006]\nfailure-threshold: error\nstrictlabels: true\n",
+			warnings: []string{`unknown key "ignord" ignored`, `unknown key "strictlabels" ignored`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := writeFile(t, filepath.Join(dir, tc.file), tc.body)
+			if strings.HasPrefix(tc.file, ".tollgate") && TollgateConfig(dir) != path {
+				t.Errorf("TollgateConfig(%s) = %q, want %q", dir, TollgateConfig(dir), path)
+			}
+			cf, err := LoadConfigFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tc.policy
+			if want != "" && want != "default" && !filepath.IsAbs(want) {
+				want = filepath.Join(dir, want)
+			}
+			if cf.Policy != want {
+				t.Errorf("Policy = %q, want %q", cf.Policy, want)
+			}
+			if diff := cmp.Diff(tc.ignored, []string(cf.Settings.Ignored)); diff != "" {
+				t.Errorf("ignored (-want +got):\n%s", diff)
+			}
+			var got []string
+			for _, w := range cf.Warnings {
+				if !strings.Contains(w, path) {
+					t.Errorf("warning %q does not name the file", w)
+				}
+				got = append(got, strings.TrimPrefix(w, "config file "+path+": "))
+			}
+			if diff := cmp.Diff(tc.warnings, got); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+	if TollgateConfig(t.TempDir()) != "" {
+		t.Error("TollgateConfig of an empty directory is not empty")
+	}
+}
+
+// TestConfigErrorsInOurWords: a config value of the wrong type names the
+// key and the YAML types, never a Go type.
+func TestConfigErrorsInOurWords(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tc := range []struct{ body, want string }{
+		{"ignored: DL3008\n", "ignored: a string is not allowed here, want a list"},
+		{"no-fail: [1]\n", "no-fail: a list is not allowed here, want a boolean"},
+		{"override: {error: DL3006}\n", "override.error: a string is not allowed here, want a list"},
+		{"label-schema: [a]\n", "label-schema: a list is not allowed here, want a mapping"},
+		{"- a\n", "want a mapping of keys"},
+		{"ignored: [a\n", "did not find expected"},
+	} {
+		path := writeFile(t, filepath.Join(dir, "c.yaml"), tc.body)
+		_, err := LoadConfigFile(path)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.body, err, tc.want)
+			continue
+		}
+		for _, internal := range []string{"Go ", "Settings", "json:", "YAML to JSON", "[]string"} {
+			if strings.Contains(err.Error(), internal) {
+				t.Errorf("%q: error %q shows %q", tc.body, err, internal)
+			}
+		}
+	}
+}
+
+func TestUnknownRules(t *testing.T) {
+	t.Parallel()
+	cfg, err := Resolve(Settings{Ignored: []string{"DL3008", "DL9999", "DL9999"}, Override: Override{Warning: []string{"TG999", "DL3006"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`unknown rule "DL9999" (ignored) has no effect; see 'tollgate dockerfile rules'`,
+		`unknown rule "TG999" (warning) has no effect; see 'tollgate dockerfile rules'`,
+	}
+	if diff := cmp.Diff(want, cfg.UnknownRules()); diff != "" {
+		t.Errorf("UnknownRules (-want +got):\n%s", diff)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	yaml3 "go.yaml.in/yaml/v3"
+
+	"github.com/tollgate-dev/tollgate/internal/decodemsg"
 )
 
 // document is the source text of one document. Line numbers are found by
@@ -212,22 +214,5 @@ func decodeProblem(err error) Problem {
 	return Problem{Path: m[3], Message: "expected " + describeGoType(m[4]) + ", got " + m[1]}
 }
 
-func describeGoType(t string) string {
-	switch {
-	case t == "bool":
-		return "a boolean"
-	case t == "string":
-		return "a string"
-	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
-		return "an integer"
-	case strings.HasPrefix(t, "float"):
-		return "a number"
-	case strings.HasPrefix(t, "[]"):
-		return "a list"
-	case strings.HasPrefix(t, "map["):
-		return "a mapping"
-	case strings.HasPrefix(t, "*"):
-		return describeGoType(t[1:])
-	}
-	return "a value of type " + t
-}
+// describeGoType says in YAML terms what a value of Go type t is.
+func describeGoType(t string) string { return decodemsg.Wanted(t) }

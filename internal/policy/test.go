@@ -40,18 +40,9 @@ type TestOptions struct {
 	Scorer Scorer
 }
 
-// Test evaluates every document of a YAML or JSON stream (a List's items
-// one by one) with the same functions the admission server uses.
-func (p *Policy) Test(file string, data []byte, o TestOptions) []TestResult {
-	var out []TestResult
-	_ = kube.ReadManifests(data, file, func(m *kube.Manifest) error {
-		out = append(out, p.TestManifest(m, o))
-		return nil
-	})
-	return out
-}
-
-// TestManifest evaluates one manifest as admission would.
+// TestManifest evaluates one manifest (see kube.ReadManifests and
+// kube.ReadPaths, which read them) with the same functions the admission
+// server uses.
 func (p *Policy) TestManifest(m *kube.Manifest, o TestOptions) TestResult {
 	if o.Namespace == "" {
 		o.Namespace = "default"
