@@ -72,7 +72,7 @@ func TestBadEventsDroppedValidRangesKept(t *testing.T) {
 		`ranges[0] events[1]: fixed "195caac172690456dcdc8cc7a6ca50e05abf8182.patch" is not a commit hash`,
 		`ranges[2] events[1]: fixed "not a version": not a pep440 version`,
 		`ranges[3]: no valid introduced event left`,
-		`a listed version is not a string`,
+		`versions: an element is not a string`,
 	} {
 		if !slices.ContainsFunc(msgs, func(m string) bool { return strings.Contains(m, want) }) {
 			t.Errorf("no problem reported containing %q; got:\n%s", want, strings.Join(msgs, "\n"))
@@ -335,5 +335,20 @@ func TestOpenRefusesOtherSchemaAndJunk(t *testing.T) {
 	_, err := Open(other)
 	if !errors.Is(err, ErrSchema) || !strings.Contains(err.Error(), "schema") {
 		t.Errorf("other schema: %v", err)
+	}
+}
+
+func TestListedVersionsCompareByOrdering(t *testing.T) {
+	af := Affected{Ecosystem: "PyPI", Name: "x", Versions: []string{"2.0", "1.0rc1"}}
+	for v, want := range map[string]bool{"2.0": true, "2.0.0": true, "1.0RC1": true, "1.0": false} {
+		got, err := af.Check(v)
+		if err != nil || got.Affected != want {
+			t.Errorf("Check(%s) = %+v, %v; want %v", v, got, err, want)
+		}
+	}
+	// A version that does not parse and no ranges: the list alone decides,
+	// spelled the same.
+	if got, _ := af.Check("not a version"); got.Affected {
+		t.Errorf("unparsable version matched the list")
 	}
 }

@@ -12,10 +12,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -48,6 +51,7 @@ type Builder struct {
 
 // built is one record, encoded: whole, and per package key.
 type built struct {
+	id        string
 	modified  time.Time
 	withdrawn bool
 	whole     []byte
@@ -94,31 +98,42 @@ func (b *Builder) AddRecord(source string, data []byte) error {
 // skipped).
 var ErrNotOSV = errNotOSV
 
-func (b *Builder) add(a *Advisory) {
-	if old, ok := b.records[a.ID]; ok && !a.Modified.After(old.modified) {
+func (b *Builder) add(a *Advisory) { b.commit(prepare(a)) }
+
+// prepare encodes a record for the DB. It is pure, so zip entries are
+// prepared in parallel.
+func prepare(a *Advisory) *built {
+	r := &built{id: a.ID, modified: a.Modified, withdrawn: a.IsWithdrawn(), whole: encodeAdvisory(a, a.Affected)}
+	r.links = append(append(r.links, a.Aliases...), a.Upstream...)
+	if r.withdrawn {
+		return r
+	}
+	groups := map[string][]Affected{}
+	var order []string
+	for _, af := range a.Affected {
+		k := string(packageKey(af.Ecosystem, af.Name))
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], af)
+		if base := version.Base(af.Ecosystem); !slices.Contains(r.ecos, base) {
+			r.ecos = append(r.ecos, base)
+		}
+	}
+	r.pkgs = make(map[string][]byte, len(groups))
+	for _, k := range order {
+		r.pkgs[k] = encodeAdvisory(a, groups[k])
+	}
+	return r
+}
+
+// commit keeps r unless a record with its ID modified later (or at the
+// same time: the first one read wins) is already kept.
+func (b *Builder) commit(r *built) {
+	if old, ok := b.records[r.id]; ok && !r.modified.After(old.modified) {
 		return
 	}
-	r := &built{modified: a.Modified, withdrawn: a.IsWithdrawn(), whole: encodeAdvisory(a, a.Affected)}
-	r.links = append(append(r.links, a.Aliases...), a.Upstream...)
-	if !r.withdrawn {
-		groups := map[string][]Affected{}
-		var order []string
-		for _, af := range a.Affected {
-			k := string(packageKey(af.Ecosystem, af.Name))
-			if _, ok := groups[k]; !ok {
-				order = append(order, k)
-			}
-			groups[k] = append(groups[k], af)
-			if base := version.Base(af.Ecosystem); !slices.Contains(r.ecos, base) {
-				r.ecos = append(r.ecos, base)
-			}
-		}
-		r.pkgs = make(map[string][]byte, len(groups))
-		for _, k := range order {
-			r.pkgs[k] = encodeAdvisory(a, groups[k])
-		}
-	}
-	b.records[a.ID] = r
+	b.records[r.id] = r
 }
 
 // AddPath adds a zip file, a JSON file, or every zip and JSON file under
@@ -156,16 +171,7 @@ func (b *Builder) AddPath(path string) (Source, error) {
 func (b *Builder) addFile(path string, src *Source) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".zip":
-		f, err := os.Open(path)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", path, errors.Unwrap(err))
-		}
-		defer f.Close()
-		fi, err := f.Stat()
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", path, err)
-		}
-		n, skipped, err := b.addZip(path, f, fi.Size())
+		n, skipped, err := b.addZipPath(path, path)
 		src.Records += n
 		src.Skipped += skipped
 		return err
@@ -201,6 +207,20 @@ func readLimited(path string) ([]byte, error) {
 	return data, nil
 }
 
+// addZipPath adds the zip file at path, naming it name in problems.
+func (b *Builder) addZipPath(name, path string) (records, skipped int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading %s: %w", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, 0, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return b.addZip(name, f, fi.Size())
+}
+
 // ErrBadZip marks a zip that cannot be read whole: truncated, not a zip,
 // a CRC mismatch, an entry too large. The DB being built is not written.
 var ErrBadZip = errors.New("not a readable zip")
@@ -212,8 +232,8 @@ func (b *Builder) addZip(name string, r io.ReaderAt, size int64) (records, skipp
 	if err != nil {
 		return 0, 0, fmt.Errorf("%w: %s: %v", ErrBadZip, name, err)
 	}
+	var files []*zip.File
 	var total uint64
-	buf := new(bytes.Buffer)
 	for _, f := range zr.File {
 		if f.FileInfo().IsDir() {
 			continue
@@ -229,26 +249,82 @@ func (b *Builder) addZip(name string, r io.ReaderAt, size int64) (records, skipp
 		if total > maxZipTotal {
 			return records, skipped, fmt.Errorf("%w: %s expands to more than %d GiB", ErrBadZip, name, maxZipTotal>>30)
 		}
-		rc, err := f.Open()
-		if err != nil {
-			return records, skipped, fmt.Errorf("%w: %s: entry %s: %v", ErrBadZip, name, f.Name, err)
+		files = append(files, f)
+	}
+	// Entries are inflated, parsed and encoded by one worker per CPU, a
+	// batch at a time; results are kept in entry order, so the build is
+	// the same however the work was split.
+	workers := runtime.GOMAXPROCS(0)
+	const batch = 512
+	results := make([]entryResult, batch)
+	for startAt := 0; startAt < len(files); startAt += batch {
+		chunk := files[startAt:min(startAt+batch, len(files))]
+		var wg sync.WaitGroup
+		next := atomic.Int64{}
+		for range min(workers, len(chunk)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var buf bytes.Buffer
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= len(chunk) {
+						return
+					}
+					results[i] = readEntry(name, chunk[i], &buf)
+				}
+			}()
 		}
-		buf.Reset()
-		_, err = io.Copy(buf, io.LimitReader(rc, maxRecordSize+1))
-		rc.Close()
-		if err != nil {
-			return records, skipped, fmt.Errorf("%w: %s: entry %s: %v", ErrBadZip, name, f.Name, err)
+		wg.Wait()
+		for i := range chunk {
+			res := &results[i]
+			if res.zipErr != nil {
+				return records, skipped, res.zipErr
+			}
+			for _, pr := range res.problems {
+				b.problems++
+				if b.Report != nil {
+					b.Report(pr)
+				}
+			}
+			if res.rec == nil {
+				skipped++
+			} else {
+				b.commit(res.rec)
+				records++
+			}
+			*res = entryResult{}
 		}
-		if buf.Len() > maxRecordSize {
-			return records, skipped, fmt.Errorf("%w: %s: entry %s is larger than it says", ErrBadZip, name, f.Name)
-		}
-		if err := b.AddRecord(name+"!"+f.Name, buf.Bytes()); err != nil {
-			skipped++
-			continue
-		}
-		records++
 	}
 	return records, skipped, nil
+}
+
+// entryResult is what a worker made of one zip entry.
+type entryResult struct {
+	rec      *built // nil: not an OSV record
+	problems []Problem
+	zipErr   error // the zip itself is bad
+}
+
+func readEntry(name string, f *zip.File, buf *bytes.Buffer) entryResult {
+	rc, err := f.Open()
+	if err != nil {
+		return entryResult{zipErr: fmt.Errorf("%w: %s: entry %s: %v", ErrBadZip, name, f.Name, err)}
+	}
+	buf.Reset()
+	_, err = io.Copy(buf, io.LimitReader(rc, maxRecordSize+1))
+	rc.Close()
+	if err != nil {
+		return entryResult{zipErr: fmt.Errorf("%w: %s: entry %s: %v", ErrBadZip, name, f.Name, err)}
+	}
+	if buf.Len() > maxRecordSize {
+		return entryResult{zipErr: fmt.Errorf("%w: %s: entry %s is larger than it says", ErrBadZip, name, f.Name)}
+	}
+	a, problems, err := ParseOSV(name+"!"+f.Name, buf.Bytes())
+	if err != nil {
+		return entryResult{problems: problems}
+	}
+	return entryResult{rec: prepare(&a), problems: problems}
 }
 
 // AddZip adds the records of a zip read from r (a downloaded all.zip)
@@ -290,6 +366,9 @@ func (b *Builder) Write(path string) (Metadata, error) {
 	if err != nil {
 		return Metadata{}, err
 	}
+	if err := os.Chmod(tmpPath, 0o644); err != nil {
+		return Metadata{}, fmt.Errorf("writing the new DB %s: %w", tmpPath, errors.Unwrap(err))
+	}
 	if err := os.Rename(tmpPath, path); err != nil {
 		return Metadata{}, fmt.Errorf("replacing %s: %w", path, errors.Unwrap(err))
 	}
@@ -324,12 +403,22 @@ func (b *Builder) metadata() Metadata {
 }
 
 func (b *Builder) writeFile(path string) (Metadata, error) {
-	db, err := bolt.Open(path, 0o644, &bolt.Options{NoSync: true, NoFreelistSync: true, Timeout: time.Second})
+	meta := b.metadata()
+	// Map the whole file-to-be at once: bbolt remaps (and copies every
+	// dirty node) each time a write outgrows the mapping, which otherwise
+	// costs a third of the build.
+	var size int
+	for _, r := range b.records {
+		size += len(r.whole) + 64
+		for _, enc := range r.pkgs {
+			size += len(enc) + 64
+		}
+	}
+	db, err := bolt.Open(path, 0o644, &bolt.Options{NoSync: true, NoFreelistSync: true, Timeout: time.Second, InitialMmapSize: 2*size + 16<<20})
 	if err != nil {
 		return Metadata{}, fmt.Errorf("creating the new DB %s: %v", path, err)
 	}
 	defer db.Close()
-	meta := b.metadata()
 
 	ids := make([]string, 0, len(b.records))
 	for id := range b.records {

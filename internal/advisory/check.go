@@ -46,7 +46,7 @@ func (a *Affected) orderingOf(t RangeType) (version.Ordering, error) {
 // an error wrapping version.ErrInvalidVersion — never "not affected".
 func (a *Affected) Check(installed string) (Verdict, error) {
 	v := Verdict{Range: -1}
-	if slices.Contains(a.Versions, installed) {
+	if a.listed(installed) {
 		v.Affected, v.InVersions = true, true
 		if ord, err := version.OrderingOf(a.Ecosystem); err == nil {
 			v.Ordering = ord
@@ -78,6 +78,27 @@ func (a *Affected) Check(installed string) (Verdict, error) {
 		}
 	}
 	return v, nil
+}
+
+// listed reports whether installed is in Versions: spelled the same, or
+// equal in the ecosystem's ordering ("2.0" and "2.0.0" in PyPI).
+func (a *Affected) listed(installed string) bool {
+	if len(a.Versions) == 0 {
+		return false
+	}
+	if slices.Contains(a.Versions, installed) {
+		return true
+	}
+	iv, err := version.Parse(a.Ecosystem, installed)
+	if err != nil {
+		return false // the ranges report it
+	}
+	for _, l := range a.Versions {
+		if lv, err := version.Parse(a.Ecosystem, l); err == nil && lv.Compare(iv) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 type parsedEvent struct {

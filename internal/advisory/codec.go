@@ -53,7 +53,29 @@ func (e *encoder) severities(ss []Severity) {
 	}
 }
 
+// counts are the numbers of list elements of one encoded advisory,
+// written first so a decoder can allocate each kind once per lookup.
+type counts struct{ strs, refs, sevs, affs, ranges, events int }
+
+func countsOf(a *Advisory, affected []Affected) counts {
+	c := counts{strs: len(a.Aliases) + len(a.Upstream) + len(a.Related), refs: len(a.References), sevs: len(a.Severity), affs: len(affected)}
+	for i := range affected {
+		af := &affected[i]
+		c.strs += len(af.Versions)
+		c.sevs += len(af.Severity)
+		c.ranges += len(af.Ranges)
+		for _, r := range af.Ranges {
+			c.events += len(r.Events)
+		}
+	}
+	return c
+}
+
 func (e *encoder) advisory(a *Advisory, affected []Affected) {
+	c := countsOf(a, affected)
+	for _, n := range []int{c.strs, c.refs, c.sevs, c.affs, c.ranges, c.events} {
+		e.uint(uint64(n))
+	}
 	e.str(a.ID)
 	e.str(a.SchemaVersion)
 	e.time(a.Modified)
@@ -121,6 +143,39 @@ type decoder struct {
 	buf []byte
 	off int
 	err error
+	// arenas the lists of the advisories being decoded are cut from
+	strArena []string
+	refArena []Reference
+	sevArena []Severity
+	affArena []Affected
+	rngArena []Range
+	evArena  []Event
+}
+
+// take cuts n elements from an arena (allocating when it runs short,
+// which only a corrupt count can cause).
+func take[T any](arena *[]T, n int) []T {
+	if n > len(*arena) {
+		return make([]T, n)
+	}
+	out := (*arena)[:n:n]
+	*arena = (*arena)[n:]
+	return out
+}
+
+// header reads the counts of one advisory.
+func (d *decoder) header() counts {
+	return counts{strs: d.count(1), refs: d.count(2), sevs: d.count(13), affs: d.count(9), ranges: d.count(3), events: d.count(2)}
+}
+
+// reserve allocates the arenas for advisories with these total counts.
+func (d *decoder) reserve(c counts) {
+	d.strArena = make([]string, c.strs)
+	d.refArena = make([]Reference, c.refs)
+	d.sevArena = make([]Severity, c.sevs)
+	d.affArena = make([]Affected, c.affs)
+	d.rngArena = make([]Range, c.ranges)
+	d.evArena = make([]Event, c.events)
 }
 
 func (d *decoder) uint() uint64 {
@@ -170,7 +225,7 @@ func (d *decoder) strs() []string {
 	if n == 0 {
 		return nil
 	}
-	ss := make([]string, n)
+	ss := take(&d.strArena, n)
 	for i := range ss {
 		ss[i] = d.str()
 	}
@@ -208,7 +263,7 @@ func (d *decoder) severities() []Severity {
 	if n == 0 {
 		return nil
 	}
-	ss := make([]Severity, n)
+	ss := take(&d.sevArena, n)
 	for i := range ss {
 		ss[i] = Severity{Type: SeverityType(d.str()), Value: d.str(), Score: d.float(), Level: Level(d.str()), Source: d.str(), Record: d.str()}
 	}
@@ -227,27 +282,27 @@ func (d *decoder) advisory(a *Advisory) {
 	a.Summary = d.str()
 	a.Details = d.str()
 	if n := d.count(2); n > 0 {
-		a.References = make([]Reference, n)
+		a.References = take(&d.refArena, n)
 		for i := range a.References {
 			a.References[i] = Reference{Type: d.str(), URL: d.str()}
 		}
 	}
 	a.Severity = d.severities()
 	if n := d.count(9); n > 0 {
-		a.Affected = make([]Affected, n)
+		a.Affected = take(&d.affArena, n)
 		for i := range a.Affected {
 			af := &a.Affected[i]
 			af.Ecosystem = d.str()
 			af.Name = d.str()
 			af.PURL = d.str()
 			if nr := d.count(3); nr > 0 {
-				af.Ranges = make([]Range, nr)
+				af.Ranges = take(&d.rngArena, nr)
 				for j := range af.Ranges {
 					r := &af.Ranges[j]
 					r.Type = RangeType(d.str())
 					r.Repo = d.str()
 					if ne := d.count(2); ne > 0 {
-						r.Events = make([]Event, ne)
+						r.Events = take(&d.evArena, ne)
 						for k := range r.Events {
 							r.Events[k] = Event{Kind: EventKind(d.str()), Version: d.str()}
 						}
@@ -267,6 +322,7 @@ func (d *decoder) advisory(a *Advisory) {
 func decodeAdvisory(stored []byte) (Advisory, error) {
 	d := decoder{buf: append([]byte(nil), stored...)}
 	var a Advisory
+	d.reserve(d.header())
 	d.advisory(&a)
 	if d.err == nil && d.off != len(d.buf) {
 		d.err = errCorrupt
@@ -274,32 +330,49 @@ func decodeAdvisory(stored []byte) (Advisory, error) {
 	return a, d.err
 }
 
-// decodeList decodes a value written by encodeList (copied first).
+// decodeList decodes a value written by encodeList (copied first). A
+// first pass over the advisories' headers sizes the arenas, so a lookup
+// allocates each kind of list once.
 func decodeList(stored []byte) ([]Advisory, error) {
 	d := decoder{buf: append([]byte(nil), stored...)}
 	n := d.count(1)
-	out := make([]Advisory, n)
-	for i := range out {
+	type span struct{ start, end int }
+	spans := make([]span, n)
+	var total counts
+	for i := range spans {
 		size := d.count(1)
 		if d.err != nil {
-			break
+			return nil, d.err
 		}
-		end := d.off + size
-		sub := decoder{buf: d.buf[:end], off: d.off}
-		sub.advisory(&out[i])
-		if sub.err == nil && sub.off != end {
-			sub.err = errCorrupt
+		spans[i] = span{d.off, d.off + size}
+		h := decoder{buf: d.buf[:spans[i].end], off: d.off}
+		c := h.header()
+		if h.err != nil {
+			return nil, h.err
 		}
-		if sub.err != nil {
-			return nil, sub.err
-		}
-		d.off = end
+		total.strs += c.strs
+		total.refs += c.refs
+		total.sevs += c.sevs
+		total.affs += c.affs
+		total.ranges += c.ranges
+		total.events += c.events
+		d.off = spans[i].end
 	}
-	if d.err == nil && d.off != len(d.buf) {
-		d.err = errCorrupt
+	if d.off != len(d.buf) {
+		return nil, errCorrupt
 	}
-	if d.err != nil {
-		return nil, d.err
+	d.reserve(total)
+	out := make([]Advisory, n)
+	for i, sp := range spans {
+		d.buf, d.off = d.buf[:cap(d.buf)][:sp.end], sp.start
+		d.header()
+		d.advisory(&out[i])
+		if d.err == nil && d.off != sp.end {
+			d.err = errCorrupt
+		}
+		if d.err != nil {
+			return nil, d.err
+		}
 	}
 	return out, nil
 }

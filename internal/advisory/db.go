@@ -84,6 +84,52 @@ type DB struct {
 	bolt *bolt.DB
 	path string
 	meta Metadata
+	// readers are open read transactions kept for reuse: the file never
+	// changes while it is open (updates replace it by rename), so a read
+	// transaction stays valid, and beginning one costs as much as a lookup.
+	// A transaction is used by one goroutine at a time.
+	readers chan *reader
+}
+
+// reader is a read transaction with its buckets looked up.
+type reader struct {
+	tx             *bolt.Tx
+	pkg, adv, link *bolt.Bucket
+}
+
+// maxReaders bounds the kept read transactions (more are begun and
+// ended per call when more goroutines read at once).
+const maxReaders = 16
+
+func (db *DB) reader() (*reader, error) {
+	select {
+	case r := <-db.readers:
+		return r, nil
+	default:
+	}
+	tx, err := db.bolt.Begin(false)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return &reader{tx: tx, pkg: tx.Bucket(bucketPkg), adv: tx.Bucket(bucketAdv), link: tx.Bucket(bucketLink)}, nil
+}
+
+func (db *DB) release(r *reader) {
+	select {
+	case db.readers <- r:
+	default:
+		r.tx.Rollback()
+	}
+}
+
+// view runs fn with a read transaction.
+func (db *DB) view(fn func(r *reader) error) error {
+	r, err := db.reader()
+	if err != nil {
+		return err
+	}
+	defer db.release(r)
+	return fn(r)
 }
 
 // Open opens the DB file at path read-only. A missing file is ErrNoDB; a
@@ -100,7 +146,7 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
 	}
-	db := &DB{bolt: b, path: path}
+	db := &DB{bolt: b, path: path, readers: make(chan *reader, maxReaders)}
 	if err := b.View(func(tx *bolt.Tx) error {
 		m := tx.Bucket(bucketMeta)
 		if m == nil {
@@ -129,8 +175,17 @@ func Open(path string) (*DB, error) {
 	return db, nil
 }
 
-// Close releases the file.
-func (db *DB) Close() error { return db.bolt.Close() }
+// Close releases the file. No lookup may be running.
+func (db *DB) Close() error {
+	for {
+		select {
+		case r := <-db.readers:
+			r.tx.Rollback()
+		default:
+			return db.bolt.Close()
+		}
+	}
+}
 
 // Path is the file the DB was opened from.
 func (db *DB) Path() string { return db.path }
@@ -148,8 +203,8 @@ func (db *DB) Metadata() Metadata { return db.meta }
 func (db *DB) Lookup(ecosystem, name string) ([]Advisory, error) {
 	key := packageKey(ecosystem, name)
 	var out []Advisory
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketPkg).Get(key)
+	err := db.view(func(r *reader) error {
+		v := r.pkg.Get(key)
 		if v == nil {
 			return nil
 		}
@@ -166,8 +221,8 @@ func (db *DB) Lookup(ecosystem, name string) ([]Advisory, error) {
 // Get returns the whole record with the given ID, withdrawn or not. ok
 // is false when the DB has no such record.
 func (db *DB) Get(id string) (a Advisory, ok bool, err error) {
-	err = db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketAdv).Get([]byte(id))
+	err = db.view(func(r *reader) error {
+		v := r.adv.Get([]byte(id))
 		if v == nil {
 			return nil
 		}
@@ -185,8 +240,8 @@ func (db *DB) Get(id string) (a Advisory, ok bool, err error) {
 // upstream (so a CVE finds the GHSA, GO and DSA records about it).
 func (db *DB) Linked(id string) ([]string, error) {
 	var out []string
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketLink).Get([]byte(id))
+	err := db.view(func(r *reader) error {
+		v := r.link.Get([]byte(id))
 		if v == nil {
 			return nil
 		}

@@ -70,10 +70,22 @@ func matchIDs(t *testing.T, db *DB, eco, name, v string) []string {
 	return ids
 }
 
-// TestSharedExpectedMatches: acceptance 1 — the five real zips import,
-// and every golden query of expected-matches.json returns exactly its IDs.
-func TestSharedExpectedMatches(t *testing.T) {
-	db, _, problems := buildShared(t, "osv/Go/selected", "osv/PyPI/selected", "osv/PyPI/ghsa", "derived/Debian/selected", "derived/Alpine/selected", "osv/npm")
+// TestShared imports the shared real data once (the five zips, the
+// selected/ folders and the loose npm records: nothing new, deduplicated
+// by ID) and checks acceptance 1 on it.
+func TestShared(t *testing.T) {
+	db, b, problems := buildShared(t, "osv/Go/selected", "osv/PyPI/selected", "osv/PyPI/ghsa", "derived/Debian/selected", "derived/Alpine/selected", "osv/npm")
+	if b.Records() != 17603 {
+		t.Errorf("%d records, want the 17603 distinct IDs of the five zips", b.Records())
+	}
+	t.Run("expected matches", func(t *testing.T) { testExpectedMatches(t, db, problems) })
+	t.Run("PYSEC-2021-371", func(t *testing.T) { testPYSEC2021371(t, db, problems) })
+	t.Run("quirks", func(t *testing.T) { testSharedQuirks(t, db) })
+}
+
+// testExpectedMatches: every golden query of expected-matches.json
+// returns exactly its IDs.
+func testExpectedMatches(t *testing.T, db *DB, problems []Problem) {
 	raw, err := os.ReadFile(filepath.Join(sharedtest.Data(t, "vulndata"), "expected-matches.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -106,25 +118,9 @@ func TestSharedExpectedMatches(t *testing.T) {
 	}
 }
 
-// TestSharedPYSEC2021371: the real record's GIT event (a fix ending in
+// testPYSEC2021371: the real record's GIT event (a fix ending in
 // ".patch") is reported, and its ECOSYSTEM range is kept.
-func TestSharedPYSEC2021371(t *testing.T) {
-	root := sharedtest.Data(t, "vulndata")
-	b := NewBuilder()
-	var problems []Problem
-	b.Report = func(p Problem) { problems = append(problems, p) }
-	if _, err := b.AddPath(filepath.Join(root, "osv/PyPI/all.zip")); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), FileName)
-	if _, err := b.Write(path); err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+func testPYSEC2021371(t *testing.T, db *DB, problems []Problem) {
 	if !slices.ContainsFunc(problems, func(p Problem) bool {
 		return p.ID == "PYSEC-2021-371" && strings.Contains(p.Msg, `ranges[0] events[1]: fixed "195caac172690456dcdc8cc7a6ca50e05abf8182.patch" is not a commit hash`)
 	}) {
@@ -144,9 +140,8 @@ func TestSharedPYSEC2021371(t *testing.T) {
 	}
 }
 
-// TestSharedQuirks: the real quirks listed in the vulndata README.
-func TestSharedQuirks(t *testing.T) {
-	db, _, _ := buildShared(t)
+// testSharedQuirks: the real quirks listed in the vulndata README.
+func testSharedQuirks(t *testing.T, db *DB) {
 	get := func(id string) Advisory {
 		a, ok, err := db.Get(id)
 		if err != nil || !ok {

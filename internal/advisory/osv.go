@@ -30,24 +30,48 @@ func (p Problem) String() string {
 // counted, not a problem of a record).
 var errNotOSV = errors.New("not an OSV record")
 
-// The OSV JSON shapes (ossf/osv-schema). Parts that real data gets wrong
-// are json.RawMessage and decoded one by one, so one bad range or event
-// costs only itself.
+// The OSV JSON shapes (ossf/osv-schema). A record is first decoded in
+// one pass into the typed form; only when that fails (a value of the
+// wrong kind somewhere) is it decoded again part by part from
+// json.RawMessage, so one bad range or event costs only itself.
 type osvRecord struct {
+	SchemaVersion    string          `json:"schema_version"`
+	ID               string          `json:"id"`
+	Modified         string          `json:"modified"`
+	Published        string          `json:"published"`
+	Withdrawn        string          `json:"withdrawn"`
+	Aliases          []string        `json:"aliases"`
+	Upstream         []string        `json:"upstream"`
+	Related          []string        `json:"related"`
+	Summary          string          `json:"summary"`
+	Details          string          `json:"details"`
+	Severity         []osvSeverity   `json:"severity"`
+	Affected         []osvAffected   `json:"affected"`
+	References       []osvReference  `json:"references"`
+	DatabaseSpecific json.RawMessage `json:"database_specific"`
+}
+
+// rawRecord is osvRecord with every list left raw (the lenient path).
+type rawRecord struct {
 	SchemaVersion    string            `json:"schema_version"`
 	ID               string            `json:"id"`
 	Modified         string            `json:"modified"`
 	Published        string            `json:"published"`
 	Withdrawn        string            `json:"withdrawn"`
-	Aliases          []string          `json:"aliases"`
-	Upstream         []string          `json:"upstream"`
-	Related          []string          `json:"related"`
-	Summary          string            `json:"summary"`
-	Details          string            `json:"details"`
+	Aliases          []json.RawMessage `json:"aliases"`
+	Upstream         []json.RawMessage `json:"upstream"`
+	Related          []json.RawMessage `json:"related"`
+	Summary          json.RawMessage   `json:"summary"`
+	Details          json.RawMessage   `json:"details"`
 	Severity         []json.RawMessage `json:"severity"`
 	Affected         []json.RawMessage `json:"affected"`
 	References       []json.RawMessage `json:"references"`
 	DatabaseSpecific json.RawMessage   `json:"database_specific"`
+}
+
+type osvReference struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
 }
 
 type osvSeverity struct {
@@ -55,12 +79,23 @@ type osvSeverity struct {
 	Score string `json:"score"`
 }
 
+type osvPackage struct {
+	Ecosystem string `json:"ecosystem"`
+	Name      string `json:"name"`
+	Purl      string `json:"purl"`
+}
+
 type osvAffected struct {
-	Package struct {
-		Ecosystem string `json:"ecosystem"`
-		Name      string `json:"name"`
-		Purl      string `json:"purl"`
-	} `json:"package"`
+	Package           osvPackage      `json:"package"`
+	Severity          []osvSeverity   `json:"severity"`
+	Ranges            []osvRange      `json:"ranges"`
+	Versions          []string        `json:"versions"`
+	EcosystemSpecific json.RawMessage `json:"ecosystem_specific"`
+	DatabaseSpecific  json.RawMessage `json:"database_specific"`
+}
+
+type rawAffected struct {
+	Package           osvPackage        `json:"package"`
 	Severity          []json.RawMessage `json:"severity"`
 	Ranges            []json.RawMessage `json:"ranges"`
 	Versions          []json.RawMessage `json:"versions"`
@@ -69,9 +104,41 @@ type osvAffected struct {
 }
 
 type osvRange struct {
+	Type   string     `json:"type"`
+	Repo   string     `json:"repo"`
+	Events []osvEvent `json:"events"`
+}
+
+type rawRange struct {
 	Type   string            `json:"type"`
 	Repo   string            `json:"repo"`
 	Events []json.RawMessage `json:"events"`
+}
+
+// osvEvent holds the one key an event must have; n counts the keys set
+// (the lenient path also counts keys it does not know).
+type osvEvent struct {
+	Introduced   *string `json:"introduced"`
+	Fixed        *string `json:"fixed"`
+	LastAffected *string `json:"last_affected"`
+	Limit        *string `json:"limit"`
+	unknown      string
+}
+
+// event returns the event's one key, or ok false.
+func (e osvEvent) event() (Event, int) {
+	var out Event
+	n := 0
+	for _, kv := range []struct {
+		k EventKind
+		v *string
+	}{{Introduced, e.Introduced}, {Fixed, e.Fixed}, {LastAffected, e.LastAffected}, {Limit, e.Limit}} {
+		if kv.v != nil {
+			out = Event{Kind: kv.k, Version: strings.TrimSpace(*kv.v)}
+			n++
+		}
+	}
+	return out, n
 }
 
 // recordParser turns one OSV JSON document into an Advisory, reporting
@@ -103,8 +170,116 @@ func (p *recordParser) parse(data []byte) (Advisory, error) {
 	}
 	var r osvRecord
 	if err := json.Unmarshal(data, &r); err != nil {
-		return Advisory{}, fmt.Errorf("%w: %s", errNotOSV, jsonProblem(err))
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			return Advisory{}, fmt.Errorf("%w: %s", errNotOSV, jsonProblem(err))
+		}
+		r, err = p.lenient(data)
+		if err != nil {
+			return Advisory{}, err
+		}
 	}
+	return p.build(&r)
+}
+
+// lenient decodes a record part by part, dropping (and reporting) the
+// parts whose values have the wrong kind.
+func (p *recordParser) lenient(data []byte) (osvRecord, error) {
+	var raw rawRecord
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return osvRecord{}, fmt.Errorf("%w: %s", errNotOSV, jsonProblem(err))
+	}
+	p.id = raw.ID
+	r := osvRecord{SchemaVersion: raw.SchemaVersion, ID: raw.ID, Modified: raw.Modified, Published: raw.Published,
+		Withdrawn: raw.Withdrawn, DatabaseSpecific: raw.DatabaseSpecific}
+	r.Aliases = p.rawStrings("aliases", raw.Aliases)
+	r.Upstream = p.rawStrings("upstream", raw.Upstream)
+	r.Related = p.rawStrings("related", raw.Related)
+	if json.Unmarshal(raw.Summary, &r.Summary) != nil && len(raw.Summary) > 0 {
+		p.problem("summary is not a string; dropped")
+	}
+	if json.Unmarshal(raw.Details, &r.Details) != nil && len(raw.Details) > 0 {
+		p.problem("details is not a string; dropped")
+	}
+	r.Severity = decodeEach[osvSeverity](p, raw.Severity, "a severity is not {type, score}; dropped")
+	r.References = decodeEach[osvReference](p, raw.References, "a reference is not {type, url}; dropped")
+	for i, ra := range raw.Affected {
+		var af osvAffected
+		if json.Unmarshal(ra, &af) == nil {
+			r.Affected = append(r.Affected, af)
+			continue
+		}
+		var rawAf rawAffected
+		if err := json.Unmarshal(ra, &rawAf); err != nil {
+			p.problem("affected[%d]: %s; dropped", i, jsonProblem(err))
+			continue
+		}
+		where := fmt.Sprintf("affected[%d] (%s %s)", i, rawAf.Package.Ecosystem, rawAf.Package.Name)
+		af = osvAffected{Package: rawAf.Package, EcosystemSpecific: rawAf.EcosystemSpecific, DatabaseSpecific: rawAf.DatabaseSpecific}
+		af.Severity = decodeEach[osvSeverity](p, rawAf.Severity, where+": a severity is not {type, score}; dropped")
+		af.Versions = p.rawStrings(where+" versions", rawAf.Versions)
+		for j, rr := range rawAf.Ranges {
+			var rg rawRange
+			if err := json.Unmarshal(rr, &rg); err != nil {
+				p.problem("%s ranges[%d]: %s; dropped", where, j, jsonProblem(err))
+				af.Ranges = append(af.Ranges, osvRange{Type: "invalid"})
+				continue
+			}
+			out := osvRange{Type: rg.Type, Repo: rg.Repo}
+			for _, re := range rg.Events {
+				var m map[string]json.RawMessage
+				var ev osvEvent
+				if json.Unmarshal(re, &m) == nil {
+					for k, v := range m {
+						var s string
+						if json.Unmarshal(v, &s) != nil {
+							ev.unknown = k
+							continue
+						}
+						switch EventKind(k) {
+						case Introduced:
+							ev.Introduced = &s
+						case Fixed:
+							ev.Fixed = &s
+						case LastAffected:
+							ev.LastAffected = &s
+						case Limit:
+							ev.Limit = &s
+						default:
+							ev.unknown = k
+						}
+					}
+				}
+				out.Events = append(out.Events, ev)
+			}
+			af.Ranges = append(af.Ranges, out)
+		}
+		r.Affected = append(r.Affected, af)
+	}
+	return r, nil
+}
+
+// decodeEach decodes the elements of a list that have the right shape,
+// reporting each other one with msg.
+func decodeEach[T any](p *recordParser, raws []json.RawMessage, msg string) []T {
+	var out []T
+	for _, raw := range raws {
+		var v T
+		if json.Unmarshal(raw, &v) != nil {
+			p.problem("%s", msg)
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// rawStrings keeps the string elements of a list, reporting the others.
+func (p *recordParser) rawStrings(field string, raws []json.RawMessage) []string {
+	return decodeEach[string](p, raws, field+": an element is not a string; dropped")
+}
+
+func (p *recordParser) build(r *osvRecord) (Advisory, error) {
 	if r.ID == "" || r.Modified == "" {
 		return Advisory{}, fmt.Errorf("%w: no id or modified time", errNotOSV)
 	}
@@ -121,20 +296,19 @@ func (p *recordParser) parse(data []byte) (Advisory, error) {
 	a.Modified = p.time("modified", r.Modified)
 	a.Published = p.time("published", r.Published)
 	a.Withdrawn = p.time("withdrawn", r.Withdrawn)
-	for _, raw := range r.References {
-		var ref struct{ Type, URL string }
-		if err := json.Unmarshal(raw, &ref); err != nil || ref.URL == "" {
-			p.problem("a reference is not {type, url}; dropped")
+	for _, ref := range r.References {
+		if ref.URL == "" {
+			p.problem("a reference has no url; dropped")
 			continue
 		}
 		a.References = append(a.References, Reference{Type: ref.Type, URL: ref.URL})
 	}
-	a.Severity = p.severities(r.Severity)
+	a.Severity = p.severities("", r.Severity)
 	if lvl := databaseLevel(r.DatabaseSpecific); lvl != "" {
 		a.Severity = append(a.Severity, NewWord(DatabaseLevel, lvl, SourceOf(r.ID, DatabaseLevel), ""))
 	}
-	for i, raw := range r.Affected {
-		if af, ok := p.affected(i, raw); ok {
+	for i := range r.Affected {
+		if af, ok := p.affected(i, &r.Affected[i]); ok {
 			a.Affected = append(a.Affected, af)
 		}
 	}
@@ -200,38 +374,28 @@ func databaseLevel(raw json.RawMessage) string {
 	return strings.TrimSpace(s)
 }
 
-func (p *recordParser) severities(raws []json.RawMessage) []Severity {
+func (p *recordParser) severities(where string, list []osvSeverity) []Severity {
 	var out []Severity
-	for _, raw := range raws {
-		var s osvSeverity
-		if err := json.Unmarshal(raw, &s); err != nil {
-			p.problem("a severity is not {type, score}; dropped")
-			continue
-		}
+	for _, s := range list {
 		typ := SeverityType(s.Type)
 		switch typ {
 		case CVSSv2, CVSSv3, CVSSv4:
 			sev, err := NewCVSS(typ, s.Score, SourceOf(p.id, typ), "")
 			if err != nil {
-				p.problem("severity %v; dropped", err)
+				p.problem("%sseverity %v; dropped", where, err)
 				continue
 			}
 			out = append(out, sev)
 		case UbuntuPriority:
 			out = append(out, NewWord(UbuntuPriority, s.Score, "ubuntu", ""))
 		default:
-			p.problem("severity type %q is not one tollgate reads; dropped", s.Type)
+			p.problem("%sseverity type %q is not one tollgate reads; dropped", where, s.Type)
 		}
 	}
 	return out
 }
 
-func (p *recordParser) affected(i int, raw json.RawMessage) (Affected, bool) {
-	var oa osvAffected
-	if err := json.Unmarshal(raw, &oa); err != nil {
-		p.problem("affected[%d]: %s; dropped", i, jsonProblem(err))
-		return Affected{}, false
-	}
+func (p *recordParser) affected(i int, oa *osvAffected) (Affected, bool) {
 	eco, name := strings.TrimSpace(oa.Package.Ecosystem), strings.TrimSpace(oa.Package.Name)
 	if eco == "" || name == "" {
 		p.problem("affected[%d] has no package ecosystem or name; dropped", i)
@@ -245,20 +409,19 @@ func (p *recordParser) affected(i int, raw json.RawMessage) (Affected, bool) {
 		DatabaseSpecific:  compactJSON(oa.DatabaseSpecific),
 	}
 	where := fmt.Sprintf("affected[%d] (%s %s)", i, eco, name)
-	for _, rv := range oa.Versions {
-		var v string
-		if json.Unmarshal(rv, &v) != nil || strings.TrimSpace(v) == "" {
-			p.problem("%s: a listed version is not a string; dropped", where)
+	for _, v := range oa.Versions {
+		if strings.TrimSpace(v) == "" {
+			p.problem("%s: an empty listed version; dropped", where)
 			continue
 		}
 		af.Versions = append(af.Versions, v)
 	}
-	for j, rr := range oa.Ranges {
-		if r, ok := p.rangeOf(where, j, &af, rr); ok {
+	for j := range oa.Ranges {
+		if r, ok := p.rangeOf(where, j, &af, &oa.Ranges[j]); ok {
 			af.Ranges = append(af.Ranges, r)
 		}
 	}
-	af.Severity = p.severities(oa.Severity)
+	af.Severity = p.severities(where+": ", oa.Severity)
 	p.vendorRatings(&af)
 	if len(af.Ranges) == 0 && len(af.Versions) == 0 {
 		return Affected{}, false // nothing left that a version can match (e.g. GIT ranges only)
@@ -323,12 +486,7 @@ func isCommit(s string) bool {
 	return strings.Trim(strings.ToLower(s), "0123456789abcdef") == ""
 }
 
-func (p *recordParser) rangeOf(where string, j int, af *Affected, raw json.RawMessage) (Range, bool) {
-	var or osvRange
-	if err := json.Unmarshal(raw, &or); err != nil {
-		p.problem("%s ranges[%d]: %s; dropped", where, j, jsonProblem(err))
-		return Range{}, false
-	}
+func (p *recordParser) rangeOf(where string, j int, af *Affected, or *osvRange) (Range, bool) {
 	where = fmt.Sprintf("%s ranges[%d]", where, j)
 	typ := RangeType(or.Type)
 	var ord version.Ordering
@@ -338,39 +496,36 @@ func (p *recordParser) rangeOf(where string, j int, af *Affected, raw json.RawMe
 	case RangeSemver, RangeEcosystem:
 		o, err := af.orderingOf(typ)
 		ord, checkVersions = o, err == nil
+	case "invalid":
+		return Range{}, false // reported by the lenient decoder
 	default:
 		p.problem("%s: range type %q unknown; dropped", where, or.Type)
 		return Range{}, false
 	}
 	r := Range{Type: typ, Repo: or.Repo}
 	hasIntro := false
-	for k, re := range or.Events {
-		var ev map[string]string
-		if err := json.Unmarshal(re, &ev); err != nil || len(ev) != 1 {
+	for k, oe := range or.Events {
+		e, n := oe.event()
+		switch {
+		case n == 0 && oe.unknown != "":
+			p.problem("%s events[%d]: unknown event %q; dropped", where, k, oe.unknown)
+			continue
+		case n != 1 || oe.unknown != "":
 			p.problem("%s events[%d]: an event must have exactly one string key; dropped", where, k)
 			continue
-		}
-		var e Event
-		for kind, v := range ev {
-			e = Event{Kind: EventKind(kind), Version: strings.TrimSpace(v)}
-		}
-		switch e.Kind {
-		case Introduced, Fixed, LastAffected, Limit:
-		default:
-			p.problem("%s events[%d]: unknown event %q; dropped", where, k, e.Kind)
-			continue
-		}
-		if e.Version == "" {
+		case e.Version == "":
 			p.problem("%s events[%d]: %s has no version; dropped", where, k, e.Kind)
 			continue
 		}
+		unbounded := (e.Kind == Introduced && e.Version == "0") || (e.Kind == Limit && e.Version == "*")
 		switch {
+		case unbounded:
 		case typ == RangeGit:
-			if !(e.Kind == Introduced && e.Version == "0") && !(e.Kind == Limit && e.Version == "*") && !isCommit(e.Version) {
+			if !isCommit(e.Version) {
 				p.problem("%s events[%d]: %s %q is not a commit hash; dropped", where, k, e.Kind, e.Version)
 				continue
 			}
-		case checkVersions && !(e.Kind == Introduced && e.Version == "0") && !(e.Kind == Limit && e.Version == "*"):
+		case checkVersions:
 			if _, err := version.ParseOrdering(ord, e.Version); err != nil {
 				if e.Kind == Introduced {
 					p.problem("%s events[%d]: %s %q: not a %s version; dropped", where, k, e.Kind, e.Version, ord)

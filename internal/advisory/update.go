@@ -149,7 +149,7 @@ func Update(ctx context.Context, opts UpdateOptions) (UpdateResult, error) {
 			return UpdateResult{}, fmt.Errorf("%w: %s from %s: %w", ErrDownload, eco, u, err)
 		}
 	}
-	if len(res.Downloaded) == 0 && len(prev) == len(ecos) {
+	if len(res.Downloaded) == 0 && sameSources(prev, ecos) {
 		if db, err := Open(filepath.Join(opts.Dir, FileName)); err == nil {
 			res.Metadata = db.Metadata()
 			db.Close()
@@ -169,6 +169,20 @@ func Update(ctx context.Context, opts UpdateOptions) (UpdateResult, error) {
 	}
 	res.Metadata, res.Rebuilt = meta, true
 	return res, nil
+}
+
+// sameSources reports whether the previous DB was built from exactly
+// these ecosystems (then all-unchanged means nothing to rebuild).
+func sameSources(prev map[string]Source, ecos []string) bool {
+	if len(prev) != len(ecos) {
+		return false
+	}
+	for _, e := range ecos {
+		if _, ok := prev[e]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // safeName turns an ecosystem name into a file name.
@@ -323,17 +337,8 @@ func netProblem(err error) string {
 // addZipFile verifies and adds a downloaded zip: every .json entry must
 // be an OSV record (an export holds nothing else).
 func (b *Builder) addZipFile(src Source, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", path, errors.Unwrap(err))
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
 	problems := b.problems
-	n, skipped, err := b.addZip(src.Name, f, fi.Size())
+	n, skipped, err := b.addZipPath(src.Name, path)
 	if err != nil {
 		return err
 	}

@@ -402,3 +402,55 @@ func TestOpenForScan(t *testing.T) {
 		db.Close()
 	})
 }
+
+// TestUpdateCancelled: an update stopped mid-transfer (Ctrl-C) leaves the
+// old DB and no temporary files.
+func TestUpdateCancelled(t *testing.T) {
+	srv := newExportServer(t)
+	dir := t.TempDir()
+	if _, err := Update(context.Background(), updateOpts(dir, srv.srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	db, _ := Open(filepath.Join(dir, FileName))
+	good := db.Metadata().BuildID
+	db.Close()
+	started := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		w.Write(make([]byte, 1000))
+		w.(http.Flusher).Flush()
+		close(started)
+		<-r.Context().Done()
+	}))
+	defer slow.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	_, err := Update(ctx, updateOpts(dir, slow.URL))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	lookupWorks(t, dir, good)
+	parts, _ := filepath.Glob(filepath.Join(dir, downloadsDir, "*.part"))
+	if len(parts) > 0 {
+		t.Errorf("temporary files left behind: %v", parts)
+	}
+}
+
+// TestUpdateFewerEcosystems: asking for fewer ecosystems rebuilds the DB
+// from the kept zips even though the server says nothing changed.
+func TestUpdateFewerEcosystems(t *testing.T) {
+	srv := newExportServer(t)
+	dir := t.TempDir()
+	if _, err := Update(context.Background(), updateOpts(dir, srv.srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	o := updateOpts(dir, srv.srv.URL)
+	o.Ecosystems = []string{"npm"}
+	res, err := Update(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Rebuilt || len(res.Unchanged) != 1 || res.Metadata.Records != 3 || srv.bodies.Load() != 2 {
+		t.Errorf("update with fewer ecosystems: %+v, bodies %d", res, srv.bodies.Load())
+	}
+}

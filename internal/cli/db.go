@@ -173,13 +173,11 @@ func updateWaiting(ctx context.Context, stderr io.Writer, opts advisory.UpdateOp
 	return advisory.Update(ctx, opts)
 }
 
-// dbError marks a db failure with its outcome kind.
+// dbError marks a db failure with its outcome kind: an input, download
+// or DB that cannot be used is "unreadable" (exit 2), whatever the reason.
 func dbError(err error) error {
-	switch {
-	case errors.Is(err, context.Canceled):
+	if errors.Is(err, context.Canceled) {
 		return outcome.Mark(err, outcome.ErrInterrupted)
-	case errors.Is(err, advisory.ErrSchema), errors.Is(err, advisory.ErrCorrupt), errors.Is(err, advisory.ErrNotArtifact):
-		return outcome.Invalid(err)
 	}
 	return outcome.Unreadable(err)
 }

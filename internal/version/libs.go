@@ -19,133 +19,74 @@ import (
 // tollgate agrees with them where they are right; the fixtures in
 // testdata/ pin the behaviour either way.
 
-type dpkgKey struct{ v deb.Version }
+// libKey is a version parsed by a library, with the library's comparison.
+type libKey[T any] struct {
+	v   T
+	cmp func(a, b T) int
+}
+
+func (k libKey[T]) compare(o orderKey) int { return sign(k.cmp(k.v, o.(libKey[T]).v)) }
+
+// viaLib parses s with a library after the checks every ordering shares.
+func viaLib[T any](s string, parse func(string) (T, error), cmp func(a, b T) int) (orderKey, error) {
+	if err := checkPlain(s); err != nil {
+		return nil, err
+	}
+	v, err := parse(s)
+	if err != nil {
+		return nil, err
+	}
+	return libKey[T]{v: v, cmp: cmp}, nil
+}
 
 func parseDpkg(s string) (orderKey, error) {
-	if err := checkPlain(s); err != nil {
-		return nil, err
-	}
-	v, err := deb.NewVersion(s)
-	if err != nil {
-		return nil, err
-	}
-	return dpkgKey{v}, nil
+	return viaLib(s, deb.NewVersion, func(a, b deb.Version) int { return a.Compare(b) })
 }
-
-func (k dpkgKey) compare(o orderKey) int { return sign(k.v.Compare(o.(dpkgKey).v)) }
-
-type apkKey struct{ v apk.Version }
 
 func parseApk(s string) (orderKey, error) {
-	if err := checkPlain(s); err != nil {
-		return nil, err
-	}
-	v, err := apk.NewVersion(s)
-	if err != nil {
-		return nil, err
-	}
-	return apkKey{v}, nil
+	return viaLib(s, apk.NewVersion, apk.Version.Compare)
 }
-
-func (k apkKey) compare(o orderKey) int { return sign(k.v.Compare(o.(apkKey).v)) }
-
-type rpmKey struct{ v rpm.Version }
 
 func parseRPM(s string) (orderKey, error) {
-	if err := checkPlain(s); err != nil {
-		return nil, err
-	}
-	// rpmvercmp reads any string; refuse what cannot be an EVR at all: an
-	// epoch that is not a number, or nothing before the release.
-	evr := s
-	if i := strings.IndexByte(evr, ':'); i >= 0 {
-		if i == 0 || strings.Trim(evr[:i], "0123456789") != "" {
-			return nil, errors.New("epoch is not a number")
+	return viaLib(s, func(s string) (rpm.Version, error) {
+		// rpmvercmp reads any string; refuse what cannot be an EVR at all:
+		// an epoch that is not a number, or nothing before the release.
+		evr := s
+		if i := strings.IndexByte(evr, ':'); i >= 0 {
+			if i == 0 || strings.Trim(evr[:i], "0123456789") != "" {
+				return rpm.Version{}, errors.New("epoch is not a number")
+			}
+			evr = evr[i+1:]
 		}
-		evr = evr[i+1:]
-	}
-	if evr == "" || evr[0] == '-' {
-		return nil, errors.New("no version before the release")
-	}
-	return rpmKey{rpm.NewVersion(s)}, nil
+		if evr == "" || evr[0] == '-' {
+			return rpm.Version{}, errors.New("no version before the release")
+		}
+		return rpm.NewVersion(s), nil
+	}, rpm.Version.Compare)
 }
-
-func (k rpmKey) compare(o orderKey) int { return sign(k.v.Compare(o.(rpmKey).v)) }
-
-type semverKey struct{ v *semver.Version }
 
 // parseSemVer reads strict SemVer 2.0: three numbers, no leading "v".
 func parseSemVer(s string) (orderKey, error) {
-	v, err := semver.StrictNewVersion(s)
-	if err != nil {
-		return nil, err
-	}
-	return semverKey{v}, nil
+	return viaLib(s, semver.StrictNewVersion, (*semver.Version).Compare)
 }
-
-func (k semverKey) compare(o orderKey) int { return sign(k.v.Compare(o.(semverKey).v)) }
-
-type npmKey struct{ v npm.Version }
 
 func parseNpm(s string) (orderKey, error) {
-	if err := checkPlain(s); err != nil {
-		return nil, err
-	}
 	// node-semver's parser drops a leading "v" or "=" (semver.valid("v1.2.3")
 	// is "1.2.3"); the library does not.
-	v, err := npm.NewVersion(strings.TrimLeft(s, "=v"))
-	if err != nil {
-		return nil, err
-	}
-	return npmKey{v}, nil
+	return viaLib(strings.TrimLeft(s, "=v"), npm.NewVersion, npm.Version.Compare)
 }
-
-func (k npmKey) compare(o orderKey) int { return sign(k.v.Compare(o.(npmKey).v)) }
-
-type pep440Key struct{ v pep440.Version }
 
 func parsePEP440(s string) (orderKey, error) {
-	if err := checkPlain(s); err != nil {
-		return nil, err
-	}
-	v, err := pep440.Parse(s)
-	if err != nil {
-		return nil, err
-	}
-	return pep440Key{v}, nil
+	return viaLib(s, pep440.Parse, pep440.Version.Compare)
 }
-
-func (k pep440Key) compare(o orderKey) int { return sign(k.v.Compare(o.(pep440Key).v)) }
-
-type mavenKey struct{ v mvn.Version }
 
 func parseMaven(s string) (orderKey, error) {
-	if err := checkPlain(s); err != nil {
-		return nil, err
-	}
-	v, err := mvn.NewVersion(s)
-	if err != nil {
-		return nil, err
-	}
-	return mavenKey{v}, nil
+	return viaLib(s, mvn.NewVersion, mvn.Version.Compare)
 }
-
-func (k mavenKey) compare(o orderKey) int { return sign(k.v.Compare(o.(mavenKey).v)) }
-
-type gemKey struct{ v gem.Version }
 
 func parseGem(s string) (orderKey, error) {
-	if err := checkPlain(s); err != nil {
-		return nil, err
-	}
-	v, err := gem.NewVersion(s)
-	if err != nil {
-		return nil, err
-	}
-	return gemKey{v}, nil
+	return viaLib(s, gem.NewVersion, gem.Version.Compare)
 }
-
-func (k gemKey) compare(o orderKey) int { return sign(k.v.Compare(o.(gemKey).v)) }
 
 // goKey is a Go module or toolchain version in canonical "vX.Y.Z[-pre]"
 // form for golang.org/x/mod/semver.
