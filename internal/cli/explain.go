@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"fmt"
+	"github.com/tollgate-dev/tollgate/internal/output"
 	"io"
 	"strings"
 	"time"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/advisory"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
-	"github.com/tollgate-dev/tollgate/internal/report"
 )
 
 type explainFlags struct {
@@ -74,11 +74,11 @@ func explain(w io.Writer, db *advisory.DB, id, pkg string) error {
 			return outcome.Unreadable(err)
 		}
 		if len(linked) == 0 {
-			return &ExitError{Code: ExitFindings, Err: fmt.Errorf("the advisory DB has no record %s, and no record names it", report.CleanText(id))}
+			return &ExitError{Code: ExitFindings, Err: fmt.Errorf("the advisory DB has no record %s, and no record names it", output.Escape(id))}
 		}
-		fmt.Fprintf(w, "%s has no record of its own; it is named by:\n", report.CleanText(id))
+		fmt.Fprintf(w, "%s has no record of its own; it is named by:\n", output.Escape(id))
 		for _, l := range linked {
-			fmt.Fprintf(w, "  %s\n", report.CleanText(l))
+			fmt.Fprintf(w, "  %s\n", output.Escape(l))
 		}
 		fmt.Fprintf(w, "\n")
 		for i, l := range linked {
@@ -91,7 +91,7 @@ func explain(w io.Writer, db *advisory.DB, id, pkg string) error {
 		}
 		return nil
 	}
-	c := report.CleanText
+	c := output.Escape
 	fmt.Fprintf(w, "%s\n%s\n", c(a.ID), strings.Repeat("=", len(c(a.ID))))
 	if a.IsWithdrawn() {
 		fmt.Fprintf(w, "Withdrawn:  %s (scans ignore it)\n", a.Withdrawn.Format(time.DateOnly))
@@ -112,7 +112,7 @@ func explain(w io.Writer, db *advisory.DB, id, pkg string) error {
 		fmt.Fprintf(w, "Summary:    %s\n", c(a.Summary))
 	}
 	if a.Details != "" {
-		fmt.Fprintf(w, "\n%s\n", report.CleanText(strings.TrimSpace(a.Details)))
+		fmt.Fprintf(w, "\n%s\n", output.Escape(strings.TrimSpace(a.Details)))
 	}
 	shown := 0
 	for _, af := range a.Affected {

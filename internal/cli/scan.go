@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/tollgate-dev/tollgate/internal/buildinfo"
+	"github.com/tollgate-dev/tollgate/internal/output"
 	"io"
 	"os"
 	"slices"
@@ -221,21 +222,21 @@ func runScan(ctx context.Context, s *streams, kind scan.Kind, f *scanFlags, args
 	}
 	if !f.quiet {
 		for _, n := range r.Notes {
-			fmt.Fprintf(s.err, "tollgate: note: %s\n", report.CleanText(n))
+			fmt.Fprintf(s.err, "tollgate: note: %s\n", output.Escape(n))
 		}
 	}
 	unsure := 0
 	for _, nm := range r.NotMatched {
 		if nm.Error {
 			unsure++
-			fmt.Fprintf(s.err, "tollgate: error: %s %s (%s) was not matched: %s\n", report.CleanText(nm.PkgName), report.CleanText(nm.Version), report.CleanText(nm.FilePath), report.CleanText(nm.Detail))
+			fmt.Fprintf(s.err, "tollgate: error: %s %s (%s) was not matched: %s\n", output.Escape(nm.PkgName), output.Escape(nm.Version), output.Escape(nm.FilePath), output.Escape(nm.Detail))
 		}
 	}
 	if err := writeReport(s.out, f.output, func(out io.Writer) error { return w(out, r, ro) }); err != nil {
 		return err
 	}
 	if f.exitOnEOL != 0 && r.Metadata.OS != nil && r.Metadata.OS.EOSL {
-		fmt.Fprintf(s.err, "tollgate: %s %s is past its end of support (--exit-on-eol)\n", report.CleanText(r.Metadata.OS.Family), report.CleanText(r.Metadata.OS.Name))
+		fmt.Fprintf(s.err, "tollgate: %s %s is past its end of support (--exit-on-eol)\n", output.Escape(r.Metadata.OS.Family), output.Escape(r.Metadata.OS.Name))
 		return outcome.WithCode(fmt.Errorf("%s %s is past its end of support: %w", r.Metadata.OS.Family, r.Metadata.OS.Name, outcome.ErrFindings), f.exitOnEOL)
 	}
 	if f.exitCode != 0 {

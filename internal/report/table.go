@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"fmt"
+	"github.com/tollgate-dev/tollgate/internal/output"
 	"io"
 	"path"
 	"strconv"
@@ -21,7 +22,7 @@ func WriteTable(w io.Writer, r *Report, o Options) error {
 	fmt.Fprint(bw, "\nReport Summary\n\n")
 	summary := box{header: []string{"Target", "Type", "Vulnerabilities"}, center: []bool{false, false, true}}
 	for _, res := range r.Results {
-		summary.rows = append(summary.rows, []string{CleanText(res.Target), CleanText(res.Type), strconv.Itoa(len(res.Vulnerabilities))})
+		summary.rows = append(summary.rows, []string{output.Escape(res.Target), output.Escape(res.Type), strconv.Itoa(len(res.Vulnerabilities))})
 	}
 	if len(summary.rows) == 0 {
 		summary.rows = append(summary.rows, []string{"-", "-", "-"})
@@ -36,9 +37,9 @@ func WriteTable(w io.Writer, r *Report, o Options) error {
 		if len(res.Vulnerabilities) == 0 {
 			continue
 		}
-		title := CleanText(res.Target)
+		title := output.Escape(res.Target)
 		if res.Class == ClassLangPkgs {
-			title += " (" + CleanText(res.Type) + ")"
+			title += " (" + output.Escape(res.Type) + ")"
 		}
 		fmt.Fprintln(bw)
 		if o.Color {
@@ -66,7 +67,7 @@ func WriteTable(w io.Writer, r *Report, o Options) error {
 			if v.PkgPath != "" {
 				lib += " (" + path.Base(v.PkgPath) + ")"
 			}
-			t.rows = append(t.rows, []string{CleanText(lib), CleanText(v.VulnerabilityID), v.Severity, CleanText(v.Status), CleanText(v.InstalledVersion), CleanText(v.FixedVersion), titleCell(&v)})
+			t.rows = append(t.rows, []string{output.Escape(lib), output.Escape(v.VulnerabilityID), v.Severity, output.Escape(v.Status), output.Escape(v.InstalledVersion), output.Escape(v.FixedVersion), titleCell(&v)})
 		}
 		t.severityCol = 2
 		t.write(bw, o)
@@ -75,7 +76,7 @@ func WriteTable(w io.Writer, r *Report, o Options) error {
 			for _, v := range res.Vulnerabilities {
 				if e := v.Explanation; e != nil {
 					fmt.Fprintf(bw, "- %s in %s %s: %s matched %s %s %s (%s; %s ordering); severity: %s\n",
-						CleanText(v.VulnerabilityID), CleanText(v.PkgName), CleanText(v.InstalledVersion), CleanText(e.Record), CleanText(e.Ecosystem), CleanText(e.Package), CleanText(e.Compared), CleanText(e.Range), CleanText(e.Ordering), CleanText(e.Severity))
+						output.Escape(v.VulnerabilityID), output.Escape(v.PkgName), output.Escape(v.InstalledVersion), output.Escape(e.Record), output.Escape(e.Ecosystem), output.Escape(e.Package), output.Escape(e.Compared), output.Escape(e.Range), output.Escape(e.Ordering), output.Escape(e.Severity))
 				}
 			}
 		}
@@ -94,36 +95,11 @@ func titleCell(v *Vulnerability) string {
 	if len(words) > 12 {
 		words = append(words[:12], "...")
 	}
-	t = CleanText(strings.Join(words, " "))
+	t = output.Escape(strings.Join(words, " "))
 	if v.PrimaryURL != "" {
-		t += "\n" + CleanText(v.PrimaryURL)
+		t += "\n" + output.Escape(v.PrimaryURL)
 	}
 	return t
-}
-
-// CleanText makes text from the scanned artifact safe to print: control
-// characters become visible escapes.
-func CleanText(s string) string {
-	if strings.IndexFunc(s, isControl) < 0 && utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case isControl(r):
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func isControl(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // box renders a table with Unicode box drawing, as Trivy does: a header

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/tollgate-dev/tollgate/internal/output"
 	htmltemplate "html/template"
 	"io"
 	"strings"
@@ -71,7 +72,7 @@ func WriteTemplate(w io.Writer, r *Report, o Options) error {
 
 // htmlPage is the self-contained HTML report: inline style, no scripts,
 // nothing fetched.
-var htmlPage = htmltemplate.Must(htmltemplate.New("html").Funcs(htmltemplate.FuncMap{"clean": CleanText}).Parse(`<!DOCTYPE html>
+var htmlPage = htmltemplate.Must(htmltemplate.New("html").Funcs(htmltemplate.FuncMap{"clean": output.Escape}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/tollgate-dev/tollgate/internal/scan/scantest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -41,22 +40,6 @@ func sampleReport() *Report {
 	}
 }
 
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got; go test -update rewrites it):\n%s", path, diff)
-	}
-}
-
 func TestTable(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -83,7 +66,7 @@ func TestTable(t *testing.T) {
 			if !strings.Contains(out, "Total: 3 (LOW: 1, HIGH: 1, CRITICAL: 1)") {
 				t.Error("no Total line over the selected severities")
 			}
-			golden(t, "testdata/"+tt.name+".golden", buf.Bytes())
+			scantest.Golden(t, "testdata/"+tt.name+".golden", buf.Bytes(), *update)
 		})
 	}
 }

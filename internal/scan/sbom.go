@@ -112,17 +112,20 @@ func readCycloneDX(path string, data []byte) (*artifact, error) {
 
 func readSPDX(path string, data []byte) (*artifact, error) {
 	doc, err := spdxjson.Read(bytes.NewReader(data))
-	if err != nil {
+	if err != nil || doc == nil {
 		return nil, fmt.Errorf("%s: not an SPDX JSON document that parses", path)
 	}
 	inv := &inventory.Inventory{}
 	for _, sp := range doc.Packages {
+		if sp == nil { // older SPDX versions convert to nil entries
+			continue
+		}
 		if sp.PrimaryPackagePurpose == "OPERATING-SYSTEM" {
 			inv.OS = &inventory.OS{Family: strings.ToLower(sp.PackageName), Name: sp.PackageVersion, ID: strings.ToLower(sp.PackageName), VersionID: sp.PackageVersion}
 			continue
 		}
 		for _, ref := range sp.PackageExternalReferences {
-			if ref.RefType != "purl" {
+			if ref == nil || ref.RefType != "purl" {
 				continue
 			}
 			if p, ok := fromPURL(ref.Locator); ok {

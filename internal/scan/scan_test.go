@@ -293,22 +293,6 @@ func TestJSONGolden(t *testing.T) {
 	if err := report.WriteJSON(&buf, r, report.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "testdata/bullseye.json.golden", buf.Bytes())
+	scantest.Golden(t, "testdata/bullseye.json.golden", buf.Bytes(), *update)
 	validateTrivySchema(t, buf.Bytes())
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got; go test -update rewrites it):\n%s", path, diff)
-	}
 }
