@@ -99,6 +99,11 @@ type Result struct {
 	Type            string          `json:"Type,omitempty"`
 	Packages        []Package       `json:"Packages,omitempty"`
 	Vulnerabilities []Vulnerability `json:"Vulnerabilities,omitempty"`
+	// MisconfSummary, Misconfigurations and Secrets are the findings of
+	// the misconfig and secret scanners (classes config and secret).
+	MisconfSummary    *MisconfSummary    `json:"MisconfSummary,omitempty"`
+	Misconfigurations []Misconfiguration `json:"Misconfigurations,omitempty"`
+	Secrets           []Secret           `json:"Secrets,omitempty"`
 	// ModifiedFindings are findings suppressed by an ignore file or a VEX
 	// statement (Trivy's ExperimentalModifiedFindings).
 	ModifiedFindings []ModifiedFinding `json:"ExperimentalModifiedFindings,omitempty"`
