@@ -56,6 +56,9 @@ type Report struct {
 	// Severities are the severities the report was filtered to, lowest
 	// first; empty means all. Not written: the table's totals use it.
 	Severities []string `json:"-"`
+	// Scanners are the scanners that ran (vuln, secret, misconfig); empty
+	// means vuln. Not written: the table's summary columns use it.
+	Scanners []string `json:"-"`
 	// Inventory is what was scanned, for the SBOM formats. Not written.
 	Inventory *inventory.Inventory `json:"-"`
 }

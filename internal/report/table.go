@@ -19,13 +19,7 @@ import (
 func WriteTable(w io.Writer, r *Report, o Options) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprint(bw, "\nReport Summary\n\n")
-	summary := box{header: []string{"Target", "Type", "Vulnerabilities"}, center: []bool{false, false, true}}
-	for _, res := range r.Results {
-		summary.rows = append(summary.rows, []string{CleanText(res.Target), CleanText(res.Type), strconv.Itoa(len(res.Vulnerabilities))})
-	}
-	if len(summary.rows) == 0 {
-		summary.rows = append(summary.rows, []string{"-", "-", "-"})
-	}
+	summary := summaryBox(r)
 	summary.write(bw, o)
 	fmt.Fprint(bw, "Legend:\n- '-': Not scanned\n- '0': Clean (no security findings detected)\n\n")
 	sevs := r.Severities
@@ -80,6 +74,7 @@ func WriteTable(w io.Writer, r *Report, o Options) error {
 			}
 		}
 	}
+	writeCheckSections(bw, r, sevs)
 	return bw.Flush()
 }
 

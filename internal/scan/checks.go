@@ -26,6 +26,20 @@ type Scanners struct {
 	Vuln, Secret, Misconfig bool
 }
 
+// names lists the scanners that run, as --scanners spells them.
+func (s Scanners) names() []string {
+	var out []string
+	for _, n := range []struct {
+		on   bool
+		name string
+	}{{s.Vuln, ScannerVuln}, {s.Secret, ScannerSecret}, {s.Misconfig, ScannerMisconfig}} {
+		if n.on {
+			out = append(out, n.name)
+		}
+	}
+	return out
+}
+
 // ParseScanners reads --scanners values (comma lists). Trivy's license
 // scanner is not available and says so.
 func ParseScanners(values []string) (Scanners, error) {

@@ -117,5 +117,6 @@ func Run(ctx context.Context, db match.Source, o Options) (*report.Report, error
 		art.checks = checks()
 	}
 	addChecks(r, art.checks, o)
+	r.Scanners = o.Scanners.names()
 	return r, nil
 }
