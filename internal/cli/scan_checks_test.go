@@ -208,22 +208,25 @@ func TestScanSecretDefaultScanners(t *testing.T) {
 	}
 	tarPath := filepath.Join(dir, "app.tar")
 	registrytest.WriteDockerArchive(t, tarPath, "app:1", img)
-	stdout, stderr, code := runTollgate(t, "image", "--cache-dir", cache, "--skip-db-update", "-q", "-f", "json", "-i", tarPath)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s", code, stderr)
-	}
-	if diff := cmp.Diff(bullseyeRows, scanRows(t, stdout)); diff != "" {
-		t.Errorf("vulnerabilities (-want +got):\n%s", diff)
-	}
-	r := decodeReport(t, stdout)
-	if n := r.SecretCount(); n != 1 {
-		t.Errorf("%d secrets, want the npm token", n)
-	}
-	if n := r.MisconfigurationCount(); n != 0 {
-		t.Errorf("%d misconfigurations without --scanners misconfig", n)
-	}
-	if strings.Contains(stdout, checksToken) {
-		t.Error("the report shows the token")
+	// Cold, then warm: cached layers are read again for the secrets.
+	for _, run := range []string{"cold", "warm"} {
+		stdout, stderr, code := runTollgate(t, "image", "--cache-dir", cache, "--skip-db-update", "-q", "-f", "json", "-i", tarPath)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", run, code, stderr)
+		}
+		if diff := cmp.Diff(bullseyeRows, scanRows(t, stdout)); diff != "" {
+			t.Errorf("%s: vulnerabilities (-want +got):\n%s", run, diff)
+		}
+		r := decodeReport(t, stdout)
+		if n := r.SecretCount(); n != 1 {
+			t.Errorf("%s: %d secrets, want the npm token", run, n)
+		}
+		if n := r.MisconfigurationCount(); n != 0 {
+			t.Errorf("%s: %d misconfigurations without --scanners misconfig", run, n)
+		}
+		if strings.Contains(stdout, checksToken) {
+			t.Errorf("%s: the report shows the token", run)
+		}
 	}
 }
 
