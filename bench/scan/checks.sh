@@ -25,7 +25,12 @@ mkdir -p "$dir"
 CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$dir/tollgate" .
 go build -o "$dir/imagegen" ./bench/imagegen
 db="$dir/dbcache"
-[ -f "$db/db/tollgate.db" ] || "$dir/tollgate" db import --cache-dir "$db" examples/vulndb | tail -1
+shared=${TOLLGATE_SHARED:-../shared}/data/vulndata
+if [ ! -f "$db/db/tollgate.db" ]; then # the DB of bench/scan/run.sh
+	srcs=(examples/vulndb)
+	[ -d "$shared" ] && srcs+=("$shared"/derived/Debian/all.zip "$shared"/osv/Go/all.zip "$shared"/osv/PyPI/all.zip "$shared"/osv/npm/all.zip)
+	"$dir/tollgate" db import --cache-dir "$db" "${srcs[@]}" 2>/dev/null | tail -1
+fi
 tar="$dir/debian-$size-$layers.tar"
 [ -f "$tar" ] || "$dir/imagegen" -distro debian -packages 100 -format docker-archive -o "$tar" -size "$size" -layers "$layers" | head -1
 
