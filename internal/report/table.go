@@ -40,17 +40,7 @@ func WriteTable(w io.Writer, r *Report, o Options) error {
 		} else {
 			fmt.Fprintf(bw, "%s\n%s\n", title, strings.Repeat("=", utf8.RuneCountInString(title)))
 		}
-		counts := map[string]int{}
-		for _, v := range res.Vulnerabilities {
-			counts[v.Severity]++
-		}
-		total := 0
-		var parts []string
-		for _, s := range sevs {
-			total += counts[s]
-			parts = append(parts, fmt.Sprintf("%s: %d", s, counts[s]))
-		}
-		fmt.Fprintf(bw, "Total: %d (%s)\n\n", total, strings.Join(parts, ", "))
+		fmt.Fprintf(bw, "Total: %s\n\n", severityTotals(sevs, len(res.Vulnerabilities), func(i int) string { return res.Vulnerabilities[i].Severity }))
 		t := box{
 			header: []string{"Library", "Vulnerability", "Severity", "Status", "Installed Version", "Fixed Version", "Title"},
 			merge:  []bool{true, true, false, false, true, false, false},
