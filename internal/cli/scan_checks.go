@@ -80,11 +80,11 @@ func (c *checkFlags) apply(o *scan.Options, kind scan.Kind, scanners []string) e
 	if kind != scan.KindImage {
 		return nil
 	}
-	io := &o.Checks.Image
-	if io.MinWasteBytes, err = parseSize("--waste-min-size", c.minWaste); err != nil {
+	co := &o.Checks.Image
+	if co.MinWasteBytes, err = parseSize("--waste-min-size", c.minWaste); err != nil {
 		return err
 	}
-	if io.MinCacheBytes, err = parseSize("--cache-min-size", c.minCache); err != nil {
+	if co.MinCacheBytes, err = parseSize("--cache-min-size", c.minCache); err != nil {
 		return err
 	}
 	known := map[string]bool{}
@@ -100,7 +100,7 @@ func (c *checkFlags) apply(o *scan.Options, kind scan.Kind, scanners []string) e
 			if !known[id] {
 				return outcome.Usagef("--skip-checks %s: no such check (see docs/image-checks.md)", id)
 			}
-			io.Skip = append(io.Skip, id)
+			co.Skip = append(co.Skip, id)
 		}
 	}
 	return nil

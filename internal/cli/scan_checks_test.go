@@ -158,7 +158,16 @@ func TestScanSecretMisconfigImage(t *testing.T) {
 	if _, _, code := runTollgate(t, append(base, "--exit-code", "4", "-i", withKey)...); code != 4 {
 		t.Errorf("--exit-code 4 with a secret: exit %d", code)
 	}
+	// Trivy's --image-config-scanners adds its scanners.
+	stdout, stderr, code = runTollgate(t, "image", "--cache-dir", filepath.Join(dir, "cache"), "-q", "-f", "json", "--scanners", "secret", "--image-config-scanners", "misconfig", "-i", withKey)
+	ic := decodeReport(t, stdout)
+	if n := ic.MisconfigurationCount(); code != 0 || n != 1 {
+		t.Errorf("--image-config-scanners misconfig: exit %d, %d misconfigurations, want 1\n%s", code, n, stderr)
+	}
 	table, _, _ := runTollgate(t, append(base, "-i", withKey)...)
+	if os.Getenv("TOLLGATE_SHOW_TABLE") != "" {
+		t.Log(table)
+	}
 	for _, want := range []string{"Secrets", "Misconfigurations", "root/.ssh/id_ed25519 (secrets)", "CRITICAL: AsymmetricPrivateKey", "deleted by 'layer 3'"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table does not show %q:\n%s", want, table)

@@ -80,7 +80,8 @@ type checkFindings struct {
 	secrets  []secret.Finding
 	misconf  []imagecheck.Finding
 	warnings []string
-	ran      bool // the image checks ran (a MisconfSummary is due)
+	ran      bool     // the image checks ran (a MisconfSummary is due)
+	skipped  []string // the checks not run
 }
 
 // imageChecks sets up the image checks on the inventory's layer walk;
@@ -90,16 +91,16 @@ func imageChecks(o *Options) func() *checkFindings {
 	if !sc.Secret && !sc.Misconfig {
 		return func() *checkFindings { return nil }
 	}
-	io := o.Checks.Image
-	io.Secrets = o.Checks.Secrets
+	co := o.Checks.Image
+	co.Secrets = o.Checks.Secrets
 	if sc.Secret {
 		// Credentials are reported once, as secrets.
-		io.Skip = append(slices.Clone(io.Skip), "CIS-DI-0010")
+		co.Skip = append(slices.Clone(co.Skip), "CIS-DI-0010")
 	}
 	var c *imagecheck.Checker
 	o.Inventory.Walker = func(img *image.Image) (inventory.LayerWalker, error) {
 		var err error
-		c, err = imagecheck.NewChecker(img, io)
+		c, err = imagecheck.NewChecker(img, co)
 		return c, err
 	}
 	return func() *checkFindings {
@@ -107,7 +108,7 @@ func imageChecks(o *Options) func() *checkFindings {
 			return nil
 		}
 		res := c.Result()
-		f := &checkFindings{warnings: res.Warnings, ran: sc.Misconfig}
+		f := &checkFindings{warnings: res.Warnings, ran: sc.Misconfig, skipped: co.Skip}
 		if sc.Secret {
 			f.secrets = res.Secrets
 		}
@@ -156,7 +157,7 @@ func addChecks(r *report.Report, f *checkFindings, o Options) {
 		}
 		checks := 0
 		for _, rule := range imagecheck.Rules() {
-			if !slices.Contains(o.Checks.Image.Skip, rule.ID) {
+			if !slices.Contains(f.skipped, rule.ID) {
 				checks++
 			}
 		}
