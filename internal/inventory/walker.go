@@ -16,21 +16,21 @@ type LayerWalker interface {
 	Entry(layer int, e *image.Entry, content io.Reader) error
 }
 
-// walkLayers reads the layers one at a time, bottom first, giving every
+// walkLayers walks the layers one at a time, bottom first (decompressed
+// ahead by a goroutine, see readAhead), giving every
 // entry to w and, for the layers not in the cache (results[i] == nil),
 // to the analyzers too. Layers are read in order because w's view of the
 // filesystem is built layer on layer; cached layers are read again,
 // since w needs them all.
 func walkLayers(ctx context.Context, img *image.Image, w LayerWalker, as analyzerSet, tmp string, results []*layerResult, p Progress) error {
-	for i, l := range img.Layers {
-		count := func(int64) {}
+	ra := startReadAhead(ctx, img.Layers, func(i int) func(int64) {
 		if p != nil && results[i] == nil {
-			count = p.Add
+			return p.Add
 		}
-		rc, err := l.OpenCounted(count)
-		if err != nil {
-			return err
-		}
+		return nil
+	})
+	defer ra.stop()
+	for i, l := range img.Layers {
 		var c *collector
 		if results[i] == nil {
 			c = newCollector(as, tmp)
@@ -58,8 +58,13 @@ func walkLayers(ctx context.Context, img *image.Image, w LayerWalker, as analyze
 		if c != nil {
 			warn = c.warn
 		}
-		err = image.Walk(ctxReader{ctx, rc}, visit, warn)
-		rc.Close()
+		r := ctxReader{ctx, ra.reader(i)}
+		err := image.Walk(r, visit, warn)
+		if err == nil {
+			// The tar's end padding: read to the end, where the layer's
+			// digest is checked, and so that its chunks free their room.
+			_, err = io.Copy(io.Discard, r)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
