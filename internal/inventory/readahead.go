@@ -8,8 +8,8 @@ import (
 )
 
 // Read-ahead bounds: the layers a LayerWalker needs in order are
-// decompressed by one goroutine while the one before is walked, holding
-// at most readAheadBytes of decompressed data in chunks.
+// decompressed by one goroutine while the one before is walked, into at
+// most readAheadChunks buffers of readAheadChunk bytes, reused.
 const (
 	readAheadChunk  = 256 << 10
 	readAheadChunks = 128 // 32 MiB
@@ -26,15 +26,34 @@ type chunk struct {
 // called when done (it ends the goroutine).
 type readAhead struct {
 	layers []chan chunk
-	tokens chan struct{}
+	free   chan []byte // chunk buffers given back by the reader
 	stop   func()
 }
 
 func startReadAhead(ctx context.Context, layers []*image.Layer, count func(i int) func(int64)) *readAhead {
 	ctx, cancel := context.WithCancel(ctx)
-	ra := &readAhead{tokens: make(chan struct{}, readAheadChunks), stop: cancel}
+	ra := &readAhead{free: make(chan []byte, readAheadChunks), stop: cancel}
 	for range layers {
 		ra.layers = append(ra.layers, make(chan chunk, readAheadChunks+1))
+	}
+	allocated := 0
+	// buffer waits for a free chunk buffer (the bound), or makes one.
+	buffer := func() ([]byte, bool) {
+		select {
+		case b := <-ra.free:
+			return b, true
+		default:
+		}
+		if allocated < readAheadChunks {
+			allocated++
+			return make([]byte, readAheadChunk), true
+		}
+		select {
+		case b := <-ra.free:
+			return b, true
+		case <-ctx.Done():
+			return nil, false
+		}
 	}
 	go func() {
 		for i, l := range layers {
@@ -45,19 +64,17 @@ func startReadAhead(ctx context.Context, layers []*image.Layer, count func(i int
 				continue
 			}
 			for {
-				select {
-				case ra.tokens <- struct{}{}:
-				case <-ctx.Done():
+				b, ok := buffer()
+				if !ok {
 					rc.Close()
 					ch <- chunk{err: ctx.Err()}
 					return
 				}
-				b := make([]byte, readAheadChunk)
 				n, err := io.ReadFull(rc, b)
 				if n > 0 {
 					ch <- chunk{b: b[:n]}
 				} else {
-					<-ra.tokens
+					ra.free <- b
 				}
 				if err == io.ErrUnexpectedEOF {
 					err = io.EOF
@@ -77,14 +94,20 @@ func startReadAhead(ctx context.Context, layers []*image.Layer, count func(i int
 func (ra *readAhead) reader(i int) io.Reader { return &chunkReader{ra: ra, ch: ra.layers[i]} }
 
 type chunkReader struct {
-	ra  *readAhead
-	ch  chan chunk
-	cur []byte
-	err error
+	ra   *readAhead
+	ch   chan chunk
+	buf  []byte // the chunk being read, given back when done
+	cur  []byte // what is left of it
+	err  error
+	held bool
 }
 
 func (r *chunkReader) Read(p []byte) (int, error) {
 	for len(r.cur) == 0 {
+		if r.held {
+			r.ra.free <- r.buf[:cap(r.buf)]
+			r.held = false
+		}
 		if r.err != nil {
 			return 0, r.err
 		}
@@ -93,8 +116,7 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 			r.err = c.err
 			continue
 		}
-		r.cur = c.b
-		<-r.ra.tokens
+		r.buf, r.cur, r.held = c.b, c.b, true
 	}
 	n := copy(p, r.cur)
 	r.cur = r.cur[n:]
