@@ -18,6 +18,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/advisory"
 	"github.com/tollgate-dev/tollgate/internal/inventory"
+	"github.com/tollgate-dev/tollgate/internal/match"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
 	"github.com/tollgate-dev/tollgate/internal/report"
 	"github.com/tollgate-dev/tollgate/internal/scan"
@@ -53,6 +54,7 @@ type scanFlags struct {
 	parallel      int
 	branch, tag   string
 	commit        string
+	checks        checkFlags
 }
 
 // scanCommand describes one of the scan commands.
@@ -124,7 +126,7 @@ func newScanCmd(s *streams, sc scanCommand) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     sc.use,
 		Short:   sc.short,
-		Long:    sc.long + "\n\nExit codes: 0 when the scan ran (findings or not) unless --exit-code N is given, then N when a finding remains after the filters; --exit-on-eol N for an end-of-life OS release; 2 when the target or a flag cannot be read.",
+		Long:    sc.long + "\n\nExit codes: 0 when the scan ran (findings or not) unless --exit-code N is given, then N when a finding (vulnerability, secret or misconfiguration) remains after the filters; --exit-on-eol N for an end-of-life OS release; 2 when the target or a flag cannot be read.",
 		Example: sc.example,
 		Args:    cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -154,7 +156,8 @@ func newScanCmd(s *streams, sc scanCommand) *cobra.Command {
 	fl.StringVar(&f.ignoreFile, "ignorefile", "", "ignore file to read instead of .trivyignore, .trivyignore.yaml and .tollgateignore")
 	fl.StringArrayVar(&f.vex, "vex", nil, "OpenVEX or CycloneDX VEX file; not_affected statements suppress findings (repeatable)")
 	fl.StringArrayVar(&f.pkgTypes, "pkg-types", []string{"os,library"}, "package types to report: os, library")
-	fl.StringArrayVar(&f.scanners, "scanners", []string{scan.ScannerVuln}, "scanners to run (vuln)")
+	fl.StringArrayVar(&f.scanners, "scanners", defaultScanners(sc.kind), "scanners to run, comma-separated: vuln, secret, misconfig (images: the hygiene checks on config, history and layers)")
+	f.checks.register(fl, sc.kind)
 	fl.BoolVar(&f.skipDBUpdate, "skip-db-update", false, "use the advisory DB as it is; never update it")
 	fl.BoolVar(&f.offline, "offline-scan", false, "no network access for advisory data (implies --skip-db-update)")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "cache directory: layer cache, and the advisory DB in its db/ (default: the user cache directory, e.g. ~/.cache/tollgate; env TOLLGATE_CACHE_DIR)")
@@ -200,15 +203,19 @@ func runScan(ctx context.Context, s *streams, kind scan.Kind, f *scanFlags, args
 	if err != nil {
 		return outcome.Usagef("%v", err)
 	}
-	db, warning, err := advisory.OpenForScan(ctx, advisory.ScanOptions{Dir: dbDir, SkipUpdate: f.skipDBUpdate, Offline: f.offline})
-	if err != nil {
-		return outcome.Unreadable(err)
+	var src match.Source
+	if o.Scanners.Vuln {
+		db, warning, err := advisory.OpenForScan(ctx, advisory.ScanOptions{Dir: dbDir, SkipUpdate: f.skipDBUpdate, Offline: f.offline})
+		if err != nil {
+			return outcome.Unreadable(err)
+		}
+		defer db.Close()
+		if warning != "" && !f.quiet {
+			fmt.Fprintf(s.err, "tollgate: warning: %s\n", warning)
+		}
+		src = db
 	}
-	defer db.Close()
-	if warning != "" && !f.quiet {
-		fmt.Fprintf(s.err, "tollgate: warning: %s\n", warning)
-	}
-	r, err := scan.Run(ctx, db, o)
+	r, err := scan.Run(ctx, src, o)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return outcome.Unreadable(fmt.Errorf("the scan took longer than --timeout %s", f.timeout))
@@ -240,8 +247,9 @@ func runScan(ctx context.Context, s *streams, kind scan.Kind, f *scanFlags, args
 		return outcome.WithCode(fmt.Errorf("%s %s is past its end of support: %w", r.Metadata.OS.Family, r.Metadata.OS.Name, outcome.ErrFindings), f.exitOnEOL)
 	}
 	if f.exitCode != 0 {
-		if n := r.VulnerabilityCount(); n > 0 || unsure > 0 {
-			return outcome.WithCode(fmt.Errorf("%d vulnerabilities, %d packages that could not be checked: %w", n, unsure, outcome.ErrFindings), f.exitCode)
+		n, ns, nm := r.VulnerabilityCount(), r.SecretCount(), r.MisconfigurationCount()
+		if n > 0 || unsure > 0 || ns > 0 || nm > 0 {
+			return outcome.WithCode(fmt.Errorf("%d vulnerabilities, %d packages that could not be checked, %s: %w", n, unsure, checkSummary(ns, nm), outcome.ErrFindings), f.exitCode)
 		}
 	}
 	return nil
@@ -295,12 +303,8 @@ func (f *scanFlags) options(s *streams, kind scan.Kind, args []string) (scan.Opt
 	} else if f.template != "" {
 		return o, nil, ro, outcome.Usagef("--template is for -f template")
 	}
-	for _, sc := range f.scanners {
-		for _, name := range strings.Split(sc, ",") {
-			if name = strings.TrimSpace(name); name != "" && name != scan.ScannerVuln {
-				return o, nil, ro, outcome.Usagef("--scanners %s: only vuln is available so far", name)
-			}
-		}
+	if err := f.checks.apply(&o, kind, f.scanners); err != nil {
+		return o, nil, ro, err
 	}
 	for _, c := range []struct {
 		name string

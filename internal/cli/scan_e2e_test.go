@@ -120,7 +120,7 @@ func TestScanExitCodes(t *testing.T) {
 		{"--exit-on-eol on Debian 11", []string{"--exit-on-eol", "3", "--exit-code", "5"}, 3, "past its end of support"},
 		{"unknown severity", []string{"-s", "SEVERE"}, 2, `unknown severity "SEVERE"`},
 		{"unknown format", []string{"-f", "xml"}, 2, `unknown --format "xml"`},
-		{"another scanner", []string{"--scanners", "vuln,secret"}, 2, "only vuln"},
+		{"a scanner tollgate does not have", []string{"--scanners", "vuln,license"}, 2, "tollgate has vuln, secret and misconfig"},
 		{"missing ignore file", []string{"--ignorefile", filepath.Join(dir, "nope")}, 2, "reading ignore file"},
 		{"missing input", []string{"-i", filepath.Join(dir, "nope.tar")}, 2, "no such file"},
 	} {

@@ -29,6 +29,11 @@ type Options struct {
 	// Progress, when set, is told how many stored (compressed) layer bytes
 	// there are to read and how many have been read.
 	Progress Progress
+	// Walker, when set, is called with the opened image; the walker it
+	// returns is given every entry of every layer from the inventory's
+	// own read of the layers (see LayerWalker). Layers are then read one
+	// at a time, cached ones too.
+	Walker func(img *image.Image) (LayerWalker, error)
 }
 
 // Progress receives progress reports. Add is called from several
@@ -120,6 +125,21 @@ func ScanImage(ctx context.Context, img *image.Image, o Options) (*Inventory, er
 		}
 	}
 	cacheErrs := make([]error, len(img.Layers))
+	if o.Walker != nil {
+		w, err := o.Walker(img)
+		if err != nil {
+			return nil, err
+		}
+		if err := walkLayers(ctx, img, w, as, tmp, results, o.Progress); err != nil {
+			return nil, err
+		}
+		if cache != nil {
+			for _, i := range missing {
+				cacheErrs[i] = cache.put(keys[i], results[i])
+			}
+		}
+		missing = nil
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.parallel())
 	for _, i := range missing {

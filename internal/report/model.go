@@ -56,6 +56,9 @@ type Report struct {
 	// Severities are the severities the report was filtered to, lowest
 	// first; empty means all. Not written: the table's totals use it.
 	Severities []string `json:"-"`
+	// Scanners are the scanners that ran (vuln, secret, misconfig); empty
+	// means vuln. Not written: the table's summary columns use it.
+	Scanners []string `json:"-"`
 	// Inventory is what was scanned, for the SBOM formats. Not written.
 	Inventory *inventory.Inventory `json:"-"`
 }
@@ -99,6 +102,11 @@ type Result struct {
 	Type            string          `json:"Type,omitempty"`
 	Packages        []Package       `json:"Packages,omitempty"`
 	Vulnerabilities []Vulnerability `json:"Vulnerabilities,omitempty"`
+	// MisconfSummary, Misconfigurations and Secrets are the findings of
+	// the misconfig and secret scanners (classes config and secret).
+	MisconfSummary    *MisconfSummary    `json:"MisconfSummary,omitempty"`
+	Misconfigurations []Misconfiguration `json:"Misconfigurations,omitempty"`
+	Secrets           []Secret           `json:"Secrets,omitempty"`
 	// ModifiedFindings are findings suppressed by an ignore file or a VEX
 	// statement (Trivy's ExperimentalModifiedFindings).
 	ModifiedFindings []ModifiedFinding `json:"ExperimentalModifiedFindings,omitempty"`

@@ -50,6 +50,7 @@ func WriteSARIF(w io.Writer, r *Report, o Options) error {
 			})
 		}
 	}
+	results = sarifChecks(&driver, ruleIndex, results, r)
 	return sarif.Write(w, sarif.Log{Schema: sarif.Schema, Version: sarif.Version, Runs: []sarif.Run{{Tool: sarif.Tool{Driver: driver}, Results: results}}})
 }
 

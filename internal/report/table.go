@@ -6,7 +6,6 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/output"
 	"io"
 	"path"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -20,13 +19,7 @@ import (
 func WriteTable(w io.Writer, r *Report, o Options) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprint(bw, "\nReport Summary\n\n")
-	summary := box{header: []string{"Target", "Type", "Vulnerabilities"}, center: []bool{false, false, true}}
-	for _, res := range r.Results {
-		summary.rows = append(summary.rows, []string{output.Escape(res.Target), output.Escape(res.Type), strconv.Itoa(len(res.Vulnerabilities))})
-	}
-	if len(summary.rows) == 0 {
-		summary.rows = append(summary.rows, []string{"-", "-", "-"})
-	}
+	summary := summaryBox(r)
 	summary.write(bw, o)
 	fmt.Fprint(bw, "Legend:\n- '-': Not scanned\n- '0': Clean (no security findings detected)\n\n")
 	sevs := r.Severities
@@ -47,17 +40,7 @@ func WriteTable(w io.Writer, r *Report, o Options) error {
 		} else {
 			fmt.Fprintf(bw, "%s\n%s\n", title, strings.Repeat("=", utf8.RuneCountInString(title)))
 		}
-		counts := map[string]int{}
-		for _, v := range res.Vulnerabilities {
-			counts[v.Severity]++
-		}
-		total := 0
-		var parts []string
-		for _, s := range sevs {
-			total += counts[s]
-			parts = append(parts, fmt.Sprintf("%s: %d", s, counts[s]))
-		}
-		fmt.Fprintf(bw, "Total: %d (%s)\n\n", total, strings.Join(parts, ", "))
+		fmt.Fprintf(bw, "Total: %s\n\n", severityTotals(sevs, len(res.Vulnerabilities), func(i int) string { return res.Vulnerabilities[i].Severity }))
 		t := box{
 			header: []string{"Library", "Vulnerability", "Severity", "Status", "Installed Version", "Fixed Version", "Title"},
 			merge:  []bool{true, true, false, false, true, false, false},
@@ -81,6 +64,7 @@ func WriteTable(w io.Writer, r *Report, o Options) error {
 			}
 		}
 	}
+	writeCheckSections(bw, r, sevs)
 	return bw.Flush()
 }
 

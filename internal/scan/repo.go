@@ -43,6 +43,9 @@ func openRepo(ctx context.Context, o Options) (*artifact, error) {
 		}
 		a.inv = inv
 		a.meta.Commit = inv.Source.Commit
+		if a.checks, err = treeChecks(ctx, src, o); err != nil {
+			return nil, err
+		}
 		return a, nil
 	}
 	tmp, err := os.MkdirTemp(o.Inventory.TempDir, "tollgate-repo-*")
@@ -93,6 +96,9 @@ func openRepo(ctx context.Context, o Options) (*artifact, error) {
 	}
 	a.inv = inv
 	a.meta.Commit = inv.Source.Commit
+	if a.checks, err = treeChecks(ctx, dir, o); err != nil {
+		return nil, err
+	}
 	if head, err := repo.Head(); err == nil && a.meta.Branch == "" && head.Name().IsBranch() && o.Repo.Commit == "" {
 		a.meta.Branch = head.Name().Short()
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/match"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
 	"github.com/tollgate-dev/tollgate/internal/report"
+	"github.com/tollgate-dev/tollgate/internal/secret"
 )
 
 // Kind is what a scan reads.
@@ -30,8 +31,8 @@ const (
 	KindSBOM   Kind = "sbom"   // a CycloneDX or SPDX JSON SBOM
 )
 
-// Scanners the --scanners flag accepts. Only vulnerability scanning exists
-// so far; secret and config scanners add result classes of their own.
+// ScannerVuln is the vulnerability scanner of --scanners (the others are
+// in checks.go).
 const ScannerVuln = "vuln"
 
 // Options configure a scan.
@@ -51,6 +52,11 @@ type Options struct {
 	Repo RepoOptions
 	// Filter decides which findings the report keeps.
 	Filter Filter
+	// Scanners are the scanners to run; the zero value runs vuln only.
+	// Without vuln no advisory DB is needed (db may be nil).
+	Scanners Scanners
+	// Checks configure the secret and misconfig scanners.
+	Checks Checks
 	// Now is the clock (time.Now when zero): report time, ignore-file
 	// expiry, end-of-life dates.
 	Now time.Time
@@ -67,6 +73,23 @@ func Run(ctx context.Context, db match.Source, o Options) (*report.Report, error
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}
+	if o.Scanners == (Scanners{}) {
+		o.Scanners.Vuln = true
+	}
+	if o.Scanners.Misconfig && o.Kind != KindImage {
+		return nil, outcome.Usagef("--scanners misconfig: the checks are for images (config, history, layers); tollgate has none for a %s yet", o.Kind)
+	}
+	if o.Scanners.Secret && o.Kind == KindSBOM {
+		return nil, outcome.Usagef("--scanners secret: an SBOM holds no files to scan")
+	}
+	if (o.Scanners.Secret || o.Scanners.Misconfig) && o.Checks.Secrets == nil {
+		s, err := secret.New(secret.Options{})
+		if err != nil {
+			return nil, err
+		}
+		o.Checks.Secrets = s
+	}
+	checks := imageChecks(&o)
 	art, err := open(ctx, o)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -77,13 +100,23 @@ func Run(ctx context.Context, db match.Source, o Options) (*report.Report, error
 		}
 		return nil, outcome.Unreadable(err)
 	}
-	res, err := match.Match(db, match.Input{OS: art.inv.OS, Packages: art.inv.Packages})
-	if err != nil {
-		return nil, fmt.Errorf("matching advisories: %w", err)
+	res := &match.Result{}
+	if o.Scanners.Vuln {
+		if res, err = match.Match(db, match.Input{OS: art.inv.OS, Packages: art.inv.Packages}); err != nil {
+			return nil, fmt.Errorf("matching advisories: %w", err)
+		}
 	}
 	r := build(art, res, o)
 	if err := o.Filter.apply(r, o.Now); err != nil {
 		return nil, err
 	}
+	if !o.Scanners.Vuln {
+		dropPackages(r)
+	}
+	if art.checks == nil {
+		art.checks = checks()
+	}
+	addChecks(r, art.checks, o)
+	r.Scanners = o.Scanners.names()
 	return r, nil
 }

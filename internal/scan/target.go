@@ -21,6 +21,9 @@ type artifact struct {
 	inv   *inventory.Inventory
 	meta  report.Metadata // what the inventory does not say (repository)
 	notes []string
+	// checks are the secret findings of a directory tree (fs, rootfs,
+	// repo), read while the tree is there.
+	checks *checkFindings
 }
 
 func open(ctx context.Context, o Options) (*artifact, error) {
@@ -43,7 +46,11 @@ func open(ctx context.Context, o Options) (*artifact, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &artifact{name: o.Target, typ: report.ArtifactFilesystem, inv: inv}, nil
+		checks, err := treeChecks(ctx, o.Target, o)
+		if err != nil {
+			return nil, err
+		}
+		return &artifact{name: o.Target, typ: report.ArtifactFilesystem, inv: inv, checks: checks}, nil
 	case KindRepo:
 		return openRepo(ctx, o)
 	case KindSBOM:

@@ -88,10 +88,17 @@ func (s *Scanner) ScanConfig(cfg *v1.ConfigFile) []Finding {
 
 // ScanTree finds secrets in the regular files below dir (symbolic links
 // are not followed; .git directories are skipped: their objects are
-// compressed). Finding paths are relative to dir, slash-separated.
+// compressed). Like find -xdev it stays on dir's file system, so that a
+// scan of / does not read /proc (where /proc/kmsg blocks) or /sys.
+// Finding paths are relative to dir, slash-separated.
 func (s *Scanner) ScanTree(ctx context.Context, dir string) ([]Finding, Stats, error) {
 	var out []Finding
 	var st Stats
+	var rootDev uint64
+	haveDev := false
+	if fi, err := os.Stat(dir); err == nil {
+		rootDev, haveDev = device(fi)
+	}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -102,6 +109,13 @@ func (s *Scanner) ScanTree(ctx context.Context, dir string) ([]Finding, Stats, e
 		if d.IsDir() {
 			if d.Name() == ".git" && p != dir {
 				return filepath.SkipDir
+			}
+			if p != dir && haveDev {
+				if fi, err := d.Info(); err == nil {
+					if dev, ok := device(fi); ok && dev != rootDev {
+						return filepath.SkipDir
+					}
+				}
 			}
 			return nil
 		}
