@@ -14,7 +14,7 @@ import (
 
 // SchemaVersion is the layout of the DB file this build reads and
 // writes. A file of another schema is refused (ErrSchema), never misread.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Sentinel errors; test with errors.Is.
 var (
