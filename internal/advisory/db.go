@@ -201,17 +201,17 @@ func (db *DB) Metadata() Metadata { return db.meta }
 // more than once); Get returns the whole record. Withdrawn advisories are
 // never returned. No advisories is a nil slice and no error.
 func (db *DB) Lookup(ecosystem, name string) ([]Advisory, error) {
-	key := packageKey(ecosystem, name)
+	var kb [96]byte
+	key := appendPackageKey(kb[:0], ecosystem, name)
+	r, err := db.reader()
+	if err != nil {
+		return nil, fmt.Errorf("reading advisories of %s %s: %w", ecosystem, name, err)
+	}
 	var out []Advisory
-	err := db.view(func(r *reader) error {
-		v := r.pkg.Get(key)
-		if v == nil {
-			return nil
-		}
-		var err error
+	if v := r.pkg.Get(key); v != nil {
 		out, err = decodeList(v)
-		return err
-	})
+	}
+	db.release(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading advisories of %s %s: %w", ecosystem, name, corrupt(err))
 	}
