@@ -1,6 +1,7 @@
 package advisory
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -95,6 +96,10 @@ type DB struct {
 type reader struct {
 	tx             *bolt.Tx
 	pkg, adv, link *bolt.Bucket
+	// pkgs is a cursor on pkg kept for Lookup: a cursor reuses its path
+	// through the tree from one seek to the next, where Bucket.Get
+	// allocates a new one each time.
+	pkgs *bolt.Cursor
 }
 
 // maxReaders bounds the kept read transactions (more are begun and
@@ -111,7 +116,9 @@ func (db *DB) reader() (*reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	return &reader{tx: tx, pkg: tx.Bucket(bucketPkg), adv: tx.Bucket(bucketAdv), link: tx.Bucket(bucketLink)}, nil
+	r := &reader{tx: tx, pkg: tx.Bucket(bucketPkg), adv: tx.Bucket(bucketAdv), link: tx.Bucket(bucketLink)}
+	r.pkgs = r.pkg.Cursor()
+	return r, nil
 }
 
 func (db *DB) release(r *reader) {
@@ -208,7 +215,7 @@ func (db *DB) Lookup(ecosystem, name string) ([]Advisory, error) {
 		return nil, fmt.Errorf("reading advisories of %s %s: %w", ecosystem, name, err)
 	}
 	var out []Advisory
-	if v := r.pkg.Get(key); v != nil {
+	if k, v := r.pkgs.Seek(key); v != nil && bytes.Equal(k, key) {
 		out, err = decodeList(v)
 	}
 	db.release(r)
