@@ -199,9 +199,8 @@ func (d *decoder) reserve(c counts) {
 }
 
 // uint reads a varint; one-byte values (nearly every length and count)
-// take the inlined path.
-// After an error the fast paths may read on; what they read is bounded
-// by the buffer and thrown away with the error.
+// take the fast path. After an error the fast paths may read on: what
+// they read stays inside the buffer and is thrown away with the error.
 func (d *decoder) uint() uint64 {
 	if off := d.off; off < len(d.buf) {
 		if b := d.buf[off]; b < 0x80 {
@@ -252,7 +251,7 @@ func (d *decoder) raw() []byte {
 }
 
 // str reads a string; one shorter than 128 bytes (nearly all but
-// details) takes the inlined path.
+// details and long URLs) takes the fast path.
 func (d *decoder) str() string {
 	if off := d.off; off < len(d.buf) {
 		if n := int(d.buf[off]); n < 0x80 && n < len(d.buf)-off {
