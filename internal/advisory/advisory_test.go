@@ -2,6 +2,7 @@ package advisory
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -330,11 +331,15 @@ func TestOpenRefusesOtherSchemaAndJunk(t *testing.T) {
 	if _, err := Open(junk); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("junk: %v", err)
 	}
-	other := filepath.Join(dir, "other.db")
-	writeSchema(t, other, SchemaVersion+1)
-	_, err := Open(other)
-	if !errors.Is(err, ErrSchema) || !strings.Contains(err.Error(), "schema") {
-		t.Errorf("other schema: %v", err)
+	// a newer tollgate's DB, and one of the layout before (schema 1 stored
+	// package values without their list totals)
+	for _, n := range []int{SchemaVersion + 1, SchemaVersion - 1} {
+		other := filepath.Join(dir, fmt.Sprintf("schema%d.db", n))
+		writeSchema(t, other, n)
+		_, err := Open(other)
+		if !errors.Is(err, ErrSchema) || !strings.Contains(err.Error(), "schema") {
+			t.Errorf("schema %d: %v", n, err)
+		}
 	}
 }
 

@@ -71,11 +71,23 @@ func countsOf(a *Advisory, affected []Affected) counts {
 	return c
 }
 
-func (e *encoder) advisory(a *Advisory, affected []Affected) {
-	c := countsOf(a, affected)
+func (c *counts) add(o counts) {
+	c.strs += o.strs
+	c.refs += o.refs
+	c.sevs += o.sevs
+	c.affs += o.affs
+	c.ranges += o.ranges
+	c.events += o.events
+}
+
+func (e *encoder) counts(c counts) {
 	for _, n := range []int{c.strs, c.refs, c.sevs, c.affs, c.ranges, c.events} {
 		e.uint(uint64(n))
 	}
+}
+
+func (e *encoder) advisory(a *Advisory, affected []Affected) {
+	e.counts(countsOf(a, affected))
 	e.str(a.ID)
 	e.str(a.SchemaVersion)
 	e.time(a.Modified)
@@ -125,9 +137,17 @@ func encodeAdvisory(a *Advisory, affected []Affected) []byte {
 }
 
 // encodeList encodes advisories already encoded by encodeAdvisory as one
-// value: a count, then each length-prefixed.
+// value: the totals of their counts (so a lookup sizes every list it
+// decodes from the first bytes, in one pass), their number, then each
+// length-prefixed.
 func encodeList(encoded [][]byte) []byte {
+	var total counts
+	for _, p := range encoded {
+		h := decoder{buf: p}
+		total.add(h.header())
+	}
 	var e encoder
+	e.counts(total)
 	e.uint(uint64(len(encoded)))
 	for _, p := range encoded {
 		e.bytes(p)
@@ -178,7 +198,20 @@ func (d *decoder) reserve(c counts) {
 	d.evArena = make([]Event, c.events)
 }
 
+// uint reads a varint; one-byte values (nearly every length and count)
+// take the fast path. After an error the fast paths may read on: what
+// they read stays inside the buffer and is thrown away with the error.
 func (d *decoder) uint() uint64 {
+	if off := d.off; off < len(d.buf) {
+		if b := d.buf[off]; b < 0x80 {
+			d.off = off + 1
+			return uint64(b)
+		}
+	}
+	return d.uintSlow()
+}
+
+func (d *decoder) uintSlow() uint64 {
 	if d.err != nil {
 		return 0
 	}
@@ -195,7 +228,7 @@ func (d *decoder) uint() uint64 {
 // remain, so a corrupt length cannot ask for a huge allocation.
 func (d *decoder) count(min int) int {
 	n := d.uint()
-	if d.err == nil && n > uint64(len(d.buf)-d.off)/uint64(min) {
+	if rem := uint64(len(d.buf) - d.off); n > rem || n*uint64(min) > rem {
 		d.err = errCorrupt
 		return 0
 	}
@@ -203,16 +236,33 @@ func (d *decoder) count(min int) int {
 }
 
 func (d *decoder) raw() []byte {
-	n := d.count(1)
-	if d.err != nil || n == 0 {
+	n := d.uint()
+	if n > uint64(len(d.buf)-d.off) {
+		d.err = errCorrupt
 		return nil
 	}
-	p := d.buf[d.off : d.off+n : d.off+n]
-	d.off += n
+	if n == 0 {
+		return nil
+	}
+	end := d.off + int(n)
+	p := d.buf[d.off:end:end]
+	d.off = end
 	return p
 }
 
+// str reads a string; one shorter than 128 bytes (nearly all but
+// details and long URLs) takes the fast path.
 func (d *decoder) str() string {
+	if off := d.off; off < len(d.buf) {
+		if n := int(d.buf[off]); n < 0x80 && n < len(d.buf)-off {
+			d.off = off + 1 + n
+			return unsafe.String(unsafe.SliceData(d.buf[off+1:]), n)
+		}
+	}
+	return d.strSlow()
+}
+
+func (d *decoder) strSlow() string {
 	p := d.raw()
 	if len(p) == 0 {
 		return ""
@@ -265,7 +315,13 @@ func (d *decoder) severities() []Severity {
 	}
 	ss := take(&d.sevArena, n)
 	for i := range ss {
-		ss[i] = Severity{Type: SeverityType(d.str()), Value: d.str(), Score: d.float(), Level: Level(d.str()), Source: d.str(), Record: d.str()}
+		s := &ss[i]
+		s.Type = SeverityType(d.str())
+		s.Value = d.str()
+		s.Score = d.float()
+		s.Level = Level(d.str())
+		s.Source = d.str()
+		s.Record = d.str()
 	}
 	return ss
 }
@@ -284,7 +340,9 @@ func (d *decoder) advisory(a *Advisory) {
 	if n := d.count(2); n > 0 {
 		a.References = take(&d.refArena, n)
 		for i := range a.References {
-			a.References[i] = Reference{Type: d.str(), URL: d.str()}
+			r := &a.References[i]
+			r.Type = d.str()
+			r.URL = d.str()
 		}
 	}
 	a.Severity = d.severities()
@@ -304,7 +362,9 @@ func (d *decoder) advisory(a *Advisory) {
 					if ne := d.count(2); ne > 0 {
 						r.Events = take(&d.evArena, ne)
 						for k := range r.Events {
-							r.Events[k] = Event{Kind: EventKind(d.str()), Version: d.str()}
+							ev := &r.Events[k]
+							ev.Kind = EventKind(d.str())
+							ev.Version = d.str()
 						}
 					}
 				}
@@ -330,49 +390,41 @@ func decodeAdvisory(stored []byte) (Advisory, error) {
 	return a, d.err
 }
 
-// decodeList decodes a value written by encodeList (copied first). A
-// first pass over the advisories' headers sizes the arenas, so a lookup
-// allocates each kind of list once.
+// minAdvisory is the size of the smallest encoded advisory in a list:
+// its length, the six counts and thirteen empty fields.
+const minAdvisory = 20
+
+// decodeList decodes a value written by encodeList (copied first) in one
+// pass: the totals at its head size the arenas, so a lookup allocates
+// each kind of list once.
 func decodeList(stored []byte) ([]Advisory, error) {
 	d := decoder{buf: append([]byte(nil), stored...)}
-	n := d.count(1)
-	type span struct{ start, end int }
-	spans := make([]span, n)
-	var total counts
-	for i := range spans {
+	d.reserve(d.header())
+	n := d.count(minAdvisory)
+	if d.err != nil {
+		return nil, d.err
+	}
+	out := make([]Advisory, n)
+	whole := d.buf
+	for i := range out {
 		size := d.count(1)
 		if d.err != nil {
 			return nil, d.err
 		}
-		spans[i] = span{d.off, d.off + size}
-		h := decoder{buf: d.buf[:spans[i].end], off: d.off}
-		c := h.header()
-		if h.err != nil {
-			return nil, h.err
-		}
-		total.strs += c.strs
-		total.refs += c.refs
-		total.sevs += c.sevs
-		total.affs += c.affs
-		total.ranges += c.ranges
-		total.events += c.events
-		d.off = spans[i].end
-	}
-	if d.off != len(d.buf) {
-		return nil, errCorrupt
-	}
-	d.reserve(total)
-	out := make([]Advisory, n)
-	for i, sp := range spans {
-		d.buf, d.off = d.buf[:cap(d.buf)][:sp.end], sp.start
+		end := d.off + size
+		d.buf = whole[:end]
 		d.header()
 		d.advisory(&out[i])
-		if d.err == nil && d.off != sp.end {
+		if d.err == nil && d.off != end {
 			d.err = errCorrupt
 		}
 		if d.err != nil {
 			return nil, d.err
 		}
+		d.buf = whole
+	}
+	if d.off != len(d.buf) {
+		return nil, errCorrupt
 	}
 	return out, nil
 }

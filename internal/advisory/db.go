@@ -1,6 +1,7 @@
 package advisory
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +15,7 @@ import (
 
 // SchemaVersion is the layout of the DB file this build reads and
 // writes. A file of another schema is refused (ErrSchema), never misread.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Sentinel errors; test with errors.Is.
 var (
@@ -95,6 +96,10 @@ type DB struct {
 type reader struct {
 	tx             *bolt.Tx
 	pkg, adv, link *bolt.Bucket
+	// pkgs is a cursor on pkg kept for Lookup: a cursor reuses its path
+	// through the tree from one seek to the next, where Bucket.Get
+	// allocates a new one each time.
+	pkgs *bolt.Cursor
 }
 
 // maxReaders bounds the kept read transactions (more are begun and
@@ -111,7 +116,9 @@ func (db *DB) reader() (*reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	return &reader{tx: tx, pkg: tx.Bucket(bucketPkg), adv: tx.Bucket(bucketAdv), link: tx.Bucket(bucketLink)}, nil
+	r := &reader{tx: tx, pkg: tx.Bucket(bucketPkg), adv: tx.Bucket(bucketAdv), link: tx.Bucket(bucketLink)}
+	r.pkgs = r.pkg.Cursor()
+	return r, nil
 }
 
 func (db *DB) release(r *reader) {
@@ -201,17 +208,17 @@ func (db *DB) Metadata() Metadata { return db.meta }
 // more than once); Get returns the whole record. Withdrawn advisories are
 // never returned. No advisories is a nil slice and no error.
 func (db *DB) Lookup(ecosystem, name string) ([]Advisory, error) {
-	key := packageKey(ecosystem, name)
+	var kb [96]byte
+	key := appendPackageKey(kb[:0], ecosystem, name)
+	r, err := db.reader()
+	if err != nil {
+		return nil, fmt.Errorf("reading advisories of %s %s: %w", ecosystem, name, err)
+	}
 	var out []Advisory
-	err := db.view(func(r *reader) error {
-		v := r.pkg.Get(key)
-		if v == nil {
-			return nil
-		}
-		var err error
+	if k, v := r.pkgs.Seek(key); v != nil && bytes.Equal(k, key) {
 		out, err = decodeList(v)
-		return err
-	})
+	}
+	db.release(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading advisories of %s %s: %w", ecosystem, name, corrupt(err))
 	}

@@ -56,10 +56,15 @@ func NormalizeEcosystem(ecosystem string) string { return strings.TrimSpace(ecos
 
 // packageKey is the bbolt key of (ecosystem, name).
 func packageKey(ecosystem, name string) []byte {
+	return appendPackageKey(nil, ecosystem, name)
+}
+
+// appendPackageKey appends the key of (ecosystem, name) to dst (a lookup
+// passes a buffer on its stack).
+func appendPackageKey(dst []byte, ecosystem, name string) []byte {
 	eco := NormalizeEcosystem(ecosystem)
 	n := NormalizeName(eco, name)
-	k := make([]byte, 0, len(eco)+1+len(n))
-	k = append(k, eco...)
-	k = append(k, 0)
-	return append(k, n...)
+	dst = append(dst, eco...)
+	dst = append(dst, 0)
+	return append(dst, n...)
 }
