@@ -5,11 +5,11 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tollgate-dev/tollgate/internal/image"
 	"io"
 	"net/http"
 	"os"
@@ -53,27 +53,17 @@ type RegistryOptions struct {
 }
 
 func (o RegistryOptions) remote(ctx context.Context) []remote.Option {
-	kc := o.Keychain
-	if kc == nil {
-		kc = authn.NewMultiKeychain()
-	}
-	t := o.Transport
-	if t == nil {
-		tr := remote.DefaultTransport.(*http.Transport).Clone()
-		if o.Insecure {
-			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
-		}
-		t = tr
-	}
-	return []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithTransport(t), remote.WithUserAgent("tollgate")}
+	return image.RemoteOptions(ctx, o.image())
+}
+
+// image gives o as the registry options of internal/image, where all
+// registry access is set up.
+func (o RegistryOptions) image() image.Options {
+	return image.Options{Keychain: o.Keychain, InsecureSkipTLSVerify: o.Insecure, Transport: o.Transport}
 }
 
 func (o RegistryOptions) parse(ref string) (name.Reference, error) {
-	var opts []name.Option
-	if o.Insecure {
-		opts = append(opts, name.Insecure)
-	}
-	r, err := name.ParseReference(ref, opts...)
+	r, err := name.ParseReference(ref, image.NameOptions(o.image())...)
 	if err != nil {
 		return nil, fmt.Errorf("parsing repository reference %q: %w", ref, err)
 	}

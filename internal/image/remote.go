@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"runtime"
 
@@ -50,9 +51,19 @@ func (o Options) nameOptions(extra ...name.Option) []name.Option {
 	return extra
 }
 
-// remoteOptions are the options of every registry call tollgate makes:
-// credentials from the keychain (anonymous when nil), its transport
-// (TLS verification off with --insecure), its user agent.
+// NameOptions are the reference-parsing options of o, for callers that
+// parse references themselves (signature lookups, the advisory DB
+// artifact).
+func NameOptions(o Options) []name.Option { return o.nameOptions() }
+
+// RemoteOptions are the options of every registry call tollgate makes:
+// credentials from the keychain (anonymous when nil), its transport (TLS
+// verification off with --insecure), its user agent. Plain HTTP goes only
+// to loopback registries unless o is insecure: without this guard
+// go-containerregistry would also fall back to HTTP for private (RFC 1918)
+// addresses and *.local names.
+func RemoteOptions(ctx context.Context, o Options) []remote.Option { return o.remoteOptions(ctx) }
+
 func (o Options) remoteOptions(ctx context.Context) []remote.Option {
 	keychain := o.Keychain
 	if keychain == nil {
@@ -66,12 +77,33 @@ func (o Options) remoteOptions(ctx context.Context) []remote.Option {
 		}
 		transport = t
 	}
+	if !o.InsecureSkipTLSVerify {
+		transport = loopbackHTTPOnly{transport}
+	}
 	return []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(keychain),
 		remote.WithTransport(transport),
 		remote.WithUserAgent("tollgate"),
 	}
+}
+
+// loopbackHTTPOnly refuses plain HTTP to anything but a loopback address.
+type loopbackHTTPOnly struct{ rt http.RoundTripper }
+
+func (l loopbackHTTPOnly) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Scheme == "http" && !isLoopback(r.URL.Hostname()) {
+		return nil, fmt.Errorf("refusing plain HTTP to %s (only loopback registries are reached without TLS; --insecure allows it)", r.URL.Host)
+	}
+	return l.rt.RoundTrip(r)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Digest returns the manifest digest ("sha256:…") a registry serves for

@@ -19,7 +19,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -107,60 +106,7 @@ type registryStore struct {
 type RegistryOptions = image.Options
 
 func newRegistryStore(ctx context.Context, repo name.Repository, o RegistryOptions) *registryStore {
-	return &registryStore{repo: repo, opts: remoteOptions(ctx, o)}
-}
-
-// remoteOptions builds the go-containerregistry options for o. Plain HTTP
-// is allowed only to loopback registries unless o asks for it: without
-// this go-containerregistry would also fall back to HTTP for private
-// (RFC 1918) addresses and *.local names.
-func remoteOptions(ctx context.Context, o RegistryOptions) []remote.Option {
-	keychain := o.Keychain
-	if keychain == nil {
-		keychain = authn.NewMultiKeychain()
-	}
-	t := o.Transport
-	if t == nil {
-		dt := remote.DefaultTransport.(*http.Transport).Clone()
-		if o.InsecureSkipTLSVerify {
-			dt.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
-		}
-		t = dt
-	}
-	if !o.InsecureSkipTLSVerify {
-		t = loopbackHTTPOnly{t}
-	}
-	return []remote.Option{
-		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(keychain),
-		remote.WithTransport(t),
-		remote.WithUserAgent("tollgate"),
-	}
-}
-
-// loopbackHTTPOnly refuses plain HTTP to anything but a loopback address.
-type loopbackHTTPOnly struct{ rt http.RoundTripper }
-
-func (l loopbackHTTPOnly) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Scheme == "http" && !isLoopback(r.URL.Hostname()) {
-		return nil, fmt.Errorf("refusing plain HTTP to %s (only loopback registries are reached without TLS; --insecure allows it)", r.URL.Host)
-	}
-	return l.rt.RoundTrip(r)
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func nameOptions(insecure bool) []name.Option {
-	if insecure {
-		return []name.Option{name.Insecure}
-	}
-	return nil
+	return &registryStore{repo: repo, opts: image.RemoteOptions(ctx, o)}
 }
 
 func isNotFound(err error) bool {

@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tollgate-dev/tollgate/internal/image"
 	"slices"
 	"sort"
 	"strings"
@@ -163,7 +164,7 @@ func Verify(ctx context.Context, o Options) (*Result, error) {
 		s, digest = ls, d
 		res.Image = o.Layout
 	} else {
-		ref, err := name.ParseReference(o.Image, nameOptions(o.Registry.InsecureSkipTLSVerify)...)
+		ref, err := name.ParseReference(o.Image, image.NameOptions(o.Registry)...)
 		if err != nil {
 			return nil, outcome.Usagef("parsing image reference %q: %v", o.Image, err)
 		}
