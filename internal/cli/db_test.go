@@ -138,19 +138,7 @@ func TestDBUpdateProgressOnTerminal(t *testing.T) {
 	}))
 	defer srv.Close()
 	master, slave := openPTY(t)
-	seen := make(chan string, 1)
-	go func() {
-		var all strings.Builder
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			all.Write(buf[:n])
-			if err != nil {
-				seen <- all.String()
-				return
-			}
-		}
-	}()
+	seen := readPTY(master, "")
 	var out strings.Builder
 	code := Run(context.Background(), []string{"db", "update", "--cache-dir", t.TempDir(), "--db-url", srv.URL, "--ecosystems", "npm"}, strings.NewReader(""), &out, slave)
 	if code != 0 {

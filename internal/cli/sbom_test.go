@@ -102,6 +102,26 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 	return m, s
 }
 
+// readPTY collects what a terminal shows, from its master side, until
+// the text holds until ("" reads to the end: the reader sees EIO once the
+// slave side is closed and everything written is read), and sends it once.
+func readPTY(master *os.File, until string) <-chan string {
+	seen := make(chan string, 1)
+	go func() {
+		var all strings.Builder
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			all.Write(buf[:n])
+			if err != nil || (until != "" && strings.Contains(all.String(), until)) {
+				seen <- all.String()
+				return
+			}
+		}
+	}()
+	return seen
+}
+
 // TestSBOMProgressOnTerminal checks that a progress bar appears on stderr
 // when it is a terminal (and, in testdata/script/sbom.txtar, that nothing
 // does when it is not).
@@ -110,19 +130,7 @@ func TestSBOMProgressOnTerminal(t *testing.T) {
 	layout := t.TempDir()
 	registrytest.WriteLayout(t, layout, registrytest.DebianImage(t), "")
 	master, slave := openPTY(t)
-	seen := make(chan string, 1)
-	go func() {
-		var all strings.Builder
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			all.Write(buf[:n])
-			if err != nil || strings.Contains(all.String(), "reading layers") {
-				seen <- all.String()
-				return
-			}
-		}
-	}()
+	seen := readPTY(master, "reading layers")
 	var out strings.Builder
 	code := Run(context.Background(), []string{"sbom", "--cache-dir", t.TempDir(), "oci-dir:" + layout}, strings.NewReader(""), &out, slave)
 	if code != 0 {
