@@ -13,7 +13,7 @@
 set -euo pipefail
 
 missing=()
-for p in make git docker-registry rpm db5.3-util buildah redis-server ca-certificates; do
+for p in make git docker-registry rpm db5.3-util buildah debootstrap busybox-static redis-server ca-certificates; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
