@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/tollgate-dev/tollgate/internal/output"
 	"io"
 	"os"
 	"strings"
@@ -88,13 +89,13 @@ func runFix(path string, o fixOptions, stdin io.Reader, stdout, stderr io.Writer
 		return outcome.Mark(fmt.Errorf("--rules: %w", err), outcome.ErrUsage)
 	}
 	for _, a := range res.Applied {
-		fmt.Fprintf(stderr, "%s: fixed %s: %s\n", name, a.Rule, a.Message)
+		fmt.Fprintf(stderr, "%s: fixed %s: %s\n", output.Escape(name), a.Rule, output.Escape(a.Message))
 	}
 	for _, n := range res.Notes {
 		if n.Line > 0 {
-			fmt.Fprintf(stderr, "%s:%d %s: %s\n", name, n.Line, n.Rule, n.Message)
+			fmt.Fprintf(stderr, "%s:%d %s: %s\n", output.Escape(name), n.Line, n.Rule, output.Escape(n.Message))
 		} else {
-			fmt.Fprintf(stderr, "%s: %s: %s\n", name, n.Rule, n.Message)
+			fmt.Fprintf(stderr, "%s: %s: %s\n", output.Escape(name), n.Rule, output.Escape(n.Message))
 		}
 	}
 	switch {

@@ -101,3 +101,24 @@ func TestUntrustedTextEscaped(t *testing.T) {
 		})
 	}
 }
+
+// TestFixNotesEscaped: dockerfile fix prints the fixed file as it is (the
+// control characters are the file's), but its notes on stderr quote RUN
+// lines and so are escaped like every other human-readable output.
+func TestFixNotesEscaped(t *testing.T) {
+	t.Parallel()
+	df := filepath.Join(t.TempDir(), "Dockerfile")
+	if err := os.WriteFile(df, []byte("FROM alpine:3.20\nRUN echo \x1b]0;pwned\x07\nRUN apk add curl\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runTollgate(t, "dockerfile", "fix", df)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.ContainsAny(stderr, "\x1b\x07") || !strings.Contains(stderr, `\x1b`) {
+		t.Errorf("stderr not escaped: %q", stderr)
+	}
+	if !strings.Contains(stdout, "\x1b]0;pwned\x07") {
+		t.Errorf("the fixed file lost its own bytes: %q", stdout)
+	}
+}

@@ -55,7 +55,8 @@ func indexTar(f *os.File) (*tarIndex, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading archive: %w", err)
+			off, _ := f.Seek(0, io.SeekCurrent)
+			return nil, tarError(err, off) // archive/tar's words never reach the user
 		}
 		if n >= maxArchiveEntries {
 			return nil, fmt.Errorf("reading archive: more than %d entries, not an image archive", maxArchiveEntries)

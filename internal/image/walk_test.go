@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -162,5 +164,20 @@ func TestWalkTruncatedAtBlockBoundary(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "archive/tar") {
 			t.Errorf("%d bytes: err %v, want one in our words", len(data), err)
 		}
+	}
+}
+
+// TestGarbageArchiveInOurWords: a file given as an image archive that is
+// not a tar is refused in our words (the index of the archive, not only
+// the layer walk, goes through tarError).
+func TestGarbageArchiveInOurWords(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "g.tar")
+	garbage := bytes.Repeat([]byte("not a tar header, only text. "), 100)
+	if err := os.WriteFile(p, garbage, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := OpenArchive(p, Options{TempDir: t.TempDir()})
+	if err == nil || strings.Contains(err.Error(), "archive/tar") || !strings.Contains(err.Error(), "bad entry header") {
+		t.Errorf("err = %v, want our words for a bad header", err)
 	}
 }
