@@ -55,6 +55,25 @@ USER 10001
 `,
 		},
 		{
+			name: "here-document fed to a shell gets the same hygiene as RUN <<EOF",
+			in: `FROM debian:12-slim
+RUN <<EOT bash
+set -e
+apt-get update
+apt-get install curl
+EOT
+USER 10001
+`,
+			want: `FROM debian:12-slim
+RUN <<EOT bash
+set -e
+apt-get update
+apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+EOT
+USER 10001
+`,
+		},
+		{
 			name: "wrapped package managers fixed in place (sudo, xargs)",
 			in: `FROM alpine:3.20
 RUN sudo apt-get install curl && echo x | xargs -rt apk add --virtual .rundeps

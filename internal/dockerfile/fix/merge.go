@@ -61,12 +61,12 @@ func (d *doc) editableRun(idx int) (*shellRun, bool) {
 	return &shellRun{idx: idx, in: in, body: b, script: s, heredoc: heredoc}, true
 }
 
-// heredocBody maps the script of a "RUN <<EOF" (nothing else on the RUN
-// line, no tab-stripping <<-) to the lines that hold it.
+// heredocBody maps the script of a "RUN <<EOF" (or a here-document fed
+// to a POSIX shell: "RUN <<EOF bash", "RUN sh -e <<EOF"; no tab-stripping
+// <<-) to the lines that hold it.
 func (d *doc) heredocBody(in *dockerfile.Instruction) (*body, bool) {
 	t := strings.TrimSpace(in.Run.Text)
-	if len(in.Heredocs) != 1 || in.JSON || !strings.HasPrefix(t, "<<") || strings.HasPrefix(t, "<<-") ||
-		strings.ContainsAny(t, " \t") || in.Line == in.EndLine {
+	if len(in.Heredocs) != 1 || in.JSON || strings.Contains(t, "<<-") || !heredocScriptLine(t) || in.Line == in.EndLine {
 		return nil, false
 	}
 	content := in.Heredocs[0].Content
@@ -79,6 +79,28 @@ func (d *doc) heredocBody(in *dockerfile.Instruction) (*body, bool) {
 		off[i] = start + i
 	}
 	return &body{text: content, off: off, start: start}, true
+}
+
+// heredocScriptLine reports a RUN line whose here-document is the script
+// itself: "<<EOF" alone, or with a POSIX shell that reads it from standard
+// input ("<<EOF bash", "bash -e <<EOF"), options but no -c and no
+// operands — the commands the rules see in it are the ones a fix may edit.
+func heredocScriptLine(t string) bool {
+	var redir int
+	shellSeen := false
+	for i, f := range strings.Fields(t) {
+		switch {
+		case strings.HasPrefix(f, "<<") && len(f) > 2:
+			redir++
+		case i > 0 && shellSeen && strings.HasPrefix(f, "-") && f != "-c" && !strings.Contains(f, "c"):
+			// a shell option (-e, -eux, -x), never -c
+		case !shellSeen && slices.Contains([]string{"sh", "bash", "dash", "ash", "/bin/sh", "/bin/bash", "/usr/bin/bash", "/bin/dash", "/bin/ash"}, f):
+			shellSeen = true
+		default:
+			return false
+		}
+	}
+	return redir == 1
 }
 
 // nonPOSIX reports a file that switches to PowerShell or cmd anywhere, or
