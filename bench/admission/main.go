@@ -10,6 +10,14 @@
 // Each connection carries one request at a time (a closed loop); -conns sets
 // the number of connections, -http1 the protocol (the apiserver's webhook
 // client speaks HTTP/2).
+//
+// With -rate the load is an open loop instead (openloop.go): requests leave
+// on a fixed schedule whatever the answers, cycling through the routes of
+// -route (a comma-separated list), and each latency counts from the
+// scheduled time. With -first-sight it times the first decision about an
+// image and a second one from the cache. -policy, -image, -workload and
+// -serve-args set what is decided: bench/admission/run.sh drives both modes
+// against images pushed to a loopback docker-registry.
 package main
 
 import (
@@ -47,6 +55,11 @@ type options struct {
 	duration, warmup        time.Duration
 	conns                   int
 	soak, http1             bool
+	// open loop and first sight
+	rate                             float64
+	workers                          int
+	firstSight                       bool
+	image, workload, want, serveArgs string
 }
 
 func run() error {
@@ -59,12 +72,30 @@ func run() error {
 	flag.IntVar(&o.conns, "conns", 2, "keep-alive connections, one request in flight each")
 	flag.BoolVar(&o.soak, "soak", false, "report RSS over time and goroutines before and after")
 	flag.BoolVar(&o.http1, "http1", false, "HTTP/1.1 instead of HTTP/2")
+	flag.Float64Var(&o.rate, "rate", 0, "open loop: requests per second on a fixed schedule over the routes of -route (0: closed loop)")
+	flag.IntVar(&o.workers, "workers", 256, "open loop: most requests in flight")
+	flag.BoolVar(&o.firstSight, "first-sight", false, "time the first decision about -image, then a cached one")
+	flag.StringVar(&o.image, "image", "nginx:1.16", "image the requests name")
+	flag.StringVar(&o.workload, "workload", "pod", "what /validate and /mutate receive: pod or deployment")
+	flag.StringVar(&o.want, "want", "", "fragment every answer must hold (default: the allowed or patched answer of the route)")
+	flag.StringVar(&o.serveArgs, "serve-args", "", "more tollgate serve flags, space-separated")
 	flag.Parse()
 
-	body, want, err := requestFor(o.route)
-	if err != nil {
-		return err
+	var targets []target
+	for _, route := range strings.Split(o.route, ",") {
+		body, want, err := requestFor(route, o.workload, o.image)
+		if err != nil {
+			return err
+		}
+		if o.want != "" {
+			want = o.want
+		}
+		targets = append(targets, target{route, body, want})
 	}
+	if len(targets) > 1 && o.rate == 0 && !o.firstSight {
+		return errors.New("several routes need -rate or -first-sight")
+	}
+	body, want := targets[0].body, targets[0].want
 	dir, err := os.MkdirTemp("", "tollgate-bench-")
 	if err != nil {
 		return err
@@ -74,7 +105,9 @@ func run() error {
 		return fmt.Errorf("tollgate certs: %v\n%s", err, out)
 	}
 	policyFile := "default"
-	if o.policy != "default" {
+	if fi, err := os.Stat(o.policy); err == nil && !fi.IsDir() {
+		policyFile = o.policy
+	} else if o.policy != "default" {
 		doc, ok := policies[o.policy]
 		if !ok {
 			return fmt.Errorf("unknown policy %q", o.policy)
@@ -95,6 +128,7 @@ func run() error {
 	if policyFile != "default" {
 		args = append(args, "--policy", policyFile)
 	}
+	args = append(args, strings.Fields(o.serveArgs)...)
 	srv := exec.Command(o.tollgate, args...)
 	srv.Stderr = os.Stderr
 	if err := srv.Start(); err != nil {
@@ -115,23 +149,15 @@ func run() error {
 		return err
 	}
 	time.Sleep(500 * time.Millisecond)
+	if o.rate > 0 || o.firstSight {
+		return runOther(o, tlsCfg, base, targets, pid)
+	}
 	goroutinesBefore, err := goroutines(base, tlsCfg)
 	if err != nil {
 		return err
 	}
 
-	clients := make([]*http.Client, o.conns)
-	transports := make([]*http.Transport, o.conns)
-	for i := range clients {
-		// One transport per connection: each holds its own keep-alive
-		// connection (HTTP/2, as the apiserver's webhook client uses).
-		cfg := tlsCfg.Clone()
-		if o.http1 {
-			cfg.NextProtos = []string{"http/1.1"}
-		}
-		transports[i] = &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: !o.http1, MaxConnsPerHost: 1}
-		clients[i] = &http.Client{Transport: transports[i], Timeout: 10 * time.Second}
-	}
+	clients, transports := newClients(o, tlsCfg)
 
 	proto := "HTTP/2"
 	if o.http1 {
@@ -287,6 +313,28 @@ func call(c *http.Client, url string, body []byte, want string) error {
 	return nil
 }
 
+// newClients returns o.conns clients, each with a transport of its own
+// holding one keep-alive connection (HTTP/2 unless -http1; the apiserver's
+// webhook client uses HTTP/2).
+func newClients(o options, tlsCfg *tls.Config) ([]*http.Client, []*http.Transport) {
+	clients := make([]*http.Client, o.conns)
+	transports := make([]*http.Transport, o.conns)
+	for i := range clients {
+		cfg := tlsCfg.Clone()
+		if o.http1 {
+			cfg.NextProtos = []string{"http/1.1"}
+		}
+		transports[i] = &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: !o.http1, MaxConnsPerHost: 1}
+		if o.http1 {
+			// The open loop has many requests in flight: they wait for
+			// this connection (MaxConnsPerHost) rather than open more.
+			transports[i].MaxIdleConnsPerHost = 1
+		}
+		clients[i] = &http.Client{Transport: transports[i], Timeout: 30 * time.Second}
+	}
+	return clients, transports
+}
+
 func clientTLS(dir string) (*tls.Config, error) {
 	ca, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
 	if err != nil {
@@ -321,15 +369,11 @@ func waitReady(base string, cfg *tls.Config) error {
 // goroutines reads go_goroutines from the server's /metrics on a fresh
 // connection that is closed afterwards.
 func goroutines(base string, cfg *tls.Config) (int, error) {
-	tr := &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}
-	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get(base + "/metrics")
+	m, err := metricsText(base, cfg)
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	for _, l := range strings.Split(string(b), "\n") {
+	for _, l := range strings.Split(m, "\n") {
 		if v, ok := strings.CutPrefix(l, "go_goroutines "); ok {
 			f, err := strconv.ParseFloat(v, 64)
 			return int(f), err
@@ -410,18 +454,29 @@ spec:
 `,
 }
 
-// requestFor returns the body for a route and a fragment every answer must
-// contain.
-func requestFor(route string) ([]byte, string, error) {
+// requestFor returns the body for a route, naming image, and a fragment
+// every answer must contain.
+func requestFor(route, workload, image string) ([]byte, string, error) {
+	review := admissionReview
+	switch workload {
+	case "pod":
+	case "deployment":
+		review = deploymentReview
+	default:
+		return nil, "", fmt.Errorf("unknown -workload %q: pod or deployment", workload)
+	}
+	named := func(body string) []byte {
+		return bytes.ReplaceAll([]byte(body), []byte(`"image":"nginx:1.16"`), []byte(`"image":"`+image+`"`))
+	}
 	switch route {
 	case "image_policy":
 		// As the ImagePolicyWebhook sends it for one container.
-		return []byte(`{"kind":"ImageReview","apiVersion":"imagepolicy.k8s.io/v1alpha1","metadata":{},"spec":{"containers":[{"image":"nginx:1.16"}],"namespace":"default"},"status":{"allowed":false}}`),
+		return named(`{"kind":"ImageReview","apiVersion":"imagepolicy.k8s.io/v1alpha1","metadata":{},"spec":{"containers":[{"image":"nginx:1.16"}],"namespace":"default"},"status":{"allowed":false}}`),
 			`"allowed":true`, nil
 	case "validate":
-		return []byte(admissionReview), `"allowed":true`, nil
+		return named(review), `"allowed":true`, nil
 	case "mutate":
-		return []byte(admissionReview), `"patchType":"JSONPatch"`, nil
+		return named(review), `"patchType":"JSONPatch"`, nil
 	}
 	return nil, "", fmt.Errorf("unknown route %q", route)
 }
@@ -430,3 +485,8 @@ func requestFor(route string) ([]byte, string, error) {
 // --image=nginx:1.16` after its defaulting: a one-container Pod with the
 // service-account volume, tolerations and managed fields.
 const admissionReview = `{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"5b1e7c8e-1f3c-4d9a-9a43-0c8f3e2b7d11","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"requestKind":{"group":"","version":"v1","kind":"Pod"},"requestResource":{"group":"","version":"v1","resource":"pods"},"name":"web","namespace":"default","operation":"CREATE","userInfo":{"username":"kubernetes-admin","groups":["system:masters","system:authenticated"]},"object":{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web","namespace":"default","uid":"0f8b2a6e-3c55-4d0f-8f0e-6c1f7d9b2e44","creationTimestamp":"2026-11-27T10:00:00Z","labels":{"run":"web"},"managedFields":[{"manager":"kubectl-run","operation":"Update","apiVersion":"v1","time":"2026-11-27T10:00:00Z","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:labels":{".":{},"f:run":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{".":{},"f:image":{},"f:imagePullPolicy":{},"f:name":{},"f:resources":{},"f:terminationMessagePath":{},"f:terminationMessagePolicy":{}}},"f:dnsPolicy":{},"f:enableServiceLinks":{},"f:restartPolicy":{},"f:schedulerName":{},"f:securityContext":{},"f:terminationGracePeriodSeconds":{}}}}]},"spec":{"volumes":[{"name":"kube-api-access-7xk2p","projected":{"sources":[{"serviceAccountToken":{"expirationSeconds":3607,"path":"token"}},{"configMap":{"name":"kube-root-ca.crt","items":[{"key":"ca.crt","path":"ca.crt"}]}},{"downwardAPI":{"items":[{"path":"namespace","fieldRef":{"apiVersion":"v1","fieldPath":"metadata.namespace"}}]}}],"defaultMode":420}}],"containers":[{"name":"web","image":"nginx:1.16","resources":{},"volumeMounts":[{"name":"kube-api-access-7xk2p","readOnly":true,"mountPath":"/var/run/secrets/kubernetes.io/serviceaccount"}],"terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy":"IfNotPresent"}],"restartPolicy":"Always","terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst","serviceAccountName":"default","serviceAccount":"default","securityContext":{},"schedulerName":"default-scheduler","tolerations":[{"key":"node.kubernetes.io/not-ready","operator":"Exists","effect":"NoExecute","tolerationSeconds":300},{"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute","tolerationSeconds":300}],"priority":0,"enableServiceLinks":true,"preemptionPolicy":"PreemptLowerPriority"},"status":{"phase":"Pending","qosClass":"BestEffort"}},"oldObject":null,"dryRun":false,"options":{"kind":"CreateOptions","apiVersion":"meta.k8s.io/v1","fieldManager":"kubectl-run"}}}`
+
+// deploymentReview is what the apiserver sends to /validate for `kubectl
+// create deployment web --image=nginx:1.16` after its defaulting: a
+// one-container Deployment with managed fields.
+const deploymentReview = `{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"9d0c2f4a-6b1e-4a77-8c3d-2e5f7a9b1c08","kind":{"group":"apps","version":"v1","kind":"Deployment"},"resource":{"group":"apps","version":"v1","resource":"deployments"},"requestKind":{"group":"apps","version":"v1","kind":"Deployment"},"requestResource":{"group":"apps","version":"v1","resource":"deployments"},"name":"web","namespace":"default","operation":"CREATE","userInfo":{"username":"kubernetes-admin","groups":["system:masters","system:authenticated"]},"object":{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web","namespace":"default","uid":"3a7e9c1b-5d2f-4e80-9b6a-1c4d8e2f7a35","generation":1,"creationTimestamp":"2026-12-02T01:00:00Z","labels":{"app":"web"},"managedFields":[{"manager":"kubectl-create","operation":"Update","apiVersion":"apps/v1","time":"2026-12-02T01:00:00Z","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:labels":{".":{},"f:app":{}}},"f:spec":{"f:progressDeadlineSeconds":{},"f:replicas":{},"f:revisionHistoryLimit":{},"f:selector":{},"f:strategy":{"f:rollingUpdate":{".":{},"f:maxSurge":{},"f:maxUnavailable":{}},"f:type":{}},"f:template":{"f:metadata":{"f:labels":{".":{},"f:app":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"nginx\"}":{".":{},"f:image":{},"f:imagePullPolicy":{},"f:name":{},"f:resources":{},"f:terminationMessagePath":{},"f:terminationMessagePolicy":{}}},"f:dnsPolicy":{},"f:restartPolicy":{},"f:schedulerName":{},"f:securityContext":{},"f:terminationGracePeriodSeconds":{}}}}}}]},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"creationTimestamp":null,"labels":{"app":"web"}},"spec":{"containers":[{"name":"nginx","image":"nginx:1.16","resources":{},"terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy":"IfNotPresent"}],"restartPolicy":"Always","terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst","securityContext":{},"schedulerName":"default-scheduler"}},"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":"25%","maxSurge":"25%"}},"revisionHistoryLimit":10,"progressDeadlineSeconds":600},"status":{}},"oldObject":null,"dryRun":false,"options":{"kind":"CreateOptions","apiVersion":"meta.k8s.io/v1","fieldManager":"kubectl-create"}}}`

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bytes"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// target is one route of an open-loop run with its body and the fragment
+// every answer must hold.
+type target struct {
+	route string
+	body  []byte
+	want  string
+}
+
+// openResult holds, per target, the latency of every request measured
+// from the time it was scheduled to be sent.
+type openResult struct {
+	lat      [][]time.Duration
+	errors   int64
+	firstErr string
+	// lateSends counts requests a worker picked up more than 1 ms after
+	// their scheduled time (the generator or the pool fell behind: the
+	// latency still counts from the schedule).
+	lateSends int64
+	elapsed   time.Duration
+}
+
+// openLoop sends rate requests per second for d, cycling through the
+// targets, each at its scheduled time t0 + i/rate whatever the answers to
+// the earlier ones (an open loop), over the clients in turn, with at most
+// workers requests in flight; a request that waits for a free worker
+// waits on the clock. Latency is measured from the scheduled time to the
+// whole answer read, so a stall of the server shows in the percentiles
+// instead of slowing the generator down (no coordinated omission).
+func openLoop(clients []*http.Client, base string, targets []target, rate float64, d time.Duration, workers int) openResult {
+	total := int(rate * d.Seconds())
+	type job struct {
+		i   int
+		due time.Time
+	}
+	jobs := make(chan job, total)
+	lat := make([]time.Duration, total)
+	ok := make([]bool, total)
+	var (
+		errs, late atomic.Int64
+		mu         sync.Mutex
+		firstErr   string
+		wg         sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for j := range jobs {
+				if time.Since(j.due) > time.Millisecond {
+					late.Add(1)
+				}
+				tg := targets[j.i%len(targets)]
+				err := call(clients[j.i%len(clients)], base+"/"+tg.route, tg.body, tg.want)
+				lat[j.i] = time.Since(j.due)
+				if err != nil {
+					errs.Add(1)
+					mu.Lock()
+					if firstErr == "" {
+						firstErr = fmt.Sprintf("/%s: %v", tg.route, err)
+					}
+					mu.Unlock()
+					continue
+				}
+				ok[j.i] = true
+			}
+		})
+	}
+	interval := time.Duration(float64(time.Second) / rate)
+	t0 := time.Now()
+	for i := range total {
+		due := t0.Add(time.Duration(i) * interval)
+		if w := time.Until(due); w > 0 {
+			time.Sleep(w)
+		}
+		jobs <- job{i, due}
+	}
+	close(jobs)
+	wg.Wait()
+	res := openResult{lat: make([][]time.Duration, len(targets)), errors: errs.Load(), firstErr: firstErr,
+		lateSends: late.Load(), elapsed: time.Since(t0)}
+	for i, l := range lat {
+		if ok[i] {
+			res.lat[i%len(targets)] = append(res.lat[i%len(targets)], l)
+		}
+	}
+	return res
+}
+
+// runOpen is -rate: warm the cache with one request per target (waited
+// for), run an unmeasured second of load, then the measured open loop.
+func runOpen(o options, clients []*http.Client, base string, targets []target, pid int) error {
+	for _, tg := range targets {
+		t := time.Now()
+		if err := call(clients[0], base+"/"+tg.route, tg.body, tg.want); err != nil {
+			return fmt.Errorf("warming the cache with /%s: %w", tg.route, err)
+		}
+		fmt.Printf("first /%s (cache warm-up): %s\n", tg.route, ms(time.Since(t)))
+	}
+	if o.warmup > 0 {
+		openLoop(clients, base, targets, o.rate, o.warmup, o.workers)
+	}
+	cpu0, err := cpuSeconds(pid)
+	if err != nil {
+		return err
+	}
+	self0 := selfCPU()
+	load0 := loadavg()
+	res := openLoop(clients, base, targets, o.rate, o.duration, o.workers)
+	cpu1, _ := cpuSeconds(pid)
+	self1 := selfCPU()
+	rss, _ := rssBytes(pid)
+
+	var all []time.Duration
+	for _, l := range res.lat {
+		all = append(all, l...)
+	}
+	fmt.Printf("load average before %s, after %s\n", load0, loadavg())
+	fmt.Printf("scheduled %.0f req/s for %v; completed %d in %.2f s = %.0f req/s; errors %d; picked up > 1 ms late %d\n",
+		o.rate, o.duration, len(all), res.elapsed.Seconds(), float64(len(all))/res.elapsed.Seconds(), res.errors, res.lateSends)
+	for i, tg := range targets {
+		fmt.Printf("  /%-13s %s\n", tg.route, percentiles(res.lat[i]))
+	}
+	fmt.Printf("  %-14s %s\n", "all", percentiles(all))
+	fmt.Printf("server CPU %.2f cores, RSS %.1f MiB at the end; load generator CPU %.2f cores\n",
+		(cpu1-cpu0)/res.elapsed.Seconds(), mib(rss), (self1-self0).Seconds()/res.elapsed.Seconds())
+	if res.firstErr != "" {
+		fmt.Printf("first error: %s\n", res.firstErr)
+	}
+	if res.errors > 0 {
+		return fmt.Errorf("%d requests failed", res.errors)
+	}
+	return nil
+}
+
+// runFirstSight is -first-sight: the first decision for an image the
+// server has not seen (timed from the request to the answer), then a
+// second one from the cache, each route in turn, one request at a time;
+// then the scan counters of /metrics.
+func runFirstSight(clients []*http.Client, base string, targets []target, metrics func() (string, error)) error {
+	for n, label := range []string{"first sight", "cached"} {
+		for _, tg := range targets {
+			if n == 0 && tg.route != targets[0].route {
+				continue // first sight happens once per digest
+			}
+			t := time.Now()
+			body, status, err := post(clients[0], base+"/"+tg.route, tg.body)
+			took := time.Since(t)
+			if err != nil {
+				return fmt.Errorf("/%s: %w", tg.route, err)
+			}
+			fmt.Printf("%-11s /%-12s %10s  status %d  %s\n", label, tg.route, ms(took), status, decision(body))
+			if status != 200 || !bytes.Contains(body, []byte(tg.want)) {
+				return fmt.Errorf("/%s answered %d without %q: %s", tg.route, status, tg.want, body)
+			}
+		}
+	}
+	m, err := metrics()
+	if err != nil {
+		return err
+	}
+	for _, l := range strings.Split(m, "\n") {
+		if strings.HasPrefix(l, "tollgate_scans_total") || strings.HasPrefix(l, "tollgate_scan_cache_computes_total") ||
+			strings.HasPrefix(l, "tollgate_scan_cache_hits_total") || strings.HasPrefix(l, "tollgate_verifications_total") {
+			fmt.Println("  " + l)
+		}
+	}
+	return nil
+}
+
+func post(c *http.Client, url string, body []byte) ([]byte, int, error) {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return b, resp.StatusCode, err
+}
+
+var (
+	allowedRe = regexp.MustCompile(`"allowed":(true|false)`)
+	reasonRe  = regexp.MustCompile(`"(?:reason|message)":"([^"]{0,160})`)
+)
+
+// decision summarises an answer: allowed or not, and the start of its
+// reason.
+func decision(body []byte) string {
+	s := "allowed ?"
+	if m := allowedRe.FindSubmatch(body); m != nil {
+		s = "allowed " + string(m[1])
+	}
+	if m := reasonRe.FindSubmatch(body); m != nil {
+		s += ": " + string(m[1])
+	}
+	return s
+}
+
+func percentiles(l []time.Duration) string {
+	if len(l) == 0 {
+		return "no answer"
+	}
+	slices.Sort(l)
+	p := func(q float64) time.Duration { return l[min(len(l)-1, int(float64(len(l))*q))] }
+	return fmt.Sprintf("n %d  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s", len(l), ms(p(0.5)), ms(p(0.9)), ms(p(0.99)), ms(p(0.999)), ms(l[len(l)-1]))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Microseconds())/1000) }
+
+// selfCPU is this process's user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// runOther runs the -rate or the -first-sight mode against the server at
+// base.
+func runOther(o options, tlsCfg *tls.Config, base string, targets []target, pid int) error {
+	clients, transports := newClients(o, tlsCfg)
+	defer func() {
+		for _, tr := range transports {
+			tr.CloseIdleConnections()
+		}
+	}()
+	proto := "HTTP/2"
+	if o.http1 {
+		proto = "HTTP/1.1"
+	}
+	var routes []string
+	for _, tg := range targets {
+		routes = append(routes, "/"+tg.route)
+	}
+	fmt.Printf("routes %s (workload %s), image %s, policy %s, %s over TLS with client certificate, %d connection(s)\n",
+		strings.Join(routes, " "), o.workload, o.image, o.policy, proto, o.conns)
+	if o.firstSight {
+		return runFirstSight(clients, base, targets, func() (string, error) { return metricsText(base, tlsCfg) })
+	}
+	fmt.Printf("open loop: %.0f req/s, warm-up %v, measured %v, at most %d in flight\n", o.rate, o.warmup, o.duration, o.workers)
+	return runOpen(o, clients, base, targets, pid)
+}
+
+// metricsText is the server's /metrics, read on a connection of its own.
+func metricsText(base string, cfg *tls.Config) (string, error) {
+	tr := &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get(base + "/metrics")
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
