@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Admission decisions with image rules (BENCHMARKS.md, "Admission decisions
+# with vulnerability and signature rules").
+#
+# Starts Debian's docker-registry on loopback and pushes two images made by
+# bench/imagegen: a small Debian 12 one whose libssl3 the fixture advisories
+# (examples/vulndb) know (CVE-2023-50002, CRITICAL), signed offline by the
+# real cosign 2, and the 84 MB / 8-layer bench image of bench/scan. Imports
+# an advisory DB (the shared OSV fixtures when present, and the project's
+# own), then runs bench/admission against the real `tollgate serve`:
+#
+#   1. vulnerabilities: /validate (a Deployment) and /image_policy, in turn,
+#      open loop at RATE req/s for DURATION, after one request that scans
+#      the small image: every answer must be the denial naming the CVE;
+#   2. signatures: the same load with a policy requiring the cosign key:
+#      every answer must admit the image;
+#   3. first sight: the first decision about the 84 MB image (a new serve,
+#      an empty layer cache, --scan-budget SCAN_BUDGET), then a cached one.
+#
+# Everything is on 127.0.0.1; the registry and each serve stop at the end.
+# Usage (the benchmark figure under nice, on a machine as quiet as can be):
+#
+#   nice -n 10 bench/admission/run.sh            RATE=3000 DURATION=20s bench/admission/run.sh
+#
+# STEPS (default "1 2 3") selects the runs. BENCH_DIR (default /tmp/tollgate-admission-bench) holds the binaries, the
+# images, the DB and the registry's storage (emptied at each run).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+rate=${RATE:-2000}
+duration=${DURATION:-10s}
+budget=${SCAN_BUDGET:-25s}
+steps=" ${STEPS-1 2 3} "
+dir=${BENCH_DIR:-/tmp/tollgate-admission-bench}
+shared=${TOLLGATE_SHARED:-../shared}/data/vulndata
+cosign_dir=${TOLLGATE_COSIGN_DIR:-$(test/tools/cosign/build.sh --print)}
+cosign=$cosign_dir/cosign2
+if [ ! -f "$cosign_dir/.complete" ] || [ ! -x "$cosign" ]; then
+	echo "cosign 2 is not built in $cosign_dir: run test/tools/cosign/build.sh" >&2
+	exit 1
+fi
+mkdir -p "$dir"
+
+CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$dir/tollgate" .
+go build -o "$dir/admission" ./bench/admission
+go build -o "$dir/imagegen" ./bench/imagegen
+
+echo "machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "load before: $(uptime)"
+
+small=$dir/small-debian.tar
+big=$dir/debian-84MB-8.tar
+gen() { # TAR SIZE LAYERS PACKAGES
+	[ -f "$1" ] || "$dir/imagegen" -distro debian -packages "$4" -size "$2" -layers "$3" -format docker-archive -o "$1" >"$1.info"
+}
+gen "$small" 2MB 1 10
+gen "$big" 84MB 8 100
+
+db=$dir/dbcache
+if [ ! -f "$db/db/tollgate.db" ]; then
+	if [ -d "$shared" ]; then
+		"$dir/tollgate" db import --cache-dir "$db" "$shared"/derived/Debian/all.zip "$shared"/derived/Alpine/all.zip \
+			"$shared"/osv/Go/all.zip "$shared"/osv/PyPI/all.zip "$shared"/osv/npm/all.zip examples/vulndb 2>/dev/null | tail -1
+	else
+		"$dir/tollgate" db import --cache-dir "$db" examples/vulndb | tail -1
+	fi
+fi
+
+# Debian's docker-registry on a free loopback port, storage emptied.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+reg=127.0.0.1:$port
+rm -rf "$dir/registry" && mkdir -p "$dir/registry"
+cat >"$dir/registry/config.yml" <<EOF
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $dir/registry/storage}}
+http: {addr: $reg, secret: bench-$RANDOM$RANDOM}
+EOF
+docker-registry serve "$dir/registry/config.yml" >"$dir/registry/log" 2>&1 &
+regpid=$!
+trap 'kill $regpid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+	curl -fsS -o /dev/null "http://$reg/v2/" 2>/dev/null && break
+	sleep 0.1
+done
+curl -fsS -o /dev/null "http://$reg/v2/"
+
+push() { # TAR REPO:TAG → prints the manifest digest
+	skopeo copy -q --dest-tls-verify=false "docker-archive:$1" "docker://$reg/$2" >&2
+	skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$reg/$2"
+}
+small_digest=$(push "$small" bench/small:1)
+big_digest=$(push "$big" bench/big:1)
+echo "pushed $reg/bench/small:1 ($small_digest), $reg/bench/big:1 ($big_digest, $(du -m "$big" | cut -f1) MB tar)"
+
+# cosign 2 key pair and signature, offline (as internal/signature/cosigntest
+# runs it: every connection but loopback goes to a dead proxy).
+keys=$dir/keys
+rm -rf "$keys" && mkdir -p "$keys/home"
+cosign_env=(env HOME="$keys/home" TUF_ROOT="$keys/home/tuf" COSIGN_PASSWORD=bench SIGSTORE_NO_CACHE=true
+	HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost)
+(cd "$keys" && "${cosign_env[@]}" "$cosign" generate-key-pair >/dev/null 2>&1)
+"${cosign_env[@]}" "$cosign" sign --yes --key "$keys/cosign.key" --tlog-upload=false "$reg/bench/small@$small_digest" >/dev/null 2>&1
+"$dir/tollgate" verify --key "$keys/cosign.pub" -f json "$reg/bench/small:1" | jq -c '{verified, digest, signatures: [.signatures[] | {format, key}]}'
+
+cat >"$dir/vulnerabilities.yaml" <<EOF
+apiVersion: tollgate.dev/v1alpha1
+kind: Policy
+metadata: {name: bench-vulnerabilities}
+spec:
+  vulnerabilities:
+    mode: enforce
+    onError: deny
+    maxSeverity: HIGH
+    images: ["$reg/bench/**"]
+EOF
+cat >"$keys/signatures.yaml" <<EOF
+apiVersion: tollgate.dev/v1alpha1
+kind: Policy
+metadata: {name: bench-signatures}
+spec:
+  signatures:
+    rules:
+    - name: bench
+      images: ["$reg/bench/**"]
+      keys: [{publicKeyFile: cosign.pub}]
+      mode: enforce
+      onError: deny
+EOF
+
+cache=$dir/cache
+fresh_cache() { # an empty layer cache over the imported DB
+	rm -rf "$cache" && mkdir -p "$cache" && ln -s "$db/db" "$cache/db"
+}
+serve_args="--cache-dir $cache --scan-budget $budget --log-level warn"
+load=(-route validate,image_policy -workload deployment -rate "$rate" -duration "$duration" -warmup 2s)
+
+step() { [[ $steps == *" $1 "* ]] && echo && echo "== $*"; }
+
+if step 1 "vulnerabilities: cached decision (denial), $reg/bench/small:1"; then
+	fresh_cache
+	"$dir/admission" -tollgate "$dir/tollgate" -policy "$dir/vulnerabilities.yaml" -serve-args "$serve_args" \
+		-image "$reg/bench/small:1" -want CVE-2023-50002 "${load[@]}"
+fi
+if step 2 "signatures: cached verification (admitted), $reg/bench/small:1 signed by cosign 2"; then
+	fresh_cache
+	"$dir/admission" -tollgate "$dir/tollgate" -policy "$keys/signatures.yaml" -serve-args "$serve_args" \
+		-image "$reg/bench/small:1" -want '"allowed":true' "${load[@]}"
+fi
+if step 3 "first sight of the 84 MB image ($big_digest), --scan-budget $budget, empty layer cache"; then
+	fresh_cache
+	"$dir/admission" -tollgate "$dir/tollgate" -policy "$dir/vulnerabilities.yaml" -serve-args "$serve_args" \
+		-image "$reg/bench/big@$big_digest" -route image_policy,validate -workload deployment -first-sight -want CVE-2023-50002
+fi
+
+echo
+echo "load after: $(uptime)"
