@@ -229,8 +229,10 @@ func (p *Policy) ScanRulesOn() bool {
 type ScanFacts struct {
 	Vulnerabilities []VulnFact  `json:"vulnerabilities"`
 	Checks          []CheckFact `json:"checks"`
-	// Unchecked are advisories of packages whose version could not be
-	// compared with the record's ranges: they count like findings.
+	// Unchecked are packages whose version could not be compared with
+	// their advisories' ranges: the rule cannot say whether they are
+	// affected. Under maxSeverity NONE or UNKNOWN they deny; otherwise the
+	// decision warns about them (never a silent pass).
 	Unchecked []VulnFact `json:"unchecked,omitempty"`
 }
 
@@ -267,10 +269,10 @@ type ScanOutcome struct {
 // reason to the user and limits its size.
 const maxListed = 3
 
-// DecideScan turns a requirement's outcome into a finding, or nil when the
+// DecideScan turns a requirement's outcome into findings, none when the
 // image passes. namespace selects namespace-limited ignore entries; now
 // decides their expiry.
-func DecideScan(image, digest, namespace string, req ScanRequirement, o ScanOutcome, now time.Time) *Finding {
+func DecideScan(image, digest, namespace string, req ScanRequirement, o ScanOutcome, now time.Time) []Finding {
 	r := req.rule
 	where := fmt.Sprintf("image %s", image)
 	if digest != "" && !strings.Contains(image, digest) {
@@ -289,12 +291,13 @@ func DecideScan(image, digest, namespace string, req ScanRequirement, o ScanOutc
 			reason = what + " failed: " + reason
 		}
 		if r.onErrorAllow {
-			return &Finding{Rule: r.id, Mode: Warn, Message: fmt.Sprintf("%s: not checked (onError: allow): %s", where, reason)}
+			return []Finding{{Rule: r.id, Mode: Warn, Message: fmt.Sprintf("%s: not checked (onError: allow): %s", where, reason)}}
 		}
-		return &Finding{Rule: r.id, Mode: r.mode, Message: fmt.Sprintf("%s: %s", where, reason)}
+		return []Finding{{Rule: r.id, Mode: r.mode, Message: fmt.Sprintf("%s: %s", where, reason)}}
 	}
 	var counted []string
 	var worst []fact
+	var extra *Finding
 	if r.id == RuleVulnerabilities {
 		for _, v := range o.Facts.Vulnerabilities {
 			if r.ignoreUnfixed && v.Fixed == "" {
@@ -305,15 +308,26 @@ func DecideScan(image, digest, namespace string, req ScanRequirement, o ScanOutc
 			}
 			worst = append(worst, vulnFact(v))
 		}
-		for _, v := range o.Facts.Unchecked {
-			// A version that could not be compared may be affected: it
-			// counts at its record's severity (never a silent pass).
-			if rankOf(v.Severity) <= r.maxRank || r.ignored(namespace, now, v.ID, v.Aliases...) {
-				continue
+		if n := len(o.Facts.Unchecked); n > 0 {
+			var pkgs []string
+			for i, v := range o.Facts.Unchecked {
+				if i == maxListed {
+					pkgs = append(pkgs, fmt.Sprintf("(+%d more)", n-maxListed))
+					break
+				}
+				pkgs = append(pkgs, v.Package+" "+v.Installed)
 			}
-			f := vulnFact(v)
-			f.text = fmt.Sprintf("%s %s in %s %s (its version could not be compared)", v.ID, strings.ToUpper(v.Severity), v.Package, v.Installed)
-			worst = append(worst, f)
+			text := fmt.Sprintf("%d packages whose versions could not be compared with their advisories: %s", n, strings.Join(pkgs, ", "))
+			if r.maxRank < rankOf("LOW") {
+				// Their severity is unknown: they count under NONE and UNKNOWN.
+				worst = append(worst, fact{rank: rankOf("UNKNOWN"), id: "~", text: text})
+			} else {
+				mode := Warn
+				if r.mode == Audit {
+					mode = Audit
+				}
+				extra = &Finding{Rule: r.id, Mode: mode, Message: where + ": not decided for " + text}
+			}
 		}
 	} else {
 		for _, c := range o.Facts.Checks {
@@ -330,8 +344,12 @@ func DecideScan(image, digest, namespace string, req ScanRequirement, o ScanOutc
 			worst = append(worst, fact{rank: rankOf(c.Severity), id: c.ID, text: text})
 		}
 	}
+	var out []Finding
+	if extra != nil {
+		out = append(out, *extra)
+	}
 	if len(worst) == 0 {
-		return nil
+		return out
 	}
 	slices.SortStableFunc(worst, func(a, b fact) int {
 		if a.rank != b.rank {
@@ -346,22 +364,16 @@ func DecideScan(image, digest, namespace string, req ScanRequirement, o ScanOutc
 		}
 		counted = append(counted, f.text)
 	}
-	noun := "vulnerabilities"
+	noun := map[bool]string{true: "vulnerability", false: "vulnerabilities"}[len(worst) == 1]
 	if r.id == RuleImageChecks {
-		noun = "findings"
-	}
-	if len(worst) == 1 {
-		noun = strings.TrimSuffix(strings.TrimSuffix(noun, "ies"), "s")
-		if r.id == RuleVulnerabilities {
-			noun = "vulnerability"
-		}
+		noun = map[bool]string{true: "finding", false: "findings"}[len(worst) == 1]
 	}
 	above := "above " + r.maxSeverity
 	if r.maxSeverity == "NONE" {
 		above = "(maxSeverity NONE)"
 	}
-	return &Finding{Rule: r.id, Mode: r.mode,
-		Message: fmt.Sprintf("%s: %d %s %s: %s", where, len(worst), noun, above, strings.Join(counted, ", "))}
+	return append(out, Finding{Rule: r.id, Mode: r.mode,
+		Message: fmt.Sprintf("%s: %d %s %s: %s", where, len(worst), noun, above, strings.Join(counted, ", "))})
 }
 
 type fact struct {
