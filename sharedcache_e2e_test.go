@@ -82,12 +82,23 @@ func TestSharedScanCacheRedis(t *testing.T) {
 	}
 	rds := startRedisServer(t, redisBin)
 
-	// Two replicas, each with its own layer cache and DB (as two pods
-	// with their emptyDir), sharing Redis.
+	// Two replicas, each with its own layer cache and a copy of one DB
+	// (as two pods whose init containers fetched the same published DB:
+	// results are keyed by its build ID), sharing Redis.
+	dbPath := matchtest.Write(t, filepath.Join(dir, "db"), matchtest.FixtureDir())
+	db, err := os.ReadFile(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var replicas []*replica
 	for i := range 2 {
 		cacheDir := filepath.Join(dir, fmt.Sprintf("cache%d", i))
-		matchtest.Write(t, filepath.Join(cacheDir, "db"), matchtest.FixtureDir())
+		if err := os.MkdirAll(filepath.Join(cacheDir, "db"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(cacheDir, "db", filepath.Base(dbPath)), db, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		addr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
 		p := start(t, dir, nil, "serve", "--addr", addr, "--tls-cert", filepath.Join(dir, "webhook.pem"),
 			"--tls-key", filepath.Join(dir, "webhook-key.pem"), "--client-ca", filepath.Join(dir, "ca.pem"),
@@ -423,8 +434,11 @@ func (l *loader) start(workers int) {
 				default:
 				}
 				i := l.n.Add(1)
-				image := l.images[i%int64(len(l.images))]()
-				err := l.replicas[i%int64(len(l.replicas))].decide(image)
+				// Every replica gets every image: replica i mod R, image
+				// (i / R) mod N.
+				r := l.replicas[i%int64(len(l.replicas))]
+				image := l.images[(i/int64(len(l.replicas)))%int64(len(l.images))]()
+				err := r.decide(image)
 				l.mu.Lock()
 				l.total++
 				if err != nil {
