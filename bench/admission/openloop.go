@@ -200,18 +200,23 @@ func post(c *http.Client, url string, body []byte) ([]byte, int, error) {
 
 var (
 	allowedRe = regexp.MustCompile(`"allowed":(true|false)`)
-	reasonRe  = regexp.MustCompile(`"(?:reason|message)":"([^"]{0,160})`)
+	// An AdmissionReview's status.message, else an ImageReview's
+	// status.reason (an AdmissionReview's reason is only "Forbidden").
+	messageRe = regexp.MustCompile(`"message":"([^"]{0,160})`)
+	reasonRe  = regexp.MustCompile(`"reason":"([^"]{0,160})`)
 )
 
 // decision summarises an answer: allowed or not, and the start of its
-// reason.
+// message.
 func decision(body []byte) string {
 	s := "allowed ?"
 	if m := allowedRe.FindSubmatch(body); m != nil {
 		s = "allowed " + string(m[1])
 	}
-	if m := reasonRe.FindSubmatch(body); m != nil {
-		s += ": " + string(m[1])
+	for _, re := range []*regexp.Regexp{messageRe, reasonRe} {
+		if m := re.FindSubmatch(body); m != nil {
+			return s + ": " + string(m[1])
+		}
 	}
 	return s
 }

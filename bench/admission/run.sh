@@ -9,6 +9,8 @@
 # an advisory DB (the shared OSV fixtures when present, and the project's
 # own), then runs bench/admission against the real `tollgate serve`:
 #
+#   0. baseline: the same load with the built-in policy (no image rule), to
+#      tell the machine's noise from the cost of the rules;
 #   1. vulnerabilities: /validate (a Deployment) and /image_policy, in turn,
 #      open loop at RATE req/s for DURATION, after one request that scans
 #      the small image: every answer must be the denial naming the CVE;
@@ -22,7 +24,7 @@
 #
 #   nice -n 10 bench/admission/run.sh            RATE=3000 DURATION=20s bench/admission/run.sh
 #
-# STEPS (default "1 2 3") selects the runs. BENCH_DIR (default /tmp/tollgate-admission-bench) holds the binaries, the
+# STEPS (default "0 1 2 3") selects the runs. BENCH_DIR (default /tmp/tollgate-admission-bench) holds the binaries, the
 # images, the DB and the registry's storage (emptied at each run).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,7 +32,7 @@ cd "$(dirname "$0")/../.."
 rate=${RATE:-2000}
 duration=${DURATION:-10s}
 budget=${SCAN_BUDGET:-25s}
-steps=" ${STEPS-1 2 3} "
+steps=" ${STEPS-0 1 2 3} "
 dir=${BENCH_DIR:-/tmp/tollgate-admission-bench}
 shared=${TOLLGATE_SHARED:-../shared}/data/vulndata
 cosign_dir=${TOLLGATE_COSIGN_DIR:-$(test/tools/cosign/build.sh --print)}
@@ -137,6 +139,9 @@ load=(-route validate,image_policy -workload deployment -rate "$rate" -duration 
 
 step() { [[ $steps == *" $1 "* ]] && echo && echo "== $*"; }
 
+if step 0 "baseline: built-in policy, no image rule, $reg/bench/small:1"; then
+	"$dir/admission" -tollgate "$dir/tollgate" -serve-args "$serve_args" -image "$reg/bench/small:1" "${load[@]}"
+fi
 if step 1 "vulnerabilities: cached decision (denial), $reg/bench/small:1"; then
 	fresh_cache
 	"$dir/admission" -tollgate "$dir/tollgate" -policy "$dir/vulnerabilities.yaml" -serve-args "$serve_args" \
