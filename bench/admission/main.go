@@ -60,6 +60,7 @@ type options struct {
 	workers                          int
 	firstSight                       bool
 	image, workload, want, serveArgs string
+	perf                             string
 }
 
 func run() error {
@@ -79,6 +80,7 @@ func run() error {
 	flag.StringVar(&o.workload, "workload", "pod", "what /validate and /mutate receive: pod or deployment")
 	flag.StringVar(&o.want, "want", "", "fragment every answer must hold (default: the allowed or patched answer of the route)")
 	flag.StringVar(&o.serveArgs, "serve-args", "", "more tollgate serve flags, space-separated")
+	flag.StringVar(&o.perf, "perf", "", "open loop: record the server's CPU profile (Linux perf) during the measured load into this file")
 	flag.Parse()
 
 	var targets []target

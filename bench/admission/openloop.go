@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -115,6 +117,10 @@ func runOpen(o options, clients []*http.Client, base string, targets []target, p
 	if o.warmup > 0 {
 		openLoop(clients, base, targets, o.rate, o.warmup, o.workers)
 	}
+	stopPerf, err := startPerf(o.perf, pid)
+	if err != nil {
+		return err
+	}
 	cpu0, err := cpuSeconds(pid)
 	if err != nil {
 		return err
@@ -125,6 +131,9 @@ func runOpen(o options, clients []*http.Client, base string, targets []target, p
 	cpu1, _ := cpuSeconds(pid)
 	self1 := selfCPU()
 	rss, _ := rssBytes(pid)
+	if err := stopPerf(); err != nil {
+		return err
+	}
 
 	var all []time.Duration
 	for _, l := range res.lat {
@@ -284,4 +293,27 @@ func metricsText(base string, cfg *tls.Config) (string, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return string(b), err
+}
+
+// startPerf records the server's CPU samples with call stacks into file
+// (Linux perf, 499 Hz) until the returned function is called; "" records
+// nothing.
+func startPerf(file string, pid int) (func() error, error) {
+	if file == "" {
+		return func() error { return nil }, nil
+	}
+	cmd := exec.Command("perf", "record", "-F", "499", "-g", "-o", file, "-p", strconv.Itoa(pid))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting perf: %w", err)
+	}
+	time.Sleep(300 * time.Millisecond) // perf attaches
+	return func() error {
+		cmd.Process.Signal(os.Interrupt)
+		if err := cmd.Wait(); err != nil {
+			return fmt.Errorf("perf record: %w", err)
+		}
+		fmt.Printf("server profile in %s (perf report -i %s --no-children)\n", file, file)
+		return nil
+	}, nil
 }

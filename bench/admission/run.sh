@@ -24,7 +24,9 @@
 #
 #   nice -n 10 bench/admission/run.sh            RATE=3000 DURATION=20s bench/admission/run.sh
 #
-# STEPS (default "0 1 2 3") selects the runs. BENCH_DIR (default /tmp/tollgate-admission-bench) holds the binaries, the
+# STEPS (default "0 1 2 3") selects the runs; PERF=1 records the server's
+# CPU profile during each measured load and prints where the time goes.
+# BENCH_DIR (default /tmp/tollgate-admission-bench) holds the binaries, the
 # images, the DB and the registry's storage (emptied at each run).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -43,7 +45,8 @@ if [ ! -f "$cosign_dir/.complete" ] || [ ! -x "$cosign" ]; then
 fi
 mkdir -p "$dir"
 
-CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$dir/tollgate" .
+# Symbols kept (no -s -w): PERF=1 profiles the server with Linux perf.
+CGO_ENABLED=0 go build -trimpath -o "$dir/tollgate" .
 go build -o "$dir/admission" ./bench/admission
 go build -o "$dir/imagegen" ./bench/imagegen
 
@@ -138,19 +141,30 @@ serve_args="--cache-dir $cache --scan-budget $budget --log-level warn"
 load=(-route validate,image_policy -workload deployment -rate "$rate" -duration "$duration" -warmup 2s)
 
 step() { [[ $steps == *" $1 "* ]] && echo && echo "== $*"; }
+profile() { # STEP → the flag for bench/admission
+	[ -n "${PERF:-}" ] && echo "-perf=$dir/perf-$1.data" || echo "-perf="
+}
+top_symbols() { # STEP
+	[ -n "${PERF:-}" ] || return 0
+	echo "server CPU by function (perf, self time, top 25):"
+	perf report -i "$dir/perf-$1.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25
+}
 
 if step 0 "baseline: built-in policy, no image rule, $reg/bench/small:1"; then
-	"$dir/admission" -tollgate "$dir/tollgate" -serve-args "$serve_args" -image "$reg/bench/small:1" "${load[@]}"
+	"$dir/admission" -tollgate "$dir/tollgate" -serve-args "$serve_args" -image "$reg/bench/small:1" "${load[@]}" "$(profile 0)"
+	top_symbols 0
 fi
 if step 1 "vulnerabilities: cached decision (denial), $reg/bench/small:1"; then
 	fresh_cache
 	"$dir/admission" -tollgate "$dir/tollgate" -policy "$dir/vulnerabilities.yaml" -serve-args "$serve_args" \
-		-image "$reg/bench/small:1" -want CVE-2023-50002 "${load[@]}"
+		-image "$reg/bench/small:1" -want CVE-2023-50002 "${load[@]}" "$(profile 1)"
+	top_symbols 1
 fi
 if step 2 "signatures: cached verification (admitted), $reg/bench/small:1 signed by cosign 2"; then
 	fresh_cache
 	"$dir/admission" -tollgate "$dir/tollgate" -policy "$keys/signatures.yaml" -serve-args "$serve_args" \
-		-image "$reg/bench/small:1" -want '"allowed":true' "${load[@]}"
+		-image "$reg/bench/small:1" -want '"allowed":true' "${load[@]}" "$(profile 2)"
+	top_symbols 2
 fi
 if step 3 "first sight of the 84 MB image ($big_digest), --scan-budget $budget, empty layer cache"; then
 	fresh_cache
