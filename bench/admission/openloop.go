@@ -310,8 +310,9 @@ func startPerf(file string, pid int) (func() error, error) {
 	time.Sleep(300 * time.Millisecond) // perf attaches
 	return func() error {
 		cmd.Process.Signal(os.Interrupt)
-		if err := cmd.Wait(); err != nil {
-			return fmt.Errorf("perf record: %w", err)
+		err := cmd.Wait() // perf may report the interrupt as its exit status
+		if fi, serr := os.Stat(file); serr != nil || fi.Size() == 0 {
+			return fmt.Errorf("perf record wrote nothing: %v", err)
 		}
 		fmt.Printf("server profile in %s (perf report -i %s --no-children)\n", file, file)
 		return nil

@@ -17,14 +17,17 @@
 #   2. signatures: the same load with a policy requiring the cosign key:
 #      every answer must admit the image;
 #   3. first sight: the first decision about the 84 MB image (a new serve,
-#      an empty layer cache, --scan-budget SCAN_BUDGET), then a cached one.
+#      an empty layer cache, --scan-budget SCAN_BUDGET), then a cached one;
+#   4. first sight with the signature rule: the first decision about the
+#      signed image (an uncached verification against the registry), then
+#      a cached one.
 #
 # Everything is on 127.0.0.1; the registry and each serve stop at the end.
 # Usage (the benchmark figure under nice, on a machine as quiet as can be):
 #
 #   nice -n 10 bench/admission/run.sh            RATE=3000 DURATION=20s bench/admission/run.sh
 #
-# STEPS (default "0 1 2 3") selects the runs; PERF=1 records the server's
+# STEPS (default "0 1 2 3 4") selects the runs; PERF=1 records the server's
 # CPU profile during each measured load and prints where the time goes.
 # BENCH_DIR (default /tmp/tollgate-admission-bench) holds the binaries, the
 # images, the DB and the registry's storage (emptied at each run).
@@ -34,7 +37,7 @@ cd "$(dirname "$0")/../.."
 rate=${RATE:-2000}
 duration=${DURATION:-10s}
 budget=${SCAN_BUDGET:-25s}
-steps=" ${STEPS-0 1 2 3} "
+steps=" ${STEPS-0 1 2 3 4} "
 dir=${BENCH_DIR:-/tmp/tollgate-admission-bench}
 shared=${TOLLGATE_SHARED:-../shared}/data/vulndata
 cosign_dir=${TOLLGATE_COSIGN_DIR:-$(test/tools/cosign/build.sh --print)}
@@ -170,6 +173,11 @@ if step 3 "first sight of the 84 MB image ($big_digest), --scan-budget $budget, 
 	fresh_cache
 	"$dir/admission" -tollgate "$dir/tollgate" -policy "$dir/vulnerabilities.yaml" -serve-args "$serve_args" \
 		-image "$reg/bench/big@$big_digest" -route image_policy,validate -workload deployment -first-sight -want CVE-2023-50002
+fi
+if step 4 "first sight with the signature rule: $reg/bench/small:1, signed by cosign 2"; then
+	fresh_cache
+	"$dir/admission" -tollgate "$dir/tollgate" -policy "$keys/signatures.yaml" -serve-args "$serve_args" \
+		-image "$reg/bench/small:1" -route image_policy,validate -workload deployment -first-sight -want '"allowed":true'
 fi
 
 echo
