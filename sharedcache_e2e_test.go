@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +24,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/match/matchtest"
 	"github.com/tollgate-dev/tollgate/internal/registrytest"
 	"github.com/tollgate-dev/tollgate/internal/scan/scantest"
+	"github.com/tollgate-dev/tollgate/internal/scancache/redistest"
 )
 
 // sharedCVE is the CRITICAL finding of scantest.BullseyeImage (libssl1.1)
@@ -40,14 +40,7 @@ const sharedCVE = "CVE-2023-50002"
 // /metrics and the logs say so; with Redis back on the same port it is
 // used again: the next fresh digest is again scanned once in total.
 func TestSharedScanCacheRedis(t *testing.T) {
-	redisBin, err := exec.LookPath("redis-server")
-	if err != nil {
-		msg := "redis-server is not installed (scripts/test-deps.sh installs it)"
-		if os.Getenv("TOLLGATE_REQUIRE_E2E") != "" {
-			t.Fatalf("%s (TOLLGATE_REQUIRE_E2E is set)", msg)
-		}
-		t.Skip(msg)
-	}
+	rds := redistest.Start(t)
 	reg := registrytest.StartDistribution(t)
 	bin := tollgateBinary(t)
 	dir := t.TempDir()
@@ -80,7 +73,6 @@ func TestSharedScanCacheRedis(t *testing.T) {
 		"spec:\n  vulnerabilities:\n    mode: enforce\n    onError: deny\n    maxSeverity: HIGH\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rds := startRedisServer(t, redisBin)
 
 	// Two replicas, each with its own layer cache and a copy of one DB
 	// (as two pods whose init containers fetched the same published DB:
@@ -99,10 +91,10 @@ func TestSharedScanCacheRedis(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(cacheDir, "db", filepath.Base(dbPath)), db, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		addr := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t))
+		addr := fmt.Sprintf("127.0.0.1:%d", redistest.FreePort(t))
 		p := start(t, dir, nil, "serve", "--addr", addr, "--tls-cert", filepath.Join(dir, "webhook.pem"),
 			"--tls-key", filepath.Join(dir, "webhook-key.pem"), "--client-ca", filepath.Join(dir, "ca.pem"),
-			"--policy", policy, "--cache-dir", cacheDir, "--cache", "redis://"+rds.addr+"/0",
+			"--policy", policy, "--cache-dir", cacheDir, "--cache", rds.URL(0),
 			"--scan-budget", "20s", "--log-level", "info")
 		replicas = append(replicas, &replica{name: fmt.Sprintf("replica %d", i), base: "https://" + addr, proc: p})
 	}
@@ -153,7 +145,7 @@ func TestSharedScanCacheRedis(t *testing.T) {
 	for i, r := range replicas {
 		logMark[i] = len(r.proc.stderr.String())
 	}
-	rds.kill()
+	rds.Kill()
 	current.Store(images["b"]) // in neither replica's own cache: they must go to Redis, fail and fall back
 	ok, detail := waitFor(20*time.Second, func() (bool, string) {
 		var d []string
@@ -178,7 +170,7 @@ func TestSharedScanCacheRedis(t *testing.T) {
 	// 3. Redis back on the same port (empty: nothing on disk). Once the
 	// replicas' retry delay has passed, a new fresh digest takes them to
 	// Redis again: shared again, and one scan in all.
-	rds.start()
+	rds.Restart()
 	time.Sleep(3 * time.Second)
 	computes := sumMetric(t, replicas, "tollgate_scan_cache_computes_total", "")
 	current.Store(images["c"])
@@ -227,69 +219,6 @@ func digestOf(t *testing.T, img v1.Image) string {
 		t.Fatal(err)
 	}
 	return d.String()
-}
-
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// redisProc is a redis-server on a fixed loopback port, nothing on disk;
-// kill is a crash (SIGKILL), start brings it back on the same port.
-type redisProc struct {
-	t         *testing.T
-	bin, addr string
-	dir       string
-	cmd       *exec.Cmd
-	done      chan struct{}
-}
-
-func startRedisServer(t *testing.T, bin string) *redisProc {
-	r := &redisProc{t: t, bin: bin, addr: fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t)), dir: t.TempDir()}
-	r.start()
-	t.Cleanup(r.kill)
-	return r
-}
-
-func (r *redisProc) start() {
-	t := r.t
-	t.Helper()
-	_, port, _ := net.SplitHostPort(r.addr)
-	r.cmd = exec.Command(r.bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", r.dir, "--logfile", filepath.Join(r.dir, "redis.log"))
-	if err := r.cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server: %v", err)
-	}
-	r.done = make(chan struct{})
-	go func() { r.cmd.Wait(); close(r.done) }()
-	ok, detail := waitFor(10*time.Second, func() (bool, string) {
-		c, err := net.DialTimeout("tcp", r.addr, 100*time.Millisecond)
-		if err != nil {
-			return false, err.Error()
-		}
-		c.Close()
-		return true, ""
-	})
-	if !ok {
-		t.Fatalf("redis-server did not listen on %s: %s", r.addr, detail)
-	}
-}
-
-func (r *redisProc) kill() {
-	if r.cmd == nil || r.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-r.done:
-	default:
-		r.cmd.Process.Kill()
-		<-r.done
-	}
 }
 
 // replica is one tollgate serve under test.

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,88 +17,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tollgate-dev/tollgate/internal/certs"
+	"github.com/tollgate-dev/tollgate/internal/scancache/redistest"
 )
-
-// redisServer is a redis-server the test started on 127.0.0.1.
-type redisServer struct {
-	t    *testing.T
-	bin  string
-	port int
-	args []string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-// startRedis starts Debian's redis-server on a free loopback port, with
-// nothing on disk. It fails under TOLLGATE_REQUIRE_E2E when redis-server is
-// missing, else skips.
-func startRedis(t *testing.T, extra ...string) *redisServer {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		msg := "redis-server is not installed (scripts/test-deps.sh installs it)"
-		if os.Getenv("TOLLGATE_REQUIRE_E2E") != "" {
-			t.Fatalf("%s (TOLLGATE_REQUIRE_E2E is set)", msg)
-		}
-		t.Skip(msg)
-	}
-	s := &redisServer{t: t, bin: bin, port: freePort(t), args: extra}
-	s.start()
-	t.Cleanup(s.kill)
-	return s
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func (s *redisServer) start() {
-	t := s.t
-	t.Helper()
-	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir(), "--logfile", filepath.Join(t.TempDir(), "redis.log")}, s.args...)
-	s.cmd = exec.Command(s.bin, args...)
-	if err := s.cmd.Start(); err != nil {
-		t.Fatalf("starting redis-server: %v", err)
-	}
-	s.done = make(chan struct{})
-	go func() { s.cmd.Wait(); close(s.done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", s.addr(), 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not listen on %s: %v", s.addr(), err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// kill stops redis-server by its PID with SIGKILL: a crash, not a shutdown.
-func (s *redisServer) kill() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-s.done:
-	default:
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
-func (s *redisServer) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
-func (s *redisServer) url() string  { return "redis://" + s.addr() + "/3" }
 
 func newTestRedis(t *testing.T, o RedisOptions) *Redis {
 	t.Helper()
@@ -162,7 +80,7 @@ func replicasDo(caches []Cache, key, want string, compute func(context.Context) 
 // serve) compute a key once; with Redis killed they keep answering from
 // their own caches and say so; with Redis back they share again.
 func TestRedisReplicas(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	// The log goes to a file: writes to an *os.File are safe from any
 	// goroutine.
 	logFile, err := os.Create(filepath.Join(t.TempDir(), "replica-a.log"))
@@ -171,8 +89,8 @@ func TestRedisReplicas(t *testing.T) {
 	}
 	defer logFile.Close()
 	logs := fileText(logFile.Name())
-	a := newTestRedis(t, RedisOptions{URL: srv.url(), Logger: slog.New(slog.NewTextHandler(logFile, nil))})
-	b := newTestRedis(t, RedisOptions{URL: srv.url()})
+	a := newTestRedis(t, RedisOptions{URL: srv.URL(3), Logger: slog.New(slog.NewTextHandler(logFile, nil))})
+	b := newTestRedis(t, RedisOptions{URL: srv.URL(3)})
 	replicas := []Cache{a, b}
 	for _, c := range []*Redis{a, b} {
 		if st := c.Status(); !st.Shared || st.Backend != "redis" {
@@ -194,7 +112,7 @@ func TestRedisReplicas(t *testing.T) {
 	}
 
 	// Redis crashes: decisions go on, each replica on its own.
-	srv.kill()
+	srv.Kill()
 	scans.Store(0)
 	key2 := ScanKey("sha256:"+strings.Repeat("b", 64), "db1")
 	if errs := replicasDo(replicas, key2, "report-2", countingCompute(&scans, 50*time.Millisecond, "report-2")); len(errs) > 0 {
@@ -230,7 +148,7 @@ tollgate_scan_cache_shared{backend="redis"} 0
 
 	// Redis back (empty: it kept nothing): once RetryAfter has passed the
 	// replicas share again.
-	srv.start()
+	srv.Restart()
 	time.Sleep(300 * time.Millisecond)
 	scans.Store(0)
 	key3 := ScanKey("sha256:"+strings.Repeat("c", 64), "db1")
@@ -262,9 +180,9 @@ func (f fileText) String() string {
 // its lease; a waiter takes over when it runs out, without polling in a
 // loop, and a waiter whose deadline is shorter gives up in time.
 func TestRedisLeaseTakeover(t *testing.T) {
-	srv := startRedis(t)
-	c := newTestRedis(t, RedisOptions{URL: srv.url(), Lease: 2 * time.Second})
-	raw := redis.NewClient(&redis.Options{Addr: srv.addr(), DB: 3})
+	srv := redistest.Start(t)
+	c := newTestRedis(t, RedisOptions{URL: srv.URL(3), Lease: 2 * time.Second})
+	raw := redis.NewClient(&redis.Options{Addr: srv.Addr(), DB: 3})
 	defer raw.Close()
 	key := ScanKey("sha256:"+strings.Repeat("d", 64), "db1")
 	// A replica that crashed while scanning: its lock, 400 ms of lease left.
@@ -309,8 +227,8 @@ func TestRedisLeaseTakeover(t *testing.T) {
 // TestRedisLeaseRenewed: a computation longer than the lease keeps its
 // lock; a second replica waits instead of computing again.
 func TestRedisLeaseRenewed(t *testing.T) {
-	srv := startRedis(t)
-	o := RedisOptions{URL: srv.url(), Lease: 300 * time.Millisecond}
+	srv := redistest.Start(t)
+	o := RedisOptions{URL: srv.URL(3), Lease: 300 * time.Millisecond}
 	a, b := newTestRedis(t, o), newTestRedis(t, o)
 	var scans atomic.Int32
 	key := ScanKey("sha256:"+strings.Repeat("e", 64), "db1")
@@ -325,13 +243,13 @@ func TestRedisLeaseRenewed(t *testing.T) {
 // TestRedisPasswordFile: the password comes from a file, and a wrong one
 // leaves the cache in process with a clear status.
 func TestRedisPasswordFile(t *testing.T) {
-	srv := startRedis(t, "--requirepass", "s3cret-pw")
+	srv := redistest.Start(t, "--requirepass", "s3cret-pw")
 	dir := t.TempDir()
 	good, bad := filepath.Join(dir, "good"), filepath.Join(dir, "bad")
 	os.WriteFile(good, []byte("s3cret-pw\n"), 0o600)
 	os.WriteFile(bad, []byte("nope\n"), 0o600)
 
-	c := newTestRedis(t, RedisOptions{URL: srv.url(), PasswordFile: good})
+	c := newTestRedis(t, RedisOptions{URL: srv.URL(3), PasswordFile: good})
 	if st := c.Status(); !st.Shared {
 		t.Fatalf("with the password file: %+v", st)
 	}
@@ -339,7 +257,7 @@ func TestRedisPasswordFile(t *testing.T) {
 	if _, err := c.Do(context.Background(), "k", time.Minute, countingCompute(&scans, 0, "v")); err != nil {
 		t.Fatal(err)
 	}
-	w := newTestRedis(t, RedisOptions{URL: srv.url(), PasswordFile: bad})
+	w := newTestRedis(t, RedisOptions{URL: srv.URL(3), PasswordFile: bad})
 	if st := w.Status(); st.Shared || !strings.Contains(st.LastError, "WRONGPASS") {
 		t.Errorf("with a wrong password: %+v", st)
 	}
@@ -387,8 +305,8 @@ func TestRedisTLS(t *testing.T) {
 	if _, err := certs.Generate(certs.Options{Dir: dir, Hosts: []string{"127.0.0.1"}}); err != nil {
 		t.Fatal(err)
 	}
-	tlsPort := freePort(t)
-	startRedis(t, "--tls-port", strconv.Itoa(tlsPort),
+	tlsPort := redistest.FreePort(t)
+	redistest.Start(t, "--tls-port", strconv.Itoa(tlsPort),
 		"--tls-cert-file", filepath.Join(dir, certs.ServerFile), "--tls-key-file", filepath.Join(dir, certs.ServerKeyFile),
 		"--tls-ca-cert-file", filepath.Join(dir, certs.CAFile), "--tls-auth-clients", "no")
 	url := fmt.Sprintf("rediss://127.0.0.1:%d/0", tlsPort)
