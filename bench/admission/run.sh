@@ -141,7 +141,10 @@ fresh_cache() { # an empty layer cache over the imported DB
 	rm -rf "$cache" && mkdir -p "$cache" && ln -s "$db/db" "$cache/db"
 }
 serve_args="--cache-dir $cache --scan-budget $budget --log-level warn"
-load=(-route validate,image_policy -workload deployment -rate "$rate" -duration "$duration" -warmup 2s)
+# LOAD_FLAGS: more bench/admission flags, e.g. "-http1 -conns 8" (the
+# apiserver's admission client speaks HTTP/1.1 over several connections).
+# shellcheck disable=SC2206
+load=(-route validate,image_policy -workload deployment -rate "$rate" -duration "$duration" -warmup 2s ${LOAD_FLAGS:-})
 
 step() { [[ $steps == *" $1 "* ]] && echo && echo "== $*"; }
 profile() { # STEP → the flag for bench/admission
