@@ -146,8 +146,8 @@ func runOpen(o options, clients []*http.Client, base string, targets []target, p
 		fmt.Printf("  /%-13s %s\n", tg.route, percentiles(res.lat[i]))
 	}
 	fmt.Printf("  %-14s %s\n", "all", percentiles(all))
-	fmt.Printf("server CPU %.2f cores, RSS %.1f MiB at the end; load generator CPU %.2f cores\n",
-		(cpu1-cpu0)/res.elapsed.Seconds(), mib(rss), (self1-self0).Seconds()/res.elapsed.Seconds())
+	fmt.Printf("server CPU %.2f cores, %.0f µs a request; RSS %.1f MiB at the end; load generator CPU %.2f cores\n",
+		(cpu1-cpu0)/res.elapsed.Seconds(), (cpu1-cpu0)*1e6/float64(max(1, len(all))), mib(rss), (self1-self0).Seconds()/res.elapsed.Seconds())
 	if res.firstErr != "" {
 		fmt.Printf("first error: %s\n", res.firstErr)
 	}
