@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -106,7 +107,7 @@ func openLoop(clients []*http.Client, base string, targets []target, rate float6
 
 // runOpen is -rate: warm the cache with one request per target (waited
 // for), run an unmeasured second of load, then the measured open loop.
-func runOpen(o options, clients []*http.Client, base string, targets []target, pid int) error {
+func runOpen(o options, clients []*http.Client, base string, targets []target, pid int, metrics func() (string, error)) error {
 	for _, tg := range targets {
 		t := time.Now()
 		if err := call(clients[0], base+"/"+tg.route, tg.body, tg.want); err != nil {
@@ -116,6 +117,10 @@ func runOpen(o options, clients []*http.Client, base string, targets []target, p
 	}
 	if o.warmup > 0 {
 		openLoop(clients, base, targets, o.rate, o.warmup, o.workers)
+	}
+	hist0, err := decisionHistogram(metrics)
+	if err != nil {
+		return err
 	}
 	stopPerf, err := startPerf(o.perf, pid)
 	if err != nil {
@@ -134,6 +139,10 @@ func runOpen(o options, clients []*http.Client, base string, targets []target, p
 	if err := stopPerf(); err != nil {
 		return err
 	}
+	hist1, err := decisionHistogram(metrics)
+	if err != nil {
+		return err
+	}
 
 	var all []time.Duration
 	for _, l := range res.lat {
@@ -146,6 +155,7 @@ func runOpen(o options, clients []*http.Client, base string, targets []target, p
 		fmt.Printf("  /%-13s %s\n", tg.route, percentiles(res.lat[i]))
 	}
 	fmt.Printf("  %-14s %s\n", "all", percentiles(all))
+	fmt.Printf("server-side decision time (tollgate_decision_duration_seconds, measured load): %s\n", hist1.since(hist0))
 	fmt.Printf("server CPU %.2f cores, %.0f µs a request; RSS %.1f MiB at the end; load generator CPU %.2f cores\n",
 		(cpu1-cpu0)/res.elapsed.Seconds(), (cpu1-cpu0)*1e6/float64(max(1, len(all))), mib(rss), (self1-self0).Seconds()/res.elapsed.Seconds())
 	if res.firstErr != "" {
@@ -279,7 +289,7 @@ func runOther(o options, tlsCfg *tls.Config, base string, targets []target, pid 
 		return runFirstSight(clients, base, targets, func() (string, error) { return metricsText(base, tlsCfg) })
 	}
 	fmt.Printf("open loop: %.0f req/s, warm-up %v, measured %v, at most %d in flight\n", o.rate, o.warmup, o.duration, o.workers)
-	return runOpen(o, clients, base, targets, pid)
+	return runOpen(o, clients, base, targets, pid, func() (string, error) { return metricsText(base, tlsCfg) })
 }
 
 // metricsText is the server's /metrics, read on a connection of its own.
@@ -317,4 +327,70 @@ func startPerf(file string, pid int) (func() error, error) {
 		fmt.Printf("server profile in %s (perf report -i %s --no-children)\n", file, file)
 		return nil
 	}, nil
+}
+
+// histogram is tollgate_decision_duration_seconds summed over decisions:
+// route → upper bound → cumulative count.
+type histogram map[string]map[float64]float64
+
+var bucketRe = regexp.MustCompile(`^tollgate_decision_duration_seconds_bucket\{(.*)\} (\S+)$`)
+var labelRe = regexp.MustCompile(`(\w+)="([^"]*)"`)
+
+func decisionHistogram(metrics func() (string, error)) (histogram, error) {
+	m, err := metrics()
+	if err != nil {
+		return nil, err
+	}
+	h := histogram{}
+	for _, line := range strings.Split(m, "\n") {
+		b := bucketRe.FindStringSubmatch(line)
+		if b == nil {
+			continue
+		}
+		var route string
+		le := -1.0
+		for _, l := range labelRe.FindAllStringSubmatch(b[1], -1) {
+			switch l[1] {
+			case "route":
+				route = l[2]
+			case "le":
+				if l[2] == "+Inf" {
+					le = 1e9
+				} else {
+					le, _ = strconv.ParseFloat(l[2], 64)
+				}
+			}
+		}
+		n, _ := strconv.ParseFloat(b[2], 64)
+		if h[route] == nil {
+			h[route] = map[float64]float64{}
+		}
+		h[route][le] += n
+	}
+	return h, nil
+}
+
+// since describes, per route, the decisions recorded after before: their
+// count, the share within 1 ms and 2 ms, and the bucket holding the 99th
+// percentile.
+func (h histogram) since(before histogram) string {
+	var out []string
+	for _, route := range slices.Sorted(maps.Keys(h)) {
+		les := slices.Sorted(maps.Keys(h[route]))
+		total := h[route][1e9] - before[route][1e9]
+		if total <= 0 {
+			continue
+		}
+		cum := func(le float64) float64 { return h[route][le] - before[route][le] }
+		p99 := "> largest bucket"
+		for _, le := range les {
+			if cum(le) >= 0.99*total {
+				p99 = fmt.Sprintf("≤ %g ms", le*1000)
+				break
+			}
+		}
+		out = append(out, fmt.Sprintf("/%s %.0f, ≤ 1 ms %.2f%%, ≤ 2 ms %.2f%%, p99 %s", route, total,
+			100*cum(0.001)/total, 100*cum(0.002)/total, p99))
+	}
+	return strings.Join(out, "; ")
 }
