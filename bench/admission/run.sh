@@ -153,7 +153,8 @@ profile() { # STEP → the flag for bench/admission
 top_symbols() { # STEP
 	[ -n "${PERF:-}" ] || return 0
 	echo "server CPU by function (perf, self time, top 25):"
-	perf report -i "$dir/perf-$1.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25
+	perf report -i "$dir/perf-$1.data" --no-children --sort symbol --stdio 2>/dev/null >"$dir/perf-$1.txt" || true
+	grep -E '^ +[0-9.]+%' "$dir/perf-$1.txt" | head -25 || true
 }
 
 if step 0 "baseline: built-in policy, no image rule, $reg/bench/small:1"; then
