@@ -69,6 +69,9 @@ func (g *gateFlags) apply(ctx context.Context, o *webhook.Options, log *slog.Log
 	}
 	resolver := &webhook.RegistryResolver{Registry: reg}
 	scanner := &gate.ImageScanner{DBDir: dbDir, Inventory: inventory.Options{CacheDir: root, Image: reg}}
+	if _, err := scanner.DataVersion(); err != nil {
+		log.Info("no advisory DB yet: a vulnerabilities rule would follow its onError until there is one", "error", err)
+	}
 	m := gate.NewMetrics()
 	o.Resolver = resolver
 	o.Gate = gate.New(gate.Options{
