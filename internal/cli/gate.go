@@ -36,7 +36,7 @@ type gateFlags struct {
 }
 
 func (g *gateFlags) register(f *pflag.FlagSet) {
-	f.StringVar(&g.cacheDir, "cache-dir", "", "cache directory: the advisory DB in its db/ (filled by `tollgate db update --cache-dir`) and the layer cache (default $"+envCacheDir+", else the user cache directory)")
+	f.StringVar(&g.cacheDir, "cache-dir", "", "cache directory: the advisory DB in its db/ (filled by tollgate db update --cache-dir) and the layer cache (default $"+envCacheDir+", else the user cache directory)")
 	f.DurationVar(&g.budget, "scan-budget", gate.DefaultBudget, "how long a decision waits for a scan or signature check not in the cache (at most 25s, below the webhook timeout); past it the rule's onError decides and the work goes on in the background")
 	f.DurationVar(&g.ttl, "scan-ttl", gate.DefaultTTL, "how long a scan or signature result is reused for a digest")
 	f.StringVar(&g.registryConfig, "registry-config", "", "registry credentials: a dockerconfigjson file (the .dockerconfigjson of an image pull Secret); default the Docker config of the user")

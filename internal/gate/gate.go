@@ -254,7 +254,7 @@ func (g *Gate) explain(ctx context.Context, err error, what string) error {
 	if g.pending(ctx) {
 		switch what {
 		case "scan":
-			return fmt.Errorf("vulnerability scan not finished within %s (first sight of this digest); it goes on in the background — retry shortly", g.o.Budget)
+			return fmt.Errorf("vulnerability scan not finished within %s (a new digest); it goes on in the background, retry shortly", g.o.Budget)
 		case "signature check":
 			return fmt.Errorf("signature check not finished within %s; it goes on in the background — retry shortly", g.o.Budget)
 		}

@@ -167,10 +167,10 @@ func TestFirstSight(t *testing.T) {
 			uses := []policy.ImageUse{{Image: "registry.example/app:1", What: `container "app"`, Field: "spec.containers[0].image"}}
 			got, _ := g.Review(context.Background(), pol, "default", uses)
 			want := policy.Finding{Rule: "vulnerabilities", Mode: "enforce",
-				Message: `container "app" (spec.containers[0].image): image registry.example/app:1 (` + digestA + `): vulnerability scan not finished within 50ms (first sight of this digest); it goes on in the background — retry shortly`}
+				Message: `container "app" (spec.containers[0].image): image registry.example/app:1 (` + digestA + `): vulnerability scan not finished within 50ms (a new digest); it goes on in the background, retry shortly`}
 			if onError == "allow" {
 				want.Mode = "warn"
-				want.Message = `container "app" (spec.containers[0].image): image registry.example/app:1 (` + digestA + `): not checked (onError: allow): vulnerability scan not finished within 50ms (first sight of this digest); it goes on in the background — retry shortly`
+				want.Message = `container "app" (spec.containers[0].image): image registry.example/app:1 (` + digestA + `): not checked (onError: allow): vulnerability scan not finished within 50ms (a new digest); it goes on in the background, retry shortly`
 			}
 			if diff := cmp.Diff([]policy.Finding{want}, got); diff != "" {
 				t.Fatalf("first sight (-want +got):\n%s", diff)

@@ -107,21 +107,21 @@ func TestGateResponses(t *testing.T) {
 			name: "first sight, onError deny", path: "/validate", slow: time.Second,
 			body: admissionReview("u-2", "CREATE", "Pod", "", pod("reg.io/clean:1", "")),
 			want: `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"u-2","allowed":false,` +
-				`"status":{"code":403,"reason":"Forbidden","message":"tollgate: container \"web\" (spec.containers[0].image): image reg.io/clean:1 (` + d + `): vulnerability scan not finished within 50ms (first sight of this digest); it goes on in the background — retry shortly"}}}`,
+				`"status":{"code":403,"reason":"Forbidden","message":"tollgate: container \"web\" (spec.containers[0].image): image reg.io/clean:1 (` + d + `): vulnerability scan not finished within 50ms (a new digest); it goes on in the background, retry shortly"}}}`,
 		},
 		{
 			name: "first sight, onError allow: a warning", path: "/validate", slow: time.Second,
 			policy: strings.Replace(gatePolicy, "maxSeverity: HIGH", "maxSeverity: HIGH\n    onError: allow", 1),
 			body:   admissionReview("u-3", "CREATE", "Pod", "", pod("reg.io/clean:1", "")),
 			want: `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"u-3","allowed":true,` +
-				`"warnings":["vulnerabilities: container \"web\" (spec.containers[0].image): image reg.io/clean:1 (` + d + `): not checked (onError: allow): vulnerability scan not finished within 50ms (first sight of this d..."]}}`,
+				`"warnings":["vulnerabilities: container \"web\" (spec.containers[0].image): image reg.io/clean:1 (` + d[:19] + `…): not checked (onError: allow): vulnerability scan not finished within 50ms (a new digest); it goes on in the background, retry shortly"]}}`,
 		},
 		{
 			name: "first sight, onError allow on the image review: audit annotation", path: "/image_policy", slow: time.Second,
 			policy: strings.Replace(gatePolicy, "maxSeverity: HIGH", "maxSeverity: HIGH\n    onError: allow", 1),
 			body:   imageReview("default", "", "reg.io/clean:1"),
 			want: `{"apiVersion":"imagepolicy.k8s.io/v1alpha1","kind":"ImageReview","status":{"allowed":true,"auditAnnotations":{` +
-				`"vulnerabilities":"image reg.io/clean:1 (` + d + `): not checked (onError: allow): vulnerability scan not finished within 50ms (first sight of this digest); it goes on in the background — retry shortly"}}}`,
+				`"vulnerabilities":"image reg.io/clean:1 (` + d + `): not checked (onError: allow): vulnerability scan not finished within 50ms (a new digest); it goes on in the background, retry shortly"}}}`,
 		},
 	}
 	for _, tc := range tests {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -117,9 +118,17 @@ func shorten(s string, n int) string {
 	return s[:cut] + "..."
 }
 
+// shortenAll cuts each warning to n bytes; digests are first shortened to
+// their first 12 hex digits, so that what the apiserver shows keeps the
+// reason rather than 64 hex digits.
 func shortenAll(list []string, n int) []string {
 	for i, s := range list {
+		if len(s) > n {
+			s = longDigest.ReplaceAllString(s, "sha256:$1…")
+		}
 		list[i] = shorten(s, n)
 	}
 	return list
 }
+
+var longDigest = regexp.MustCompile(`sha256:([0-9a-f]{12})[0-9a-f]{52}`)
