@@ -5,12 +5,14 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -167,4 +169,50 @@ func importFixtureDB(t *testing.T, tollgate string) string {
 		t.Fatalf("tollgate db import wrote no DB: %v\n%s%s", err, out, strings.TrimSpace(errOut))
 	}
 	return dir
+}
+
+// TestFixtureImages scans the fixture images, pushed to Debian's
+// docker-registry, with tollgate image against the imported fixture DB:
+// the vulnerable one has vulnCVE as CRITICAL with fixedSSL as its fix, the
+// fixed one nothing above MEDIUM — what the admission scenarios rely on.
+func TestFixtureImages(t *testing.T) {
+	tollgate := tollgateBinary(t)
+	reg := startDockerRegistry(t)
+	cache := importFixtureDB(t, tollgate)
+	for _, tt := range []struct {
+		ssl  string
+		want []string
+	}{
+		{vulnSSL, []string{"libssl1.1 CVE-2023-50001 MEDIUM 1.1.1w-0+deb11u2", "libssl1.1 " + vulnCVE + " CRITICAL " + fixedSSL}},
+		{fixedSSL, nil},
+	} {
+		t.Run(tt.ssl, func(t *testing.T) {
+			ref := reg + "/fixture/app:" + strings.ReplaceAll(tt.ssl, "+", "_")
+			pushTo(t, ref, debianImage(t, tt.ssl, "fixture"))
+			out, errOut, err := run(2*time.Minute, tollgate, "image", "--cache-dir", cache, "--skip-db-update", "-q", "-f", "json", ref)
+			if err != nil {
+				t.Fatalf("tollgate image %s: %v\n%s", ref, err, errOut)
+			}
+			var r struct {
+				Results []struct {
+					Vulnerabilities []struct {
+						PkgName, VulnerabilityID, Severity, FixedVersion string
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				t.Fatalf("tollgate image output: %v\n%s", err, out)
+			}
+			var got []string
+			for _, res := range r.Results {
+				for _, v := range res.Vulnerabilities {
+					got = append(got, strings.Join([]string{v.PkgName, v.VulnerabilityID, v.Severity, v.FixedVersion}, " "))
+				}
+			}
+			sort.Strings(got)
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("findings of %s:\n%s\nwant:\n%s", ref, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
 }
