@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -50,12 +51,7 @@ type scanSetup struct {
 // scan cache starts empty.
 func (s *scanSetup) restart(t *testing.T, onError, ignore string, budget time.Duration) {
 	t.Helper()
-	s.policyCount++
-	doc := strings.NewReplacer("{{REG}}", s.reg, "{{SLOW}}", s.slow, "{{ONERROR}}", onError, "{{IGNORE}}", ignore, "{{KEY}}", s.key).Replace(scanPolicyTemplate)
-	s.c.policy = filepath.Join(s.c.work, fmt.Sprintf("scan-policy-%d.yaml", s.policyCount))
-	if err := os.WriteFile(s.c.policy, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	s.c.policy = s.writePolicy(t, onError, ignore)
 	s.c.serveArgs = []string{"--cache-dir=" + s.cache, "--scan-budget=" + budget.String()}
 	if s.c.server != nil && s.c.server.running() {
 		if graceful, err := s.c.server.stop(t, 30*time.Second); !graceful || err != nil {
@@ -63,6 +59,19 @@ func (s *scanSetup) restart(t *testing.T, onError, ignore string, budget time.Du
 		}
 	}
 	s.c.startTollgate()
+}
+
+// writePolicy writes a new policy file from scanPolicyTemplate and
+// returns its path.
+func (s *scanSetup) writePolicy(t *testing.T, onError, ignore string) string {
+	t.Helper()
+	s.policyCount++
+	doc := strings.NewReplacer("{{REG}}", s.reg, "{{SLOW}}", s.slow, "{{ONERROR}}", onError, "{{IGNORE}}", ignore, "{{KEY}}", s.key).Replace(scanPolicyTemplate)
+	p := filepath.Join(s.c.work, fmt.Sprintf("scan-policy-%d.yaml", s.policyCount))
+	if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // ignoreEntry is the policy's ignore list with one entry for vulnCVE.
@@ -306,6 +315,38 @@ func TestAdmissionScanning(t *testing.T) {
 		waitScansFinished(t, c, before+1)
 		_, errOut, err := c.kubectl("create", "deployment", "allow-vuln-2", "--image="+ref)
 		wantDenied(t, "retry of "+ref, errOut, err, vulnReason(digest)...)
+	})
+
+	// The same policy file fails CI where the cluster refused.
+	step("CI commands decide as admission did", func(t *testing.T) {
+		policy := s.writePolicy(t, "deny", "")
+		for _, tt := range []struct {
+			args []string
+			code int
+			want []string
+		}{
+			{[]string{"image", "--cache-dir", s.cache, "--skip-db-update", "-q", "--policy", policy, vuln}, 1, vulnReason(s.digests[vuln])},
+			{[]string{"image", "--cache-dir", s.cache, "--skip-db-update", "-q", "--policy", policy, clean}, 0, nil},
+			{[]string{"verify", "--policy", policy, unsigned}, 1, []string{"no signatures found"}},
+			{[]string{"verify", "--policy", policy, signed2}, 0, nil},
+			{[]string{"verify", "--policy", policy, signed3}, 0, nil},
+		} {
+			_, errOut, err := run(2*time.Minute, c.tollgate, tt.args...)
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatalf("tollgate %s: %v", strings.Join(tt.args, " "), err)
+			}
+			if code != tt.code {
+				t.Errorf("tollgate %s: exit %d, want %d\n%s", strings.Join(tt.args, " "), code, tt.code, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("tollgate %s: stderr does not say %q:\n%s", strings.Join(tt.args, " "), w, errOut)
+				}
+			}
+		}
 	})
 }
 
