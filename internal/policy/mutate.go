@@ -27,8 +27,11 @@ type Mutation struct {
 // allowed-registries rule is on — from an allowed registry, so that a Pod
 // author cannot make tollgate contact arbitrary hosts. Untagged and latest
 // images are never pinned: pinning would launder what the tag rules deny.
+// Images that spec.signatures rules apply to are pinned whether or not
+// pinDigests is on, so that what runs is the digest that was verified.
 func (p *Policy) Pinnable(namespace string, w Workload) []string {
-	if !p.pin || p.exempted(namespace, RulePinDigests) {
+	pinAll := p.pin && !p.exempted(namespace, RulePinDigests)
+	if !pinAll && len(p.sigs.rules) == 0 {
 		return nil
 	}
 	seen := map[string]bool{}
@@ -39,6 +42,16 @@ func (p *Policy) Pinnable(namespace string, w Workload) []string {
 		}
 		img, err := ParseImage(u.Image)
 		if err != nil || img.Digest != "" || img.Tag == "" || img.Tag == "latest" {
+			continue
+		}
+		if reqs, _ := p.SignatureRequirements(namespace, u.Image); len(reqs) > 0 {
+			if !seen[u.Image] {
+				seen[u.Image] = true
+				out = append(out, u.Image)
+			}
+			continue
+		}
+		if !pinAll {
 			continue
 		}
 		if p.modeIn(namespace, RuleAllowedRegistries, p.registries) != Off && !p.allowed[img.Registry] {
@@ -143,7 +156,7 @@ func (p *Policy) Mutate(namespace string, raw []byte, digests map[string]string)
 			m.containerSecurity(sc, "initContainers", i, c)
 		}
 	}
-	if len(digests) > 0 && on(RulePinDigests) {
+	if len(digests) > 0 { // Pinnable chose the images, exemptions included
 		for _, list := range []struct {
 			field string
 			cs    []containerMut

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -90,6 +91,7 @@ const (
 var knownRules = []RuleID{
 	RuleImageReference, RuleRequireTag, RuleDenyLatest, RuleRequireDigest, RuleAllowedRegistries,
 	RuleKubesecCritical, RuleMinimumScore,
+	RuleVulnerabilities, RuleImageChecks, RuleSignatures,
 	RuleLabels, RuleDefaultServiceAccount, RuleSecurityContext, RulePinDigests,
 }
 
@@ -114,6 +116,11 @@ type Spec struct {
 	Exemptions []Exemption   `json:"exemptions,omitempty"`
 	BreakGlass *BreakGlass   `json:"breakGlass,omitempty"`
 	Mutations  Mutations     `json:"mutations,omitempty"`
+	// Vulnerabilities and ImageChecks are decided on a scan of the image;
+	// Signatures on its cosign signatures (docs/policy.md).
+	Vulnerabilities *VulnerabilityRules `json:"vulnerabilities,omitempty"`
+	ImageChecks     *ImageCheckRules    `json:"imageChecks,omitempty"`
+	Signatures      *SignatureRules     `json:"signatures,omitempty"`
 }
 
 // ImageRules apply to every image of a Pod or pod template: containers,
@@ -231,12 +238,15 @@ type Policy struct {
 	pin            bool
 	pinTimeout     int
 	pinRegistries  map[string]bool // nil: no restriction of its own
+
+	vulns, checks *scanRule        // nil: section absent
+	sigs          *SignaturePolicy // never nil
 }
 
 // Default returns the built-in policy, the seed's rule: deny an image with
 // no tag or with tag "latest"; every other rule off; break-glass honoured.
 func Default() *Policy {
-	p, err := compile(File{APIVersion: APIVersion, Kind: Kind, Metadata: Metadata{Name: "default"}})
+	p, err := compile(File{APIVersion: APIVersion, Kind: Kind, Metadata: Metadata{Name: "default"}}, os.ReadFile)
 	if err != nil {
 		panic(err) // the empty file always compiles
 	}
@@ -249,7 +259,12 @@ func Load(path string) (*Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading policy: %w", err)
 	}
-	p, err := Parse(data)
+	p, err := ParseFile(data, func(name string) ([]byte, error) {
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(filepath.Dir(path), name)
+		}
+		return os.ReadFile(name)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("policy %s: %w", path, err)
 	}
@@ -257,8 +272,13 @@ func Load(path string) (*Policy, error) {
 }
 
 // Parse parses a policy document (YAML or JSON). Unknown fields, an unknown
-// apiVersion or kind, and invalid values are errors.
-func Parse(data []byte) (*Policy, error) {
+// apiVersion or kind, and invalid values are errors. Key files of
+// spec.signatures are read relative to the working directory.
+func Parse(data []byte) (*Policy, error) { return ParseFile(data, os.ReadFile) }
+
+// ParseFile is Parse with readFile reading the files the policy names
+// (spec.signatures' publicKeyFile).
+func ParseFile(data []byte, readFile func(string) ([]byte, error)) (*Policy, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("empty policy document")
 	}
@@ -269,7 +289,7 @@ func Parse(data []byte) (*Policy, error) {
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
 		return nil, errors.New(decodemsg.Text(err))
 	}
-	return compile(f)
+	return compile(f, readFile)
 }
 
 // oneDocument checks that data is one YAML document: a later document
@@ -297,7 +317,7 @@ func oneDocument(data []byte) error {
 	return nil
 }
 
-func compile(f File) (*Policy, error) {
+func compile(f File, readFile func(string) ([]byte, error)) (*Policy, error) {
 	if f.APIVersion != APIVersion {
 		return nil, fmt.Errorf("apiVersion %q is not supported (want %s)", f.APIVersion, APIVersion)
 	}
@@ -406,10 +426,29 @@ func compile(f File) (*Policy, error) {
 			p.pinRegistries[n] = true
 		}
 	}
+	compileScanRules(p, s, &errs)
+	p.sigs = &SignaturePolicy{}
+	if s.Signatures != nil {
+		p.sigs = compileSignatures(*s.Signatures, readFile, &errs)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// Signatures is the policy's spec.signatures (empty when absent). Its
+// requirements ignore the namespaces that spec.exemptions exempts from
+// the signatures rule only through SignatureRequirements.
+func (p *Policy) Signatures() *SignaturePolicy { return p.sigs }
+
+// SignatureRequirements returns what spec.signatures asks of image in
+// namespace, honouring spec.exemptions (rule "signatures").
+func (p *Policy) SignatureRequirements(namespace, image string) ([]SignatureRequirement, error) {
+	if namespace != "" && p.exempted(namespace, RuleSignatures) {
+		return nil, nil
+	}
+	return p.sigs.Requirements(image, namespace)
 }
 
 // Name is the policy's metadata.name ("default" for the built-in one).
@@ -446,6 +485,14 @@ func (p *Policy) Summary() []string {
 		fmt.Sprintf("%s: %s %v", RuleAllowedRegistries, p.registries, p.allowedList),
 		fmt.Sprintf("%s: %s", RuleKubesecCritical, p.kubesecCritical),
 		fmt.Sprintf("%s: %s %d", RuleMinimumScore, p.minScore, p.minScoreValue),
+	}
+	for _, r := range []*scanRule{p.vulns, p.checks} {
+		if r != nil {
+			out = append(out, r.summary())
+		}
+	}
+	if n := len(p.sigs.rules); n > 0 {
+		out = append(out, fmt.Sprintf("%s: %d rules", RuleSignatures, n))
 	}
 	if p.breakGlass {
 		out = append(out, "breakGlass: enabled")

@@ -1,15 +1,11 @@
 package policy
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
-
-	"sigs.k8s.io/yaml"
 )
 
 // RuleSignatures is the rule ID of image signature requirements.
@@ -90,7 +86,7 @@ type SignatureRequirement struct {
 }
 
 // LoadSignatures reads spec.signatures of a policy file; key files are
-// read relative to it. Other parts of the file are not looked at here.
+// read relative to it. The whole file is checked, as Load does.
 func LoadSignatures(file string) (*SignaturePolicy, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -111,36 +107,17 @@ func LoadSignatures(file string) (*SignaturePolicy, error) {
 // ParseSignatures parses spec.signatures of a policy document; readFile
 // reads publicKeyFile entries.
 func ParseSignatures(data []byte, readFile func(string) ([]byte, error)) (*SignaturePolicy, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, errors.New("empty policy document")
+	p, err := ParseFile(data, readFile)
+	if err != nil {
+		return nil, err
 	}
-	// The other parts of spec are decoded loosely (Parse checks them);
-	// spec.signatures strictly, and typed, so that "off" stays a string.
-	var doc struct {
-		APIVersion string `json:"apiVersion"`
-		Kind       string `json:"kind"`
-		Metadata   any    `json:"metadata"`
-		Spec       struct {
-			Images     any             `json:"images"`
-			Workloads  any             `json:"workloads"`
-			Exemptions any             `json:"exemptions"`
-			BreakGlass any             `json:"breakGlass"`
-			Mutations  any             `json:"mutations"`
-			Signatures *SignatureRules `json:"signatures"`
-		} `json:"spec"`
-	}
-	if err := yaml.UnmarshalStrict(data, &doc); err != nil {
-		return nil, fmt.Errorf("decoding: %w", err)
-	}
-	if doc.APIVersion != APIVersion || doc.Kind != Kind {
-		return nil, fmt.Errorf("apiVersion %q, kind %q: want %s, %s", doc.APIVersion, doc.Kind, APIVersion, Kind)
-	}
+	return p.sigs, nil
+}
+
+// compileSignatures checks and compiles spec.signatures, appending what
+// is wrong to errs.
+func compileSignatures(rules SignatureRules, readFile func(string) ([]byte, error), errs *[]error) *SignaturePolicy {
 	sp := &SignaturePolicy{}
-	if doc.Spec.Signatures == nil {
-		return sp, nil
-	}
-	rules := *doc.Spec.Signatures
-	var errs []error
 	for i, r := range rules.Rules {
 		field := fmt.Sprintf("spec.signatures.rules[%d]", i)
 		c := compiledSigRule{SignatureRule: r, exempt: map[string]bool{}}
@@ -154,43 +131,43 @@ func ParseSignatures(data []byte, readFile func(string) ([]byte, error)) (*Signa
 			c.Mode = Off // YAML 1.1, which the decoder speaks, reads a bare off as false
 		}
 		if !c.Mode.valid() {
-			errs = append(errs, fmt.Errorf("%s.mode: %q is not one of enforce, warn, audit, off", field, c.Mode))
+			*errs = append(*errs, fmt.Errorf("%s.mode: %q is not one of enforce, warn, audit, off", field, c.Mode))
 		}
 		switch c.Require {
 		case "", "anyOf", "allOf":
 		default:
-			errs = append(errs, fmt.Errorf("%s.require: %q is not anyOf or allOf", field, c.Require))
+			*errs = append(*errs, fmt.Errorf("%s.require: %q is not anyOf or allOf", field, c.Require))
 		}
 		switch c.OnError {
 		case "", "deny", "allow":
 		default:
-			errs = append(errs, fmt.Errorf("%s.onError: %q is not allow or deny", field, c.OnError))
+			*errs = append(*errs, fmt.Errorf("%s.onError: %q is not allow or deny", field, c.OnError))
 		}
 		if len(r.Images) == 0 {
-			errs = append(errs, fmt.Errorf("%s.images: at least one image pattern is required", field))
+			*errs = append(*errs, fmt.Errorf("%s.images: at least one image pattern is required", field))
 		}
 		for j, p := range r.Images {
 			ip, err := parseImagePattern(p)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s.images[%d]: %w", field, j, err))
+				*errs = append(*errs, fmt.Errorf("%s.images[%d]: %w", field, j, err))
 				continue
 			}
 			c.patterns = append(c.patterns, ip)
 		}
 		if len(r.Keys) == 0 {
-			errs = append(errs, fmt.Errorf("%s.keys: at least one key is required", field))
+			*errs = append(*errs, fmt.Errorf("%s.keys: at least one key is required", field))
 		}
 		for j, k := range r.Keys {
 			kf := fmt.Sprintf("%s.keys[%d]", field, j)
 			switch {
 			case (k.PublicKey == "") == (k.PublicKeyFile == ""):
-				errs = append(errs, fmt.Errorf("%s: give exactly one of publicKey and publicKeyFile", kf))
+				*errs = append(*errs, fmt.Errorf("%s: give exactly one of publicKey and publicKeyFile", kf))
 			case k.PublicKey != "":
 				c.keys = append(c.keys, KeyPEM{Name: orDefault(k.Name, kf), PEM: []byte(k.PublicKey)})
 			default:
 				b, err := readFile(k.PublicKeyFile)
 				if err != nil {
-					errs = append(errs, fmt.Errorf("%s.publicKeyFile: %w", kf, err))
+					*errs = append(*errs, fmt.Errorf("%s.publicKeyFile: %w", kf, err))
 					continue
 				}
 				c.keys = append(c.keys, KeyPEM{Name: orDefault(k.Name, k.PublicKeyFile), PEM: b})
@@ -201,10 +178,7 @@ func ParseSignatures(data []byte, readFile func(string) ([]byte, error)) (*Signa
 		}
 		sp.rules = append(sp.rules, c)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return sp, nil
+	return sp
 }
 
 func orDefault(s, def string) string {

@@ -94,7 +94,7 @@ func TestSignaturePolicyErrors(t *testing.T) {
 		{"    - images: [registry.example.com/x]\n", "keys: at least one key"},
 		{"    - images: [registry.example.com/x]\n      keys: [{}]\n", "exactly one of publicKey and publicKeyFile"},
 		{"    - images: [registry.example.com/x]\n      keys: [{publicKeyFile: missing.pub}]\n", "publicKeyFile: no such file"},
-		{"    - images: [registry.example.com/x]\n      keys: [{publicKeyFile: k}]\n      colour: red\n", `unknown field "colour"`},
+		{"    - images: [registry.example.com/x]\n      keys: [{publicKeyFile: k}]\n      colour: red\n", `colour: unknown key`},
 	}
 	for _, tt := range tests {
 		_, err := ParseSignatures([]byte(head+tt.rules), readFake)

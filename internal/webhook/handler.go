@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/gate"
 	"github.com/tollgate-dev/tollgate/internal/inflight"
 	"github.com/tollgate-dev/tollgate/internal/policy"
 )
@@ -49,8 +50,14 @@ type HandlerOptions struct {
 	Policy func() *policy.Policy
 	// Scorer scores workloads for the kubesec rules (nil: they are skipped).
 	Scorer policy.Scorer
-	// Resolver resolves tags for digest pinning (nil: no pinning).
+	// Resolver resolves tags for digest pinning (nil: no pinning). Give
+	// the gate the same one: /mutate's pin and the gate's decision are
+	// then one look-up.
 	Resolver Resolver
+	// Gate decides the rules that need the image itself: vulnerabilities,
+	// image checks, signatures (nil: a gate with no scanner or verifier,
+	// so those rules follow their onError).
+	Gate *gate.Gate
 	// Scan serves POST /scan (nil: 404).
 	Scan http.Handler
 	// MaxAdmissionBytes and MaxScanBytes cap request bodies (0: defaults).
@@ -72,6 +79,7 @@ type HandlerOptions struct {
 // handler serves every route of tollgate serve.
 type handler struct {
 	opts     HandlerOptions
+	gate     *gate.Gate
 	log      *slog.Logger
 	metrics  *metrics
 	needCert map[string]bool
@@ -93,7 +101,10 @@ func newHandler(o HandlerOptions) *handler {
 	if o.MaxScanBytes <= 0 {
 		o.MaxScanBytes = DefaultMaxScanBytes
 	}
-	h := &handler{opts: o, log: o.Logger, metrics: o.metrics, needCert: map[string]bool{}}
+	h := &handler{opts: o, gate: o.Gate, log: o.Logger, metrics: o.metrics, needCert: map[string]bool{}}
+	if h.gate == nil {
+		h.gate = gate.New(gate.Options{Resolver: o.Resolver})
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -183,7 +194,9 @@ func (h *handler) review(route string, errBody errBodyFunc, fn func(ctx context.
 			answered = true
 			h.write(w, code, body)
 			h.metrics.requests.WithLabelValues(route, decision).Inc()
-			h.metrics.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			took := time.Since(start).Seconds()
+			h.metrics.duration.WithLabelValues(route).Observe(took)
+			h.metrics.decisions.WithLabelValues(route, decision).Observe(took)
 		}
 		fail := func(code int, decision, msg string) {
 			answer(code, errBody(c.uid, code, msg), decision)

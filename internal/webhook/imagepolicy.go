@@ -3,20 +3,26 @@ package webhook
 import (
 	"context"
 	"net/http"
+
+	"github.com/tollgate-dev/tollgate/internal/gate"
+	"github.com/tollgate-dev/tollgate/internal/policy"
 )
 
 // imagePolicy answers an ImageReview from the ImagePolicyWebhook plugin.
-func (h *handler) imagePolicy(_ context.Context, _ *call, body []byte) (reply, error) {
+func (h *handler) imagePolicy(ctx context.Context, _ *call, body []byte) (reply, error) {
 	rev, err := decodeImageReview(body)
 	if err != nil {
 		return reply{}, err
 	}
 	images := make([]string, len(rev.Spec.Containers))
+	uses := make([]policy.ImageUse, len(rev.Spec.Containers))
 	for i, c := range rev.Spec.Containers {
 		images[i] = c.Image
+		uses[i] = policy.ImageUse{Image: c.Image}
 	}
 	pol := h.opts.Policy()
 	d := pol.ReviewImages(rev.Spec.Namespace, images, rev.Spec.Annotations)
+	h.gateReview(ctx, pol, &d, rev.Spec.Namespace, uses, rev.Spec.Annotations)
 	st := imageReviewStatus{Allowed: d.Allowed(), AuditAnnotations: d.AuditAnnotations(true)}
 	decision := decisionAllow
 	if !st.Allowed {
@@ -26,4 +32,21 @@ func (h *handler) imagePolicy(_ context.Context, _ *call, body []byte) (reply, e
 		h.log.Info("denied", "route", routeImagePolicy, "namespace", rev.Spec.Namespace, "reason", reason)
 	}
 	return reply{code: http.StatusOK, body: newImageReviewResponse(st), decision: decision}, nil
+}
+
+// gateReview adds the findings of the rules that need the image itself
+// (vulnerabilities, image checks, signatures) to d. Images no such rule
+// applies to never reach the gate, nor the registry.
+func (h *handler) gateReview(ctx context.Context, pol *policy.Policy, d *policy.Decision, namespace string, uses []policy.ImageUse, annotations map[string]string) {
+	var todo []policy.ImageUse
+	for _, u := range uses {
+		if gate.Needed(pol, namespace, u.Image) {
+			todo = append(todo, u)
+		}
+	}
+	if len(todo) == 0 {
+		return
+	}
+	fs, _ := h.gate.Review(ctx, pol, namespace, todo)
+	pol.AddImageFindings(d, annotations, fs...)
 }

@@ -25,6 +25,7 @@ type metrics struct {
 	registry      *prometheus.Registry
 	requests      *prometheus.CounterVec
 	duration      *prometheus.HistogramVec
+	decisions     *prometheus.HistogramVec
 	policyReloads *prometheus.CounterVec
 	certReloads   *prometheus.CounterVec
 	policyInfo    *prometheus.GaugeVec
@@ -44,6 +45,11 @@ func newMetrics() *metrics {
 			// webhook timeout (digest look-ups can be slow).
 			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
 		}, []string{"route"}),
+		decisions: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "tollgate_decision_duration_seconds",
+			Help:    "Time from request start to the answer, by route and decision (allow, deny, patch, invalid, unauthorized, error, busy).",
+			Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30},
+		}, []string{"route", "decision"}),
 		policyReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tollgate_policy_reloads_total",
 			Help: "Policy file reloads after a change on disk, by result (success, error).",
@@ -57,7 +63,7 @@ func newMetrics() *metrics {
 			Help: "The policy in force (value 1), by metadata.name.",
 		}, []string{"name"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.policyReloads, m.certReloads, m.policyInfo,
+	m.registry.MustRegister(m.requests, m.duration, m.decisions, m.policyReloads, m.certReloads, m.policyInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, r := range []string{"success", "error"} {
 		m.policyReloads.WithLabelValues(r)

@@ -31,12 +31,19 @@ func (h *handler) mutate(ctx context.Context, c *call, body []byte) (reply, erro
 	pol := h.opts.Policy()
 	var warnings []string
 	var digests map[string]string
-	if pin, secs := pol.PinDigests(); pin && h.opts.Resolver != nil {
+	if h.opts.Resolver != nil {
 		w, _, err := policy.DecodeWorkload("Pod", raw)
 		if err != nil {
 			return reply{}, fmt.Errorf("%w: request.object: %v", errMalformed, err)
 		}
 		if images := pol.Pinnable(req.Namespace, w); len(images) > 0 {
+			_, secs := pol.PinDigests()
+			if secs <= 0 {
+				secs = 3
+			}
+			// The resolver caches each answer: /validate and
+			// /image_policy decide on the pinned digest without a
+			// second look-up.
 			digests, warnings = h.resolve(ctx, images, time.Duration(secs)*time.Second)
 		}
 	}

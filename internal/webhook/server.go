@@ -22,6 +22,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tollgate-dev/tollgate/internal/gate"
 	"github.com/tollgate-dev/tollgate/internal/inflight"
 	"github.com/tollgate-dev/tollgate/internal/policy"
 )
@@ -67,10 +70,14 @@ type Options struct {
 	// ReloadInterval is how often files are checked when no change
 	// notification arrives (default 10 s).
 	ReloadInterval time.Duration
-	// Scorer, Resolver and Scan: see HandlerOptions.
+	// Scorer, Resolver, Gate and Scan: see HandlerOptions.
 	Scorer   policy.Scorer
 	Resolver Resolver
+	Gate     *gate.Gate
 	Scan     http.Handler
+	// Collectors are more metrics for /metrics (the gate's counters, the
+	// scan cache's status).
+	Collectors []prometheus.Collector
 	// Logger receives the server's log (nil: discarded).
 	Logger *slog.Logger
 	// Listening, when set, is called with the bound address once the
@@ -110,6 +117,11 @@ func Serve(ctx context.Context, o Options) error {
 	}
 
 	m := newMetrics()
+	for _, c := range o.Collectors {
+		if err := m.registry.Register(c); err != nil {
+			return fmt.Errorf("registering metrics: %w", err)
+		}
+	}
 	certs := newTLSStore(o.CertFile, o.KeyFile, o.ClientCAFile)
 	if _, err := certs.reload(); err != nil {
 		return err
@@ -125,6 +137,7 @@ func Serve(ctx context.Context, o Options) error {
 		Policy:            pols.get,
 		Scorer:            o.Scorer,
 		Resolver:          o.Resolver,
+		Gate:              o.Gate,
 		Scan:              o.Scan,
 		MaxAdmissionBytes: o.MaxAdmissionBytes,
 		MaxScanBytes:      o.MaxScanBytes,

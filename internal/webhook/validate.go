@@ -9,7 +9,7 @@ import (
 )
 
 // validate answers an AdmissionReview from the ValidatingAdmissionWebhook plugin.
-func (h *handler) validate(_ context.Context, c *call, body []byte) (reply, error) {
+func (h *handler) validate(ctx context.Context, c *call, body []byte) (reply, error) {
 	req, uid, err := decodeAdmissionReview(body)
 	c.uid = uid
 	if err != nil {
@@ -32,6 +32,11 @@ func (h *handler) validate(_ context.Context, c *call, body []byte) (reply, erro
 	if err != nil {
 		return reply{}, err
 	}
+	ns := req.Namespace
+	if ns == "" {
+		ns = w.Namespace
+	}
+	h.gateReview(ctx, pol, &d, ns, w.Images, w.Annotations)
 	resp := admissionResponse{UID: uid, Allowed: true}
 	decision := decisionAllow
 	if !d.Allowed() {

@@ -1,0 +1,360 @@
+// Package gate decides the policy rules that need the image itself — its
+// vulnerabilities, secrets and hygiene (a scan) and its cosign signatures
+// — for the admission server and the CI commands alike. Each image is
+// resolved to its digest once (a pinned reference is used as it is), its
+// scan and signature checks are cached by digest (scancache: in process,
+// or shared by every replica through Redis), and a decision waits for work
+// not yet in the cache only as long as its budget: past it the rule's
+// onError decides and the work goes on in the background, so that the
+// retry is decided from the cache.
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/policy"
+	"github.com/tollgate-dev/tollgate/internal/scancache"
+)
+
+// Defaults of Options.
+const (
+	DefaultBudget      = 2 * time.Second
+	DefaultTTL         = time.Hour
+	DefaultScanTimeout = 10 * time.Minute
+)
+
+// Resolver resolves a tag to the digest the registry serves for it.
+type Resolver interface {
+	Digest(ctx context.Context, image string) (string, error)
+}
+
+// Scanners are the scanners a scan runs.
+type Scanners struct {
+	Vulnerabilities, Secrets, Misconfig bool
+}
+
+func (s Scanners) key() string {
+	var parts []string
+	for _, p := range []struct {
+		on   bool
+		name string
+	}{{s.Vulnerabilities, "vuln"}, {s.Secrets, "secret"}, {s.Misconfig, "misconfig"}} {
+		if p.on {
+			parts = append(parts, p.name)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// Scanner scans an image.
+type Scanner interface {
+	// DataVersion identifies the advisory data a vulnerability scan reads
+	// (the DB's build ID): a result is reused only for the same version.
+	DataVersion() (string, error)
+	// Scan scans ref (pinned by digest) with the scanners asked.
+	Scan(ctx context.Context, ref string, s Scanners) (*policy.ScanFacts, error)
+}
+
+// Verifier checks a signature requirement of an image.
+type Verifier interface {
+	Verify(ctx context.Context, ref string, req policy.SignatureRequirement) (policy.SignatureOutcome, error)
+}
+
+// Options configure a Gate.
+type Options struct {
+	// Resolver resolves tags; required when images are not pinned.
+	Resolver Resolver
+	// Cache holds scan and signature results (nil: an in-process cache).
+	Cache scancache.Cache
+	// Scanner runs scans (nil: a scan rule's images are decided by onError
+	// with "no scanner configured").
+	Scanner Scanner
+	// Verifier checks signatures (nil: likewise).
+	Verifier Verifier
+	// Budget is how long a decision waits for work not in the cache
+	// (DefaultBudget when 0); a negative budget waits as long as the
+	// caller's context allows (the CI commands).
+	Budget time.Duration
+	// TTL is how long results are reused (DefaultTTL when 0).
+	TTL time.Duration
+	// ScanTimeout bounds one scan or verification, which may outlive the
+	// request that started it (DefaultScanTimeout when 0).
+	ScanTimeout time.Duration
+	// Metrics counts scans and verifications (nil: not counted).
+	Metrics *Metrics
+	// Logger receives background failures (nil: discarded).
+	Logger *slog.Logger
+	// Now is the clock of ignore-entry expiry (time.Now when nil).
+	Now func() time.Time
+}
+
+// Gate decides scan and signature rules. It is safe for concurrent use.
+type Gate struct {
+	o Options
+}
+
+// New returns a Gate.
+func New(o Options) *Gate {
+	if o.Cache == nil {
+		o.Cache = scancache.NewMemory(0)
+	}
+	if o.Budget == 0 {
+		o.Budget = DefaultBudget
+	}
+	if o.TTL <= 0 {
+		o.TTL = DefaultTTL
+	}
+	if o.ScanTimeout <= 0 {
+		o.ScanTimeout = DefaultScanTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Gate{o: o}
+}
+
+// Needed reports whether pol asks the gate anything about image in
+// namespace — callers skip the gate (and the registry) otherwise.
+func Needed(pol *policy.Policy, namespace, image string) bool {
+	if len(pol.ScanRequirements(namespace, image)) > 0 {
+		return true
+	}
+	reqs, err := pol.SignatureRequirements(namespace, image)
+	return err == nil && len(reqs) > 0
+}
+
+// Review decides the scan and signature rules of pol on the images of
+// uses, all within one budget, and returns their findings (messages
+// prefixed with the image's place when known) and the digest each image
+// was decided on (image reference → "sha256:…").
+func (g *Gate) Review(ctx context.Context, pol *policy.Policy, namespace string, uses []policy.ImageUse) ([]policy.Finding, map[string]string) {
+	if g.o.Budget > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, g.o.Budget, errBudget)
+		defer cancel()
+	}
+	type result struct {
+		findings []policy.Finding
+		digest   string
+	}
+	results := make([]result, len(uses))
+	var wg sync.WaitGroup
+	seen := map[string]bool{}
+	for i, u := range uses {
+		if seen[u.Image] {
+			// The same image twice in a pod is decided once, at its
+			// first place.
+			continue
+		}
+		seen[u.Image] = true
+		wg.Go(func() {
+			fs, d := g.image(ctx, pol, namespace, u.Image)
+			if u.What != "" {
+				for k := range fs {
+					fs[k].Message = fmt.Sprintf("%s (%s): %s", u.What, u.Field, fs[k].Message)
+				}
+			}
+			results[i] = result{fs, d}
+		})
+	}
+	wg.Wait()
+	var out []policy.Finding
+	digests := map[string]string{}
+	for i, r := range results {
+		out = append(out, r.findings...)
+		if r.digest != "" {
+			digests[uses[i].Image] = r.digest
+		}
+	}
+	return out, digests
+}
+
+// errBudget is the cause of a decision context that ran out of budget.
+var errBudget = errors.New("decision budget spent")
+
+// image decides one image.
+func (g *Gate) image(ctx context.Context, pol *policy.Policy, namespace, img string) ([]policy.Finding, string) {
+	scans := pol.ScanRequirements(namespace, img)
+	sigs, err := pol.SignatureRequirements(namespace, img)
+	if err != nil || len(scans)+len(sigs) == 0 {
+		return nil, "" // an unparsable reference is the imageReference rule's
+	}
+	ref, digest, err := g.pin(ctx, img)
+	now := g.o.Now()
+	var out []policy.Finding
+	if err != nil {
+		err = g.explain(ctx, err, "resolving the tag")
+		for _, r := range scans {
+			out = append(out, policy.DecideScan(img, "", namespace, r, policy.ScanOutcome{Err: err, Pending: g.pending(ctx)}, now)...)
+		}
+		for _, r := range sigs {
+			if f := policy.DecideSignature(img, "", r, policy.SignatureOutcome{Err: err}); f != nil {
+				out = append(out, *f)
+			}
+		}
+		return out, ""
+	}
+	if len(scans) > 0 {
+		var want Scanners
+		for _, r := range scans {
+			want.Vulnerabilities = want.Vulnerabilities || r.Vulnerabilities
+			want.Secrets = want.Secrets || r.Secrets
+			want.Misconfig = want.Misconfig || r.Misconfig
+		}
+		facts, err := g.scan(ctx, ref, digest, want)
+		oc := policy.ScanOutcome{Facts: facts}
+		if err != nil {
+			oc = policy.ScanOutcome{Err: g.explain(ctx, err, "scan"), Pending: g.pending(ctx)}
+		}
+		for _, r := range scans {
+			out = append(out, policy.DecideScan(img, digest, namespace, r, oc, now)...)
+		}
+	}
+	for _, r := range sigs {
+		oc, err := g.verify(ctx, ref, digest, r)
+		if err != nil {
+			oc = policy.SignatureOutcome{Err: g.explain(ctx, err, "signature check")}
+		}
+		if f := policy.DecideSignature(img, digest, r, oc); f != nil {
+			out = append(out, *f)
+		}
+	}
+	return out, digest
+}
+
+// pending reports whether ctx ended on the budget (rather than the
+// caller going away).
+func (g *Gate) pending(ctx context.Context) bool {
+	return errors.Is(context.Cause(ctx), errBudget)
+}
+
+// explain words an error for a denial: running out of budget says that
+// the work goes on in the background.
+func (g *Gate) explain(ctx context.Context, err error, what string) error {
+	if g.pending(ctx) {
+		switch what {
+		case "scan":
+			return fmt.Errorf("vulnerability scan not finished within %s (first sight of this digest); it goes on in the background — retry shortly", g.o.Budget)
+		case "signature check":
+			return fmt.Errorf("signature check not finished within %s; it goes on in the background — retry shortly", g.o.Budget)
+		}
+		return fmt.Errorf("%s took longer than %s", what, g.o.Budget)
+	}
+	return err
+}
+
+// pin returns the reference to scan (repository@digest) and the digest.
+func (g *Gate) pin(ctx context.Context, img string) (ref, digest string, err error) {
+	im, err := policy.ParseImage(img)
+	if err != nil {
+		return "", "", err
+	}
+	digest = im.Digest
+	if digest == "" {
+		if g.o.Resolver == nil {
+			return "", "", errors.New("no registry resolver configured")
+		}
+		if digest, err = g.o.Resolver.Digest(ctx, img); err != nil {
+			return "", "", err
+		}
+	}
+	return im.Name() + "@" + digest, digest, nil
+}
+
+// scan returns the image's scan facts, from the cache or by scanning.
+func (g *Gate) scan(ctx context.Context, ref, digest string, want Scanners) (*policy.ScanFacts, error) {
+	if g.o.Scanner == nil {
+		return nil, errors.New("the server has no scanner configured")
+	}
+	version := "none"
+	if want.Vulnerabilities {
+		v, err := g.o.Scanner.DataVersion()
+		if err != nil {
+			return nil, err
+		}
+		version = v
+	}
+	key := scancache.ScanKey(digest, version+"/"+want.key())
+	b, err := g.o.Cache.Do(ctx, key, g.o.TTL, func(ctx context.Context) ([]byte, error) {
+		ctx, cancel := context.WithTimeout(ctx, g.o.ScanTimeout)
+		defer cancel()
+		g.o.Metrics.scan("started")
+		facts, err := g.o.Scanner.Scan(ctx, ref, want)
+		if err != nil {
+			g.o.Metrics.scan("failed")
+			g.o.Logger.Warn("scan failed", "image", ref, "error", err)
+			return nil, err
+		}
+		g.o.Metrics.scan("finished")
+		return json.Marshal(facts)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var facts policy.ScanFacts
+	if err := json.Unmarshal(b, &facts); err != nil {
+		return nil, fmt.Errorf("a cached scan result does not decode: %v", err)
+	}
+	return &facts, nil
+}
+
+// verify returns a signature requirement's outcome, from the cache or by
+// verifying. Registry failures are not cached: the next request retries.
+func (g *Gate) verify(ctx context.Context, ref, digest string, req policy.SignatureRequirement) (policy.SignatureOutcome, error) {
+	if g.o.Verifier == nil {
+		return policy.SignatureOutcome{}, errors.New("the server has no signature verifier configured")
+	}
+	key := scancache.SignatureKey(digest, requirementKey(req))
+	b, err := g.o.Cache.Do(ctx, key, g.o.TTL, func(ctx context.Context) ([]byte, error) {
+		ctx, cancel := context.WithTimeout(ctx, g.o.ScanTimeout)
+		defer cancel()
+		g.o.Metrics.verification("started")
+		oc, err := g.o.Verifier.Verify(ctx, ref, req)
+		if err == nil && oc.Err != nil {
+			err = oc.Err
+		}
+		if err != nil {
+			g.o.Metrics.verification("failed")
+			return nil, err
+		}
+		g.o.Metrics.verification("finished")
+		return json.Marshal(oc.Failures)
+	})
+	if err != nil {
+		return policy.SignatureOutcome{}, err
+	}
+	var oc policy.SignatureOutcome
+	if err := json.Unmarshal(b, &oc.Failures); err != nil {
+		return oc, fmt.Errorf("a cached signature result does not decode: %v", err)
+	}
+	return oc, nil
+}
+
+// requirementKey lists what a signature result depends on besides the
+// digest: the keys, all-of or any-of, the annotations and attestations.
+func requirementKey(req policy.SignatureRequirement) []string {
+	var ks []string
+	for _, k := range req.Keys {
+		ks = append(ks, "key="+string(k.PEM))
+	}
+	ks = append(ks, fmt.Sprintf("all=%t", req.RequireAll))
+	for k, v := range req.Annotations {
+		ks = append(ks, "annotation="+k+"="+v)
+	}
+	for _, a := range req.Attestations {
+		ks = append(ks, "attestation="+a)
+	}
+	slices.Sort(ks)
+	return ks
+}
