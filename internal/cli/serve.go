@@ -5,10 +5,8 @@ import (
 	"log/slog"
 	"net"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/cobra"
 
-	"github.com/tollgate-dev/tollgate/internal/image"
 	"github.com/tollgate-dev/tollgate/internal/inflight"
 	"github.com/tollgate-dev/tollgate/internal/kube"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
@@ -24,6 +22,7 @@ func newServeCmd(s *streams) *cobra.Command {
 		ruleset       string
 		logLevel      string
 		logFormat     string
+		g             gateFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve --tls-cert FILE --tls-key FILE [flags]",
@@ -60,6 +59,8 @@ tollgate certs and tollgate apiserver-config write the files both sides need.`,
 				intRange{flag: "max-inflight-bytes", lo: 1},
 				intRange{flag: "max-documents", lo: 1},
 				intRange{flag: "shutdown-timeout"},
+				intRange{flag: "scan-budget"},
+				intRange{flag: "scan-ttl"},
 			); err != nil {
 				return err
 			}
@@ -79,8 +80,12 @@ tollgate certs and tollgate apiserver-config write the files both sides need.`,
 			o.Inflight = inflight.New(inflightBytes)
 			o.Scorer = policy.KubesecScorer{Scanner: sc}
 			o.Scan = kube.NewHandler(sc, kube.HandlerOptions{MaxBodyBytes: o.MaxScanBytes, MaxDocuments: maxDocs, Inflight: o.Inflight})
-			o.Resolver = &webhook.RegistryResolver{Registry: image.Options{Keychain: authn.DefaultKeychain}}
 			o.Logger = log
+			closeGate, err := g.apply(cmd.Context(), &o, log)
+			if err != nil {
+				return err
+			}
+			defer closeGate()
 			o.Listening = func(a net.Addr) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "tollgate serve: listening on https://%s\n", a)
 			}
@@ -109,6 +114,7 @@ tollgate certs and tollgate apiserver-config write the files both sides need.`,
 	f.StringVar(&ruleset, "ruleset", kube.RulesetDefault, `kubesec rule set for scores and /scan: "default" or "extended"`)
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	g.register(f)
 	cmd.MarkFlagRequired("tls-cert")
 	cmd.MarkFlagRequired("tls-key")
 	return cmd

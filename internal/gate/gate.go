@@ -28,7 +28,7 @@ import (
 const (
 	DefaultBudget      = 2 * time.Second
 	DefaultTTL         = time.Hour
-	DefaultScanTimeout = 10 * time.Minute
+	DefaultScanTimeout = 5 * time.Minute
 )
 
 // Resolver resolves a tag to the digest the registry serves for it.

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
+
+	"github.com/tollgate-dev/tollgate/internal/advisory"
+	"github.com/tollgate-dev/tollgate/internal/gate"
+	"github.com/tollgate-dev/tollgate/internal/image"
+	"github.com/tollgate-dev/tollgate/internal/inventory"
+	"github.com/tollgate-dev/tollgate/internal/outcome"
+	"github.com/tollgate-dev/tollgate/internal/scancache"
+	"github.com/tollgate-dev/tollgate/internal/webhook"
+)
+
+// gateFlags configure the image gate of tollgate serve (vulnerability,
+// image-check and signature rules).
+type gateFlags struct {
+	cacheDir       string
+	budget, ttl    time.Duration
+	registryConfig string
+	cache          string
+	cachePassword  string
+	cacheCA        string
+}
+
+func (g *gateFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&g.cacheDir, "cache-dir", "", "cache directory: the advisory DB in its db/ (filled by `tollgate db update --cache-dir`) and the layer cache (default $"+envCacheDir+", else the user cache directory)")
+	f.DurationVar(&g.budget, "scan-budget", gate.DefaultBudget, "how long a decision waits for a scan or signature check not in the cache (at most 25s, below the webhook timeout); past it the rule's onError decides and the work goes on in the background")
+	f.DurationVar(&g.ttl, "scan-ttl", gate.DefaultTTL, "how long a scan or signature result is reused for a digest")
+	f.StringVar(&g.registryConfig, "registry-config", "", "registry credentials: a dockerconfigjson file (the .dockerconfigjson of an image pull Secret); default the Docker config of the user")
+	f.StringVar(&g.cache, "cache", "", "share scan and signature results with the other replicas: redis://[:PASSWORD@]HOST:PORT/DB or rediss://… (default: in process)")
+	f.StringVar(&g.cachePassword, "cache-password-file", "", "file holding the Redis password (read again for each new connection)")
+	f.StringVar(&g.cacheCA, "cache-ca-file", "", "CA (PEM) to verify a rediss:// server with")
+}
+
+// apply builds the resolver, the shared cache, the scanner and the gate
+// into o; the returned function releases them.
+func (g *gateFlags) apply(ctx context.Context, o *webhook.Options, log *slog.Logger) (func(), error) {
+	if g.budget > 25*time.Second {
+		return nil, outcome.Usagef("--scan-budget %s: at most 25s (the apiserver waits at most 30 s for a webhook)", g.budget)
+	}
+	if (g.cachePassword != "" || g.cacheCA != "") && g.cache == "" {
+		return nil, outcome.Usagef("--cache-password-file and --cache-ca-file need --cache redis://…")
+	}
+	var keychain authn.Keychain = authn.DefaultKeychain
+	if g.registryConfig != "" {
+		k, err := image.NewFileKeychain(g.registryConfig)
+		if err != nil {
+			return nil, outcome.Usagef("--registry-config: %v", err)
+		}
+		keychain = k
+	}
+	reg := image.Options{Keychain: keychain}
+	root := g.cacheDir
+	if root == "" {
+		root = os.Getenv(envCacheDir)
+	}
+	if root == "" {
+		d, err := inventory.DefaultCacheDir()
+		if err != nil {
+			return nil, outcome.Usagef("%v; give --cache-dir", err)
+		}
+		root = d
+	}
+	dbDir, err := advisory.DefaultDir(root)
+	if err != nil {
+		return nil, outcome.Usagef("%v", err)
+	}
+	var cache scancache.Cache = scancache.NewMemory(0)
+	if g.cache != "" {
+		r, err := scancache.NewRedis(ctx, scancache.RedisOptions{URL: g.cache, PasswordFile: g.cachePassword, CAFile: g.cacheCA, Logger: log})
+		if err != nil {
+			return nil, outcome.Usagef("--cache: %v", err)
+		}
+		cache = r
+	}
+	resolver := &webhook.RegistryResolver{Registry: reg}
+	scanner := &gate.ImageScanner{DBDir: dbDir, Inventory: inventory.Options{CacheDir: root, Image: reg}}
+	m := gate.NewMetrics()
+	o.Resolver = resolver
+	o.Gate = gate.New(gate.Options{
+		Resolver: resolver, Cache: cache, Scanner: scanner, Verifier: gate.SignatureVerifier{Registry: reg},
+		Budget: g.budget, TTL: g.ttl, Metrics: m, Logger: log,
+	})
+	o.Collectors = append(append([]prometheus.Collector{}, m.Collectors()...), scancache.NewCollector(cache))
+	return func() {
+		scanner.Close()
+		cache.Close()
+	}, nil
+}
