@@ -46,19 +46,24 @@ type scanSetup struct {
 	policyCount int
 }
 
-// restart stops tollgate serve and starts it again on the same port with a
-// policy from scanPolicyTemplate and the given scan budget. Its in-process
-// scan cache starts empty.
+// restart configures tollgate serve with a policy from
+// scanPolicyTemplate and the given scan budget; when it runs, it is
+// stopped and started again on the same port, its in-process scan cache
+// empty.
 func (s *scanSetup) restart(t *testing.T, onError, ignore string, budget time.Duration) {
 	t.Helper()
 	s.c.policy = s.writePolicy(t, onError, ignore)
 	s.c.serveArgs = []string{"--cache-dir=" + s.cache, "--scan-budget=" + budget.String()}
-	if s.c.server != nil && s.c.server.running() {
-		if graceful, err := s.c.server.stop(t, 30*time.Second); !graceful || err != nil {
-			t.Fatalf("tollgate did not stop cleanly: graceful=%v err=%v\n%s", graceful, err, s.c.server.tail(10))
-		}
+	if s.c.server == nil {
+		return // startAll starts it
+	}
+	if graceful, err := s.c.server.stop(t, 30*time.Second); !graceful || err != nil {
+		t.Fatalf("tollgate did not stop cleanly: graceful=%v err=%v\n%s", graceful, err, s.c.server.tail(10))
 	}
 	s.c.startTollgate()
+	if !s.c.server.running() {
+		t.Fatalf("tollgate exited after its start:\n%s", s.c.server.tail(10))
+	}
 }
 
 // writePolicy writes a new policy file from scanPolicyTemplate and
@@ -331,7 +336,7 @@ func TestAdmissionScanning(t *testing.T) {
 			{[]string{"verify", "--policy", policy, signed2}, 0, nil},
 			{[]string{"verify", "--policy", policy, signed3}, 0, nil},
 		} {
-			_, errOut, err := run(2*time.Minute, c.tollgate, tt.args...)
+			out, errOut, err := run(2*time.Minute, c.tollgate, tt.args...)
 			code := 0
 			if ee, ok := err.(*exec.ExitError); ok {
 				code = ee.ExitCode()
@@ -339,11 +344,11 @@ func TestAdmissionScanning(t *testing.T) {
 				t.Fatalf("tollgate %s: %v", strings.Join(tt.args, " "), err)
 			}
 			if code != tt.code {
-				t.Errorf("tollgate %s: exit %d, want %d\n%s", strings.Join(tt.args, " "), code, tt.code, errOut)
+				t.Errorf("tollgate %s: exit %d, want %d\n%s%s", strings.Join(tt.args, " "), code, tt.code, out, errOut)
 			}
 			for _, w := range tt.want {
-				if !strings.Contains(errOut, w) {
-					t.Errorf("tollgate %s: stderr does not say %q:\n%s", strings.Join(tt.args, " "), w, errOut)
+				if !strings.Contains(out+errOut, w) {
+					t.Errorf("tollgate %s: the output does not say %q:\n%s%s", strings.Join(tt.args, " "), w, out, errOut)
 				}
 			}
 		}
