@@ -330,8 +330,8 @@ func TestAdmissionScanning(t *testing.T) {
 			code int
 			want []string
 		}{
-			{[]string{"image", "--cache-dir", s.cache, "--skip-db-update", "-q", "--policy", policy, vuln}, 1, vulnReason(s.digests[vuln])},
-			{[]string{"image", "--cache-dir", s.cache, "--skip-db-update", "-q", "--policy", policy, clean}, 0, nil},
+			{[]string{"image", "--cache-dir", s.cache, "--skip-db-update", "--policy", policy, vuln}, 1, vulnReason(s.digests[vuln])},
+			{[]string{"image", "--cache-dir", s.cache, "--skip-db-update", "--policy", policy, clean}, 0, nil},
 			{[]string{"verify", "--policy", policy, unsigned}, 1, []string{"no signatures found"}},
 			{[]string{"verify", "--policy", policy, signed2}, 0, nil},
 			{[]string{"verify", "--policy", policy, signed3}, 0, nil},
