@@ -32,6 +32,7 @@ type gateFlags struct {
 	cache          string
 	cachePassword  string
 	cacheCA        string
+	maxScans       int
 }
 
 func (g *gateFlags) register(f *pflag.FlagSet) {
@@ -42,6 +43,7 @@ func (g *gateFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&g.cache, "cache", "", "share scan and signature results with the other replicas: redis://[:PASSWORD@]HOST:PORT/DB or rediss://… (default: in process)")
 	f.StringVar(&g.cachePassword, "cache-password-file", "", "file holding the Redis password (read again for each new connection)")
 	f.StringVar(&g.cacheCA, "cache-ca-file", "", "CA (PEM) to verify a rediss:// server with")
+	f.IntVar(&g.maxScans, "max-scans", gate.DefaultMaxScans, "image scans run at once (more wait their turn; each holds up to about 50 MB)")
 }
 
 // apply builds the resolver, the shared cache, the scanner and the gate
@@ -67,11 +69,14 @@ func (g *gateFlags) apply(ctx context.Context, o *webhook.Options, log *slog.Log
 	}
 	resolver := &webhook.RegistryResolver{Registry: reg}
 	scanner := &gate.ImageScanner{DBDir: dbDir, Inventory: inventory.Options{CacheDir: root, Image: reg}}
+	if _, err := scanner.DataVersion(); err != nil {
+		log.Info("no advisory DB yet: a vulnerabilities rule would follow its onError until there is one", "error", err)
+	}
 	m := gate.NewMetrics()
 	o.Resolver = resolver
 	o.Gate = gate.New(gate.Options{
 		Resolver: resolver, Cache: cache, Scanner: scanner, Verifier: gate.SignatureVerifier{Registry: reg},
-		Budget: g.budget, TTL: g.ttl, Metrics: m, Logger: log,
+		Budget: g.budget, TTL: g.ttl, MaxScans: g.maxScans, Metrics: m, Logger: log,
 	})
 	o.Collectors = append(append([]prometheus.Collector{}, m.Collectors()...), scancache.NewCollector(cache))
 	return func() {

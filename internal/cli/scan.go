@@ -404,6 +404,7 @@ type policyDecider struct {
 	name      string
 	namespace string
 	facts     *policy.ScanFacts
+	digest    string
 }
 
 // policyDecider loads --policy, turns on the scanners its rules need and
@@ -427,7 +428,14 @@ func (f *scanFlags) policyDecider(o *scan.Options) (*policyDecider, error) {
 		o.Scanners.Secret = o.Scanners.Secret || r.Secrets
 		o.Scanners.Misconfig = o.Scanners.Misconfig || r.Misconfig
 	}
-	o.Unfiltered = func(r *report.Report) { pd.facts = gate.Facts(r) }
+	o.Unfiltered = func(r *report.Report) {
+		pd.facts = gate.Facts(r)
+		if len(r.Metadata.RepoDigests) > 0 {
+			if _, d, ok := strings.Cut(r.Metadata.RepoDigests[0], "@"); ok {
+				pd.digest = d
+			}
+		}
+	}
 	return pd, nil
 }
 
@@ -441,7 +449,7 @@ func (pd *policyDecider) decide(w io.Writer) bool {
 	var d policy.Decision
 	now := time.Now()
 	for _, r := range pd.reqs {
-		pd.pol.AddImageFindings(&d, nil, policy.DecideScan(pd.name, "", pd.namespace, r, policy.ScanOutcome{Facts: pd.facts}, now)...)
+		pd.pol.AddImageFindings(&d, nil, policy.DecideScan(pd.name, pd.digest, pd.namespace, r, policy.ScanOutcome{Facts: pd.facts}, now)...)
 	}
 	return printPolicyFindings(w, pd.pol.Name(), pd.name, d)
 }

@@ -29,6 +29,7 @@ const (
 	DefaultBudget      = 2 * time.Second
 	DefaultTTL         = time.Hour
 	DefaultScanTimeout = 5 * time.Minute
+	DefaultMaxScans    = 2
 )
 
 // Resolver resolves a tag to the digest the registry serves for it.
@@ -88,6 +89,10 @@ type Options struct {
 	// ScanTimeout bounds one scan or verification, which may outlive the
 	// request that started it (DefaultScanTimeout when 0).
 	ScanTimeout time.Duration
+	// MaxScans bounds the scans running at once (DefaultMaxScans when 0):
+	// a burst of new images queues rather than holding a scan's memory
+	// each. Queued scans count against ScanTimeout.
+	MaxScans int
 	// Metrics counts scans and verifications (nil: not counted).
 	Metrics *Metrics
 	// Logger receives background failures (nil: discarded).
@@ -98,7 +103,8 @@ type Options struct {
 
 // Gate decides scan and signature rules. It is safe for concurrent use.
 type Gate struct {
-	o Options
+	o     Options
+	slots chan struct{} // one per running scan
 }
 
 // New returns a Gate.
@@ -121,7 +127,10 @@ func New(o Options) *Gate {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Gate{o: o}
+	if o.MaxScans <= 0 {
+		o.MaxScans = DefaultMaxScans
+	}
+	return &Gate{o: o, slots: make(chan struct{}, o.MaxScans)}
 }
 
 // Needed reports whether pol asks the gate anything about image in
@@ -289,6 +298,13 @@ func (g *Gate) scan(ctx context.Context, ref, digest string, want Scanners) (*po
 	b, err := g.o.Cache.Do(ctx, key, g.o.TTL, func(ctx context.Context) ([]byte, error) {
 		ctx, cancel := context.WithTimeout(ctx, g.o.ScanTimeout)
 		defer cancel()
+		select {
+		case g.slots <- struct{}{}:
+			defer func() { <-g.slots }()
+		case <-ctx.Done():
+			g.o.Metrics.scan("failed")
+			return nil, fmt.Errorf("no scan slot free within %s (%d scans running)", g.o.ScanTimeout, g.o.MaxScans)
+		}
 		g.o.Metrics.scan("started")
 		facts, err := g.o.Scanner.Scan(ctx, ref, want)
 		if err != nil {

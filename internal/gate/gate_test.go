@@ -268,3 +268,43 @@ func TestRealScan(t *testing.T) {
 type resolverFunc func(ctx context.Context, img string) (string, error)
 
 func (f resolverFunc) Digest(ctx context.Context, img string) (string, error) { return f(ctx, img) }
+
+// countingScanner records how many scans run at once.
+type countingScanner struct {
+	running, peak atomic.Int32
+}
+
+func (c *countingScanner) DataVersion() (string, error) { return "db1", nil }
+
+func (c *countingScanner) Scan(ctx context.Context, ref string, _ Scanners) (*policy.ScanFacts, error) {
+	n := c.running.Add(1)
+	defer c.running.Add(-1)
+	for {
+		p := c.peak.Load()
+		if n <= p || c.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
+	return &policy.ScanFacts{}, nil
+}
+
+// TestMaxScans: a burst of new digests runs at most MaxScans scans at once.
+func TestMaxScans(t *testing.T) {
+	pol := mustPolicy(t, "  vulnerabilities: {}\n")
+	sc := &countingScanner{}
+	g := New(Options{Scanner: sc, Budget: time.Minute, MaxScans: 2})
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			img := "registry.example/app@sha256:" + strings.Repeat(string(rune('a'+i)), 64)
+			if got, _ := g.Review(context.Background(), pol, "default", []policy.ImageUse{{Image: img}}); len(got) != 0 {
+				t.Errorf("%s: %+v", img, got)
+			}
+		})
+	}
+	wg.Wait()
+	if p := sc.peak.Load(); p != 2 {
+		t.Errorf("%d scans at once, want 2", p)
+	}
+}

@@ -198,6 +198,9 @@ func writeTestText(w io.Writer, results []TestResult) error {
 		for _, m := range r.Mutations {
 			fmt.Fprintf(bw, "  mutate: %s\n", esc(m))
 		}
+		for _, id := range r.NotEvaluated {
+			fmt.Fprintf(bw, "  not evaluated: %s (it reads the images: kube scan --policy --check-images does)\n", id)
+		}
 	}
 	return bw.Flush()
 }
