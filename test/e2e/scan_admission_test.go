@@ -136,11 +136,11 @@ func scansFinished(t *testing.T, c *cluster) int {
 func waitScansFinished(t *testing.T, c *cluster, n int) {
 	t.Helper()
 	start := time.Now()
-	ok, _ := eventually(90*time.Second, 250*time.Millisecond, func() (bool, string) {
+	ok, _ := eventually(60*time.Second, 250*time.Millisecond, func() (bool, string) {
 		return scansFinished(t, c) >= n, ""
 	})
 	if !ok {
-		t.Fatalf("tollgate finished %d scans in 90s, want %d:\n%s", scansFinished(t, c), n, grepLines(tollgateMetrics(t, c), "tollgate_scan"))
+		t.Fatalf("tollgate finished %d scans in 60s, want %d:\n%s", scansFinished(t, c), n, grepLines(tollgateMetrics(t, c), "tollgate_scan"))
 	}
 	t.Logf("%d scans finished after %.1fs", n, time.Since(start).Seconds())
 }
@@ -183,7 +183,7 @@ func TestAdmissionScanning(t *testing.T) {
 	cos2, cos3 := findCosign(t, 2), findCosign(t, 3)
 	reg := startDockerRegistry(t)
 	// Longer than the 2 s scan budget of the first-sight scenarios, well
-	// within the 90 s the test waits for the background scans.
+	// within the 60 s the test waits for the background scans.
 	proxy := startSlowProxy(t, reg, 8*time.Second)
 	s := &scanSetup{c: c, reg: reg, slow: proxy.Host, proxy: proxy, cache: importFixtureDB(t, c.tollgate), digests: map[string]string{}}
 
