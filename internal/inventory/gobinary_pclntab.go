@@ -28,7 +28,7 @@ import (
 // places in a file without a named pclntab section that are tried as one.
 const (
 	maxFuncNameTable = 128 << 20
-	maxPclntabTries  = 64
+	maxPclntabTries  = 16
 	pclntabScanChunk = 1 << 20
 )
 
@@ -249,6 +249,14 @@ func readFuncNames(r io.ReaderAt, reg region) ([]byte, error) {
 	if end-start > maxFuncNameTable {
 		return nil, fmt.Errorf("the binary's function name table is over %d MiB", maxFuncNameTable>>20)
 	}
+	// A name table starts with a name: no control bytes, then a NUL. Checked
+	// on a few bytes before the whole table is read.
+	var peek [4096]byte
+	n, _ := r.ReadAt(peek[:min(uint64(len(peek)), end-start)], reg.off+int64(start))
+	first, _, found := bytes.Cut(peek[:n], []byte{0})
+	if len(first) == 0 || (!found && n == len(peek)) || bytes.ContainsFunc(first, func(c rune) bool { return c < 0x20 }) {
+		return nil, errors.New("the binary's function name table is malformed")
+	}
 	names := make([]byte, end-start)
 	if _, err := r.ReadAt(names, reg.off+int64(start)); err != nil {
 		return nil, errors.New("the binary's function name table is cut short")
@@ -289,8 +297,10 @@ func funcPackage(name []byte) string {
 			break
 		}
 	}
-	if bytes.HasPrefix(name, []byte("go:")) || bytes.HasPrefix(name, []byte("type:")) || bytes.HasPrefix(name, []byte("type..")) {
-		return ""
+	for _, linker := range []string{"go:", "go.", "type:", "type.."} { // linker-made: go:buildid, go.shape.…
+		if bytes.HasPrefix(name, []byte(linker)) {
+			return ""
+		}
 	}
 	if i := bytes.IndexByte(name, '['); i >= 0 {
 		name = name[:i]
