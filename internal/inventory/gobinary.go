@@ -78,6 +78,9 @@ func goCodeByModule(bi *debug.BuildInfo, pkgs []string, err error) map[string]*G
 		return out
 	}
 	for _, p := range pkgs {
+		if p == "main" && bi.Path != "" {
+			p = bi.Path // the program's own package, named main in its symbols
+		}
 		mod, as := "stdlib", "stdlib"
 		for q := p; q != ""; {
 			if a, ok := mods[q]; ok {

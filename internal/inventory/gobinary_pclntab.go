@@ -272,25 +272,30 @@ func packagesOfFuncNames(table []byte) []string {
 	for len(table) > 0 {
 		name, rest, _ := bytes.Cut(table, []byte{0})
 		table = rest
-		pkg := funcPackage(name)
-		if pkg == "" || seen[pkg] {
-			continue
+		for _, pkg := range funcPackages(name) {
+			if !seen[pkg] {
+				seen[pkg] = true
+				out = append(out, pkg)
+			}
 		}
-		seen[pkg] = true
-		out = append(out, pkg)
 	}
 	slices.Sort(out)
 	return out
 }
 
-// funcPackage returns the import path of the package a function symbol
-// name belongs to, "" for linker-made symbols that have none. The
-// compiler writes the path with '.' in its last element, '%', '"',
-// spaces, control and non-ASCII bytes escaped as %xx
-// ("gopkg.in/yaml%2ev3.Unmarshal"); generic instances carry their type
-// arguments in brackets, which may hold other paths
-// ("slices.Sort[go.shape.[]example.com/a.T]").
-func funcPackage(name []byte) string {
+// funcPackages returns the import path of the package a function symbol
+// name belongs to, none for linker-made and C symbols. The compiler writes
+// the path with '.' in its last element, '%', '"', spaces, control and
+// non-ASCII bytes escaped as %xx ("gopkg.in/yaml%2ev3.Unmarshal"), so the
+// path ends at the first '.' after its last '/'. What follows the path may
+// hold other paths: type arguments ("slices.Sort[go.shape.[]a.com/b.T]"),
+// and the unexported methods of another package promoted by embedding
+// ("p.(*T).database/sql.close", "p.T.database/sql.close"). Brackets and
+// parentheses are cut off first; for the last form, which no syntax tells
+// from a path with a dotted middle element ("gopkg.in/src-d/go-git.v4/x"),
+// both readings are returned: a list that holds a path no package has
+// costs nothing, one that lacks a package would hide its advisories.
+func funcPackages(name []byte) []string {
 	for _, prefix := range []string{"type:.eq.", "type..eq.", "type:.hash.", "type..hash."} {
 		if p, ok := bytes.CutPrefix(name, []byte(prefix)); ok {
 			name = p
@@ -299,22 +304,50 @@ func funcPackage(name []byte) string {
 	}
 	for _, linker := range []string{"go:", "go.", "type:", "type.."} { // linker-made: go:buildid, go.shape.…
 		if bytes.HasPrefix(name, []byte(linker)) {
-			return ""
+			return nil
 		}
 	}
-	if i := bytes.IndexByte(name, '['); i >= 0 {
+	if i := bytes.IndexAny(name, "[("); i >= 0 {
 		name = name[:i]
 	}
 	slash := bytes.LastIndexByte(name, '/')
 	dot := bytes.IndexByte(name[slash+1:], '.')
 	if dot <= 0 {
-		return ""
+		return nil
 	}
 	pkg := name[:slash+1+dot]
-	if len(pkg) > 1024 || bytes.HasPrefix(pkg, []byte("/")) || bytes.HasSuffix(pkg, []byte("/")) || bytes.ContainsAny(pkg, " \t\r\n\"") {
-		return ""
+	if slash < 0 && isCSymbolSuffix(name[dot+1:]) {
+		return nil // a C function of a cgo binary split by the C compiler: x_cgo_init.cold
 	}
-	return unescapeSymbolPath(pkg)
+	if len(pkg) > 1024 || slash == 0 || bytes.ContainsAny(pkg, " \t\r\n\"") {
+		return nil
+	}
+	out := []string{unescapeSymbolPath(pkg)}
+	// A dotted element after the first: also the reading that ends the
+	// path at its first dot.
+	domain := 0 // the first element may be a domain, also in the standard library's vendor tree
+	if bytes.HasPrefix(pkg, []byte("vendor/")) {
+		domain = len("vendor/")
+	}
+	if first := bytes.IndexByte(pkg[domain:], '/') + domain; first > domain {
+		if i := bytes.IndexByte(pkg[first:], '.'); i > 0 {
+			if inner := pkg[:first+i]; !bytes.HasSuffix(inner, []byte("/")) {
+				out = append(out, unescapeSymbolPath(inner))
+			}
+		}
+	}
+	return out
+}
+
+// isCSymbolSuffix reports the suffixes a C compiler gives the parts of
+// functions it splits or clones ("cold", "part.0", "constprop.1").
+func isCSymbolSuffix(s []byte) bool {
+	for _, suffix := range []string{"cold", "part", "constprop", "isra", "lto_priv", "localalias"} {
+		if rest, ok := bytes.CutPrefix(s, []byte(suffix)); ok && (len(rest) == 0 || rest[0] == '.') {
+			return true
+		}
+	}
+	return false
 }
 
 // unescapeSymbolPath undoes the %xx escapes of a symbol's package path;
