@@ -322,7 +322,11 @@ func funcPackages(name []byte) []string {
 	if len(pkg) > 1024 || slash == 0 || bytes.ContainsAny(pkg, " \t\r\n\"") {
 		return nil
 	}
-	out := []string{unescapeSymbolPath(pkg)}
+	path := unescapeSymbolPath(pkg)
+	if strings.ContainsFunc(path, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return nil // an escaped control byte: no import path holds one
+	}
+	out := []string{path}
 	// A dotted element after the first: also the reading that ends the
 	// path at its first dot.
 	domain := 0 // the first element may be a domain, also in the standard library's vendor tree
