@@ -48,7 +48,7 @@ func goCode(p *inventory.Package, af *advisory.Affected) (v goVerdict, inBinary 
 	case len(imports) == 0:
 		return goVerdict{kind: goCodeNoImports}, true
 	case p.GoCode == nil:
-		why := "a " + p.Type + " dependency comes without the packages built of it"
+		why := "no list of the binary's packages came with it (an SBOM names modules only)"
 		if p.Type == inventory.TypeGoMod {
 			why = "go.mod lists modules, not the packages built of them"
 		}
