@@ -1,8 +1,6 @@
 package match_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -47,13 +45,7 @@ var goImportRecords = map[string]string{
 }
 
 func TestMatchGoImports(t *testing.T) {
-	dir := t.TempDir()
-	for id, rec := range goImportRecords {
-		if err := os.WriteFile(filepath.Join(dir, id+".json"), []byte(rec), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db := matchtest.DB(t, dir)
+	db := matchtest.RecordsDB(t, goImportRecords)
 	crypto := func(code *inventory.GoCode) inventory.Package {
 		p := lang("Go", inventory.TypeGoBinary, "golang.org/x/crypto", "0.18.0")
 		p.GoCode = code

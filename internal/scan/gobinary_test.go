@@ -46,17 +46,6 @@ var goRecords = map[string]string{
 	    "ecosystem_specific":{"imports":[{"path":"net/http"}]}}]}`,
 }
 
-func goRecordsDB(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for id, rec := range goRecords {
-		if err := os.WriteFile(filepath.Join(dir, id+".json"), []byte(rec), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // codeRows lists a report's findings with the explanation of how the
 // packages of the record bore on them.
 func codeRows(r *report.Report) []string {
@@ -111,7 +100,7 @@ func TestScanGoBinaryPackages(t *testing.T) {
 		registrytest.Entry{Name: "app/unreadable", Body: string(unreadableFuncTable(t, stripped)), Mode: 0o755},
 	))
 	input, _ := writeImage(t, img, "docker-archive")
-	db := matchtest.DB(t, goRecordsDB(t))
+	db := matchtest.RecordsDB(t, goRecords)
 	r, err := scan.Run(context.Background(), db, scan.Options{Kind: scan.KindImage, Input: input, Now: now, Inventory: inventory.Options{CacheDir: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
