@@ -323,8 +323,8 @@ func funcPackages(name []byte) []string {
 		return nil
 	}
 	path := unescapeSymbolPath(pkg)
-	if strings.ContainsFunc(path, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return nil // an escaped control byte: no import path holds one
+	if strings.ContainsFunc(path, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '"' }) {
+		return nil // an escaped space, quote or control byte: no import path holds one
 	}
 	out := []string{path}
 	// A dotted element after the first: also the reading that ends the

@@ -148,6 +148,7 @@ func TestFuncPackages(t *testing.T) {
 		{"gopkg.in/yaml%2ev3.Unmarshal", []string{"gopkg.in/yaml.v3"}},
 		{"example.com/bad%zzescape.F", []string{"example.com/bad%zzescape"}},
 		{"example.com/nul%00.F", nil},
+		{"example.com/sp%20ace.F", nil},
 		{"slices.Sort[go.shape.[]example.com/a.T]", []string{"slices"}},
 		{"example.com/gen.(*List[go.shape.string]).Push", []string{"example.com/gen"}},
 		{"example.com/gen.Map[go.shape.int,example.com/x/y.Z].func2", []string{"example.com/gen"}},
