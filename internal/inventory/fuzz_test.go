@@ -11,6 +11,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/tollgate-dev/tollgate/internal/registrytest"
 )
 
@@ -196,6 +198,11 @@ func FuzzGoBinaryPackages(f *testing.F) {
 			if p == "" || strings.ContainsAny(p, "\x00 \n") {
 				t.Fatalf("bad package path %q", p)
 			}
+		}
+		// The list is the union of each name's packages (the reader skips
+		// names of the package before without parsing them).
+		if d := cmp.Diff(packagesOneByOne(table), pkgs); d != "" {
+			t.Fatalf("packages differ from the union of each name's (-union +got):\n%s", d)
 		}
 	})
 }

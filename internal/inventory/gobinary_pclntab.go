@@ -265,37 +265,63 @@ func readFuncNames(r io.ReaderAt, reg region) ([]byte, error) {
 }
 
 // packagesOfFuncNames returns the sorted, distinct packages the function
-// names of a funcnametab belong to.
+// names of a funcnametab belong to. Names are looked at in place: only a
+// package not seen before costs an allocation.
 func packagesOfFuncNames(table []byte) []string {
 	seen := map[string]bool{}
 	var out []string
+	var last []byte // names of one package mostly come together
+	add := func(raw []byte) {
+		if bytes.Equal(raw, last) {
+			return
+		}
+		last = raw
+		if _, ok := seen[string(raw)]; ok {
+			return
+		}
+		path := unescapeSymbolPath(raw)
+		ok := !strings.ContainsFunc(path, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '"' })
+		seen[string(raw)] = ok // an escaped space, quote or control byte: no import path holds one
+		if ok {
+			out = append(out, path)
+		}
+	}
+	var prev []byte // the package of the name before
 	for len(table) > 0 {
 		name, rest, _ := bytes.Cut(table, []byte{0})
 		table = rest
-		for _, pkg := range funcPackages(name) {
-			if !seen[pkg] {
-				seen[pkg] = true
-				out = append(out, pkg)
+		// prev + "." + a rest without '/': prev's again, without parsing.
+		if n := len(prev); n > 0 && len(name) > n && name[n] == '.' && bytes.HasPrefix(name, prev) && bytes.IndexByte(name[n:], '/') < 0 {
+			continue
+		}
+		pkg, inner := funcPackage(name)
+		prev = pkg
+		if pkg != nil {
+			add(pkg)
+			if inner != nil {
+				add(inner)
 			}
 		}
 	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
-// funcPackages returns the import path of the package a function symbol
-// name belongs to, none for linker-made and C symbols. The compiler writes
-// the path with '.' in its last element, '%', '"', spaces, control and
-// non-ASCII bytes escaped as %xx ("gopkg.in/yaml%2ev3.Unmarshal"), so the
-// path ends at the first '.' after its last '/'. What follows the path may
-// hold other paths: type arguments ("slices.Sort[go.shape.[]a.com/b.T]"),
-// and the unexported methods of another package promoted by embedding
+// funcPackage returns the import path, still escaped, of the package a
+// function symbol name belongs to, nil for linker-made and C symbols. The
+// compiler writes the path with '.' in its last element, '%', '"',
+// spaces, control and non-ASCII bytes escaped as %xx
+// ("gopkg.in/yaml%2ev3.Unmarshal"), so the path ends at the first '.'
+// after its last '/'. What follows the path may hold other paths: type
+// arguments ("slices.Sort[go.shape.[]a.com/b.T]"), and the unexported
+// methods of another package promoted by embedding
 // ("p.(*T).database/sql.close", "p.T.database/sql.close"). Brackets and
 // parentheses are cut off first; for the last form, which no syntax tells
 // from a path with a dotted middle element ("gopkg.in/src-d/go-git.v4/x"),
-// both readings are returned: a list that holds a path no package has
-// costs nothing, one that lacks a package would hide its advisories.
-func funcPackages(name []byte) []string {
+// inner is the other reading, the path cut at the dot: a list that holds a
+// path no package has costs nothing, one that lacks a package would hide
+// its advisories.
+func funcPackage(name []byte) (pkg, inner []byte) {
 	for _, prefix := range []string{"type:.eq.", "type..eq.", "type:.hash.", "type..hash."} {
 		if p, ok := bytes.CutPrefix(name, []byte(prefix)); ok {
 			name = p
@@ -304,7 +330,7 @@ func funcPackages(name []byte) []string {
 	}
 	for _, linker := range []string{"go:", "go.", "type:", "type.."} { // linker-made: go:buildid, go.shape.…
 		if bytes.HasPrefix(name, []byte(linker)) {
-			return nil
+			return nil, nil
 		}
 	}
 	if i := bytes.IndexAny(name, "[("); i >= 0 {
@@ -313,34 +339,25 @@ func funcPackages(name []byte) []string {
 	slash := bytes.LastIndexByte(name, '/')
 	dot := bytes.IndexByte(name[slash+1:], '.')
 	if dot <= 0 {
-		return nil
+		return nil, nil
 	}
-	pkg := name[:slash+1+dot]
+	pkg = name[:slash+1+dot]
 	if slash < 0 && isCSymbolSuffix(name[dot+1:]) {
-		return nil // a C function of a cgo binary split by the C compiler: x_cgo_init.cold
+		return nil, nil // a C function of a cgo binary split by the C compiler: x_cgo_init.cold
 	}
 	if len(pkg) > 1024 || slash == 0 || bytes.ContainsAny(pkg, " \t\r\n\"") {
-		return nil
+		return nil, nil
 	}
-	path := unescapeSymbolPath(pkg)
-	if strings.ContainsFunc(path, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '"' }) {
-		return nil // an escaped space, quote or control byte: no import path holds one
-	}
-	out := []string{path}
-	// A dotted element after the first: also the reading that ends the
-	// path at its first dot.
 	domain := 0 // the first element may be a domain, also in the standard library's vendor tree
 	if bytes.HasPrefix(pkg, []byte("vendor/")) {
 		domain = len("vendor/")
 	}
 	if first := bytes.IndexByte(pkg[domain:], '/') + domain; first > domain {
 		if i := bytes.IndexByte(pkg[first:], '.'); i > 0 {
-			if inner := pkg[:first+i]; !bytes.HasSuffix(inner, []byte("/")) {
-				out = append(out, unescapeSymbolPath(inner))
-			}
+			inner = pkg[:first+i]
 		}
 	}
-	return out
+	return pkg, inner
 }
 
 // isCSymbolSuffix reports the suffixes a C compiler gives the parts of

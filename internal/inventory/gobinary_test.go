@@ -135,7 +135,7 @@ func TestScanGoBinary(t *testing.T) {
 	}
 }
 
-func TestFuncPackages(t *testing.T) {
+func TestFuncNamePackages(t *testing.T) {
 	tests := []struct {
 		name string
 		want []string
@@ -171,8 +171,12 @@ func TestFuncPackages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if d := cmp.Diff(tt.want, funcPackages([]byte(tt.name))); d != "" {
-				t.Errorf("funcPackages(%q) (-want +got):\n%s", tt.name, d)
+			got := packagesOfFuncNames([]byte(tt.name + "\x00"))
+			if tt.want != nil {
+				tt.want = slices.Sorted(slices.Values(tt.want))
+			}
+			if d := cmp.Diff(tt.want, got); d != "" {
+				t.Errorf("packages of %q (-want +got):\n%s", tt.name, d)
 			}
 		})
 	}
@@ -274,6 +278,13 @@ func TestGoBinaryPackagesOfTestBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	table, err := funcNameTable(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(packagesOneByOne(table), got); d != "" {
+		t.Errorf("packages differ from the union of each name's (-union +got):\n%s", d)
+	}
 	out, err := exec.Command(goBin, "list", "-deps", "-test", ".").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
@@ -336,4 +347,15 @@ func methodOfDep(p string, deps map[string]bool) bool {
 		}
 	}
 	return false
+}
+
+// packagesOneByOne is packagesOfFuncNames name by name, without the
+// shortcut for names of the package before: the union of their packages.
+func packagesOneByOne(table []byte) []string {
+	var union []string
+	for name := range bytes.SplitSeq(table, []byte{0}) {
+		union = append(union, packagesOfFuncNames(append(slices.Clone(name), 0))...)
+	}
+	slices.Sort(union)
+	return slices.Compact(union)
 }
