@@ -359,3 +359,53 @@ func packagesOneByOne(table []byte) []string {
 	slices.Sort(union)
 	return slices.Compact(union)
 }
+
+// TestGoBinaryPackagesPE reads a stripped Windows executable, where no
+// section is named for the function table: it is found by its header in
+// .rdata.
+func TestGoBinaryPackagesPE(t *testing.T) {
+	t.Parallel()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		skipUnlessRequired(t, "go toolchain not on PATH")
+	}
+	dir := t.TempDir()
+	for n, c := range map[string]string{
+		"go.mod":  "module example.com/hello\n\ngo 1.22\n",
+		"main.go": "package main\n\nimport (\n\t\"fmt\"\n\t\"net/url\"\n)\n\nfunc main() { fmt.Println(url.PathEscape(\"a b\")) }\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(goBin, "build", "-trimpath", "-ldflags=-s -w", "-o", "hello.exe", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOWORK=off", "CGO_ENABLED=0", "GOOS=windows", "GOARCH=amd64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	f, err := os.Open(filepath.Join(dir, "hello.exe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, named, err := pclntabSection(f, st.Size()); err != nil || named {
+		t.Fatalf("PE: named section %v, %v: the search path is not what this test covers", named, err)
+	}
+	got, err := goBinaryPackages(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"main", "fmt", "net/url", "runtime"} {
+		if !slices.Contains(got, p) {
+			t.Errorf("%s missing: %q", p, got)
+		}
+	}
+	if slices.Contains(got, "net/http") {
+		t.Errorf("net/http listed, not in the program: %q", got)
+	}
+}
