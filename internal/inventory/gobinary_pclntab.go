@@ -126,7 +126,7 @@ func pclntabSection(r io.ReaderAt, size int64) (region, bool, error) {
 	case bytes.HasPrefix(head[:], []byte("\x7fELF")):
 		f, err := elf.NewFile(r)
 		if err != nil {
-			return region{}, false, fmt.Errorf("reading the ELF headers: %w", errNoPclntab)
+			return region{}, false, errors.New("the binary's ELF headers are malformed")
 		}
 		for _, name := range []string{".gopclntab", ".data.rel.ro.gopclntab"} {
 			if s := f.Section(name); s != nil && s.Type != elf.SHT_NOBITS {
@@ -139,7 +139,7 @@ func pclntabSection(r io.ReaderAt, size int64) (region, bool, error) {
 	case bytes.HasPrefix(head[:], []byte("MZ")):
 		f, err := pe.NewFile(r)
 		if err != nil {
-			return region{}, false, fmt.Errorf("reading the PE headers: %w", errNoPclntab)
+			return region{}, false, errors.New("the binary's PE headers are malformed")
 		}
 		if s := f.Section(".rdata"); s != nil {
 			if reg, ok := inFile(uint64(s.Offset), uint64(s.Size)); ok {

@@ -232,7 +232,8 @@ func TestGoBinaryPackagesFormats(t *testing.T) {
 		{"no runtime.main: not taken for a table", pclntab(binary.LittleEndian, 8, pclntab120, "main.main"), nil, "no Go function table"},
 		{"Go 1.2 format", pclntab(binary.LittleEndian, 8, pclntab12, names...), nil, "predates Go 1.16"},
 		{"name table past the end", pclntab(binary.LittleEndian, 8, pclntab120, names...)[:80], nil, "no Go function table"},
-		{"nothing", []byte("MZ not really"), nil, "no Go function table"},
+		{"not a PE file", []byte("MZ not really"), nil, "PE headers are malformed"},
+		{"nothing", []byte("\x00\x01\x02\x03 no table"), nil, "no Go function table"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
