@@ -194,6 +194,9 @@ type Explanation struct {
 	Range     string   `json:"Range"`
 	Ordering  string   `json:"Ordering,omitempty"`
 	Severity  string   `json:"Severity"`
+	// Code says, for a Go module, whether the binary contains a package
+	// the record names, or why the whole module was matched.
+	Code string `json:"Code,omitempty"`
 }
 
 // ModifiedFinding is a finding an ignore file or VEX statement
