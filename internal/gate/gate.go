@@ -15,11 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/buildinfo"
 	"github.com/tollgate-dev/tollgate/internal/policy"
 	"github.com/tollgate-dev/tollgate/internal/scancache"
 )
@@ -294,7 +296,9 @@ func (g *Gate) scan(ctx context.Context, ref, digest string, want Scanners) (*po
 		}
 		version = v
 	}
-	key := scancache.ScanKey(digest, version+"/"+want.key())
+	// The key names the code too: replicas of two tollgate versions
+	// sharing a Redis (a rolling upgrade) never take each other's results.
+	key := scancache.ScanKey(digest, version+"/"+producer()+"/"+want.key())
 	b, err := g.o.Cache.Do(ctx, key, g.o.TTL, func(ctx context.Context) ([]byte, error) {
 		ctx, cancel := context.WithTimeout(ctx, g.o.ScanTimeout)
 		defer cancel()
@@ -331,7 +335,7 @@ func (g *Gate) verify(ctx context.Context, ref, digest string, req policy.Signat
 	if g.o.Verifier == nil {
 		return policy.SignatureOutcome{}, errors.New("the server has no signature verifier configured")
 	}
-	key := scancache.SignatureKey(digest, requirementKey(req))
+	key := scancache.SignatureKey(digest, append(requirementKey(req), "producer="+producer()))
 	b, err := g.o.Cache.Do(ctx, key, g.o.TTL, func(ctx context.Context) ([]byte, error) {
 		ctx, cancel := context.WithTimeout(ctx, g.o.ScanTimeout)
 		defer cancel()
@@ -355,6 +359,20 @@ func (g *Gate) verify(ctx context.Context, ref, digest string, req policy.Signat
 		return oc, fmt.Errorf("a cached signature result does not decode: %v", err)
 	}
 	return oc, nil
+}
+
+// producer names the tollgate build that computes results: its version
+// and, when the binary records it, its VCS revision.
+func producer() string {
+	v := buildinfo.Version()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				v += "+" + s.Value[:min(12, len(s.Value))]
+			}
+		}
+	}
+	return v
 }
 
 // requirementKey lists what a signature result depends on besides the
