@@ -137,7 +137,9 @@ func treeChecks(ctx context.Context, dir string, o Options) (*checkFindings, err
 
 // addChecks puts the secret and misconfig findings into the report: one
 // secret result per file (or part of the image config), as Trivy
-// reports them, and one config result for the image's checks.
+// reports them, and one config result for the image's checks. Findings
+// an ignore rule or VEX statement suppresses go to the results'
+// ModifiedFindings, as vulnerabilities do.
 func addChecks(r *report.Report, f *checkFindings, o Options) {
 	if f == nil {
 		return
@@ -146,14 +148,25 @@ func addChecks(r *report.Report, f *checkFindings, o Options) {
 	keep := func(sev string) bool {
 		return len(o.Filter.Severities) == 0 || slices.Contains(o.Filter.Severities, sev)
 	}
+	purl := ""
+	if r.ArtifactType == report.ArtifactContainerImage {
+		purl = imagePURL(r, o.Input != "")
+	}
+	now := o.Now
 	if f.ran {
 		res := report.Result{Target: r.ArtifactName, Class: report.ClassConfig, Type: "image"}
 		failed := map[string]bool{}
 		for _, m := range f.misconf {
 			failed[m.ID] = true
-			if keep(m.Severity) {
-				res.Misconfigurations = append(res.Misconfigurations, m)
+			if !keep(m.Severity) {
+				continue
 			}
+			if mf, ok := o.Filter.suppressed(checkSubject(&m, purl), now); ok {
+				mf.Misconfiguration = &m
+				res.ModifiedFindings = append(res.ModifiedFindings, mf)
+				continue
+			}
+			res.Misconfigurations = append(res.Misconfigurations, m)
 		}
 		checks := 0
 		for _, rule := range imagecheck.Rules() {
@@ -175,6 +188,11 @@ func addChecks(r *report.Report, f *checkFindings, o Options) {
 			i = len(secrets)
 			byTarget[s.Path] = i
 			secrets = append(secrets, report.Result{Target: s.Path, Class: report.ClassSecret})
+		}
+		if mf, ok := o.Filter.suppressed(secretSubject(&s, purl), now); ok {
+			mf.Secret = &s
+			secrets[i].ModifiedFindings = append(secrets[i].ModifiedFindings, mf)
+			continue
 		}
 		secrets[i].Secrets = append(secrets[i].Secrets, s)
 	}

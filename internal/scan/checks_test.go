@@ -3,8 +3,15 @@ package scan_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tollgate-dev/tollgate/internal/imagecheck"
 	"github.com/tollgate-dev/tollgate/internal/registrytest"
 	"github.com/tollgate-dev/tollgate/internal/report"
 	"github.com/tollgate-dev/tollgate/internal/scan"
@@ -38,4 +45,209 @@ func TestChecksJSONSchema(t *testing.T) {
 		t.Error("the JSON shows the token")
 	}
 	validateTrivySchema(t, buf.Bytes())
+}
+
+// TestCheckFilters: ignore files and VEX statements suppress secrets (by
+// rule ID) and failed image checks (by check ID) as they do
+// vulnerabilities: by section, path, layer, purl and expiry, each listed
+// with its source and statement.
+func TestCheckFilters(t *testing.T) {
+	token := "ghp_" + "ScanPkgMadeUpTokenForTests0000000077"
+	base := registrytest.Layer(t, registrytest.File("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"))
+	top := registrytest.Layer(t, registrytest.File("app/notes.txt", "the deploy bot uses "+token+"\n"),
+		registrytest.Entry{Name: "usr/bin/helper", Body: "\x7fELF\x00", Mode: 0o4755})
+	img := registrytest.Image(t, base, top)
+	input, _ := writeImage(t, img, "docker-archive")
+	baseDigest, err := base.DiffID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	topDigest, err := top.DiffID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ignore := func(name, body string) []scan.IgnoreRule {
+		rules, err := scan.LoadIgnoreFiles([]string{write(name, body)}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rules
+	}
+	vex := func(name, body string) []scan.VEXStatement {
+		sts, err := scan.LoadVEX([]string{write(name, body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sts
+	}
+	openvex := func(id, product string) string {
+		return `{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/2", "author": "test", "timestamp": "2026-01-01T00:00:00Z", "version": 1,
+  "statements": [{"vulnerability": {"name": "` + id + `"}, "products": [{"@id": "` + product + `"}], "status": "not_affected", "justification": "component_not_present"}]}`
+	}
+	allChecks := []string{"CIS-DI-0001", "CIS-DI-0006", "CIS-DI-0008"}
+	tests := []struct {
+		name       string
+		filter     scan.Filter
+		secrets    []string // rule IDs and paths kept
+		checks     []string // check IDs kept
+		suppressed []string
+		notes      []string
+	}{
+		{name: "none", secrets: []string{"github-pat app/notes.txt"}, checks: allChecks},
+		{
+			name:    "plain ignore file: IDs of any type, with their reasons",
+			filter:  scan.Filter{Ignore: ignore(".trivyignore", "github-pat # a revoked test token\nCIS-DI-0008 # the helper needs it\n")},
+			checks:  []string{"CIS-DI-0001", "CIS-DI-0006"},
+			secrets: nil,
+			suppressed: []string{
+				"misconfiguration ignored CIS-DI-0008 at /usr/bin/helper .trivyignore:2 the helper needs it",
+				"secret ignored github-pat in app/notes.txt .trivyignore:1 a revoked test token",
+			},
+		},
+		{
+			name: "yaml sections: paths narrow, a section is for its type only",
+			filter: scan.Filter{Ignore: ignore("a.yaml", `vulnerabilities:
+  - id: CIS-DI-0001
+secrets:
+  - id: github-pat
+    paths: ["other/*"]
+  - id: CIS-DI-0006
+misconfigurations:
+  - id: CIS-DI-0008
+    paths: ["usr/bin/*"]
+    statement: needed
+  - id: github-pat
+`)},
+			secrets:    []string{"github-pat app/notes.txt"},
+			checks:     []string{"CIS-DI-0001", "CIS-DI-0006"},
+			suppressed: []string{"misconfiguration ignored CIS-DI-0008 at /usr/bin/helper a.yaml:misconfigurations[0] needed"},
+		},
+		{
+			name: "yaml: a secret by its file, an expired entry applies no more",
+			filter: scan.Filter{Ignore: ignore("b.yaml", `secrets:
+  - id: github-pat
+    paths: ["app/*.txt"]
+misconfigurations:
+  - id: CIS-DI-0006
+    expired_at: 2026-01-01
+`)},
+			checks:     allChecks,
+			suppressed: []string{"secret ignored github-pat in app/notes.txt b.yaml:secrets[0] "},
+			notes:      []string{dir + "/b.yaml:misconfigurations[0]: the entry for CIS-DI-0006 expired on 2026-01-01 and no longer applies"},
+		},
+		{
+			name: "yaml: a layer's diff ID as the path",
+			filter: scan.Filter{Ignore: ignore("c.yaml", `misconfigurations:
+  - id: CIS-DI-0008
+    paths: ["`+baseDigest.String()+`"]
+secrets:
+  - id: github-pat
+    paths: ["`+topDigest.String()+`"]
+`)},
+			checks:     allChecks,
+			suppressed: []string{"secret ignored github-pat in app/notes.txt c.yaml:secrets[0] "},
+		},
+		{
+			name: "yaml: purls name the image",
+			filter: scan.Filter{Ignore: ignore("d.yaml", `misconfigurations:
+  - id: CIS-DI-0001
+    purls: ["pkg:oci/app"]
+  - id: CIS-DI-0006
+    purls: ["pkg:oci/other"]
+`)},
+			secrets:    []string{"github-pat app/notes.txt"},
+			checks:     []string{"CIS-DI-0006", "CIS-DI-0008"},
+			suppressed: []string{"misconfiguration ignored CIS-DI-0001 d.yaml:misconfigurations[0] "},
+		},
+		{
+			name:       "VEX: a statement about the image suppresses a check",
+			filter:     scan.Filter{VEX: vex("e.json", openvex("CIS-DI-0006", "pkg:oci/app"))},
+			secrets:    []string{"github-pat app/notes.txt"},
+			checks:     []string{"CIS-DI-0001", "CIS-DI-0008"},
+			suppressed: []string{"misconfiguration not_affected CIS-DI-0006 e.json component_not_present"},
+		},
+		{
+			name:       "VEX: and a secret",
+			filter:     scan.Filter{VEX: vex("f.json", openvex("github-pat", "pkg:oci/app"))},
+			checks:     allChecks,
+			suppressed: []string{"secret not_affected github-pat in app/notes.txt f.json component_not_present"},
+		},
+		{
+			name:    "VEX: another image's statement changes nothing",
+			filter:  scan.Filter{VEX: vex("g.json", openvex("CIS-DI-0006", "pkg:oci/other"))},
+			secrets: []string{"github-pat app/notes.txt"},
+			checks:  allChecks,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := scan.Run(context.Background(), nil, scan.Options{
+				Kind: scan.KindImage, Input: input, Now: now, Filter: tt.filter,
+				Scanners: scan.Scanners{Secret: true, Misconfig: true},
+				Checks:   scan.Checks{Image: imagecheck.Options{Skip: []string{"TG204"}}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var secrets, checks, suppressed, notes []string
+			for _, res := range r.Results {
+				for _, s := range res.Secrets {
+					secrets = append(secrets, s.RuleID+" "+s.Path)
+				}
+				for _, m := range res.Misconfigurations {
+					checks = append(checks, m.ID)
+				}
+				if res.MisconfSummary != nil && res.MisconfSummary.Failures != len(res.Misconfigurations) {
+					t.Errorf("MisconfSummary counts %d failures, the result lists %d", res.MisconfSummary.Failures, len(res.Misconfigurations))
+				}
+				for _, m := range res.ModifiedFindings {
+					suppressed = append(suppressed, strings.Join([]string{m.Type, m.Status, m.What(), filepath.Base(m.Source), m.Statement}, " "))
+				}
+			}
+			for _, n := range r.Notes {
+				if strings.Contains(n, "expired") {
+					notes = append(notes, n)
+				}
+			}
+			for _, c := range []struct {
+				what      string
+				want, got []string
+			}{{"secrets", tt.secrets, secrets}, {"checks", tt.checks, checks}, {"suppressed", tt.suppressed, suppressed}, {"notes", tt.notes, notes}} {
+				if diff := cmp.Diff(c.want, c.got); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", c.what, diff)
+				}
+			}
+			// Suppressed secrets stay masked, in JSON as Trivy writes them.
+			var buf bytes.Buffer
+			if err := report.WriteJSON(&buf, r, report.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(buf.Bytes(), []byte(token)) {
+				t.Error("the JSON shows the token")
+			}
+			validateTrivySchema(t, buf.Bytes())
+			// And read back, each suppressed finding is of its type.
+			var back report.Report
+			if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+				t.Fatal(err)
+			}
+			var again []string
+			for _, res := range back.Results {
+				for _, m := range res.ModifiedFindings {
+					again = append(again, strings.Join([]string{m.Type, m.Status, m.What(), filepath.Base(m.Source), m.Statement}, " "))
+				}
+			}
+			if diff := cmp.Diff(suppressed, again); diff != "" {
+				t.Errorf("suppressed findings read back from JSON (-written +read):\n%s", diff)
+			}
+		})
+	}
 }
