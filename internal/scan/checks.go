@@ -86,10 +86,13 @@ type checkFindings struct {
 
 // imageChecks sets up the image checks on the inventory's layer walk;
 // the returned function gives their findings once the inventory is done.
-func imageChecks(o *Options) func() *checkFindings {
+// With a cache directory each layer's facts are cached beside the
+// inventory's: when every layer's are there, the checks need no walk and
+// a warm scan reads no layer at all.
+func imageChecks(o *Options) func() (*checkFindings, error) {
 	sc := o.Scanners
 	if !sc.Secret && !sc.Misconfig {
-		return func() *checkFindings { return nil }
+		return func() (*checkFindings, error) { return nil, nil }
 	}
 	co := o.Checks.Image
 	co.Secrets = o.Checks.Secrets
@@ -97,25 +100,42 @@ func imageChecks(o *Options) func() *checkFindings {
 		// Credentials are reported once, as secrets.
 		co.Skip = append(slices.Clone(co.Skip), "CIS-DI-0010")
 	}
+	var warnings []string
+	if dir := o.Inventory.CacheDir; dir != "" && co.Cache == nil {
+		c, err := imagecheck.OpenCache(dir)
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("check cache disabled: %v", err))
+		} else {
+			co.Cache = c
+		}
+	}
 	var c *imagecheck.Checker
 	o.Inventory.Walker = func(img *image.Image) (inventory.LayerWalker, error) {
 		var err error
-		c, err = imagecheck.NewChecker(img, co)
-		return c, err
-	}
-	return func() *checkFindings {
-		if c == nil {
-			return nil
+		if c, err = imagecheck.NewChecker(img, co); err != nil {
+			return nil, err
 		}
-		res := c.Result()
-		f := &checkFindings{warnings: res.Warnings, ran: sc.Misconfig, skipped: co.Skip}
+		if !c.NeedsLayers() {
+			return nil, nil
+		}
+		return c, nil
+	}
+	return func() (*checkFindings, error) {
+		if c == nil {
+			return nil, nil
+		}
+		res, err := c.Result()
+		if err != nil {
+			return nil, err
+		}
+		f := &checkFindings{warnings: append(warnings, res.Warnings...), ran: sc.Misconfig, skipped: co.Skip}
 		if sc.Secret {
 			f.secrets = res.Secrets
 		}
 		if sc.Misconfig {
 			f.misconf = res.Misconfigurations
 		}
-		return f
+		return f, nil
 	}
 }
 

@@ -114,7 +114,9 @@ func Run(ctx context.Context, db match.Source, o Options) (*report.Report, error
 		dropPackages(r)
 	}
 	if art.checks == nil {
-		art.checks = checks()
+		if art.checks, err = checks(); err != nil {
+			return nil, outcome.Unreadable(err)
+		}
 	}
 	addChecks(r, art.checks, o)
 	r.Scanners = o.Scanners.names()
