@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,14 +36,22 @@ func TestChecksJSONSchema(t *testing.T) {
 	if r.SecretCount() != 1 || r.MisconfigurationCount() == 0 {
 		t.Fatalf("want a secret and failed checks, got %d and %d", r.SecretCount(), r.MisconfigurationCount())
 	}
+	maskedJSON(t, r, token)
+}
+
+// maskedJSON writes r as JSON, fails if it shows the value or does not
+// follow Trivy's structure, and returns it.
+func maskedJSON(t *testing.T, r *report.Report, value string) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	if err := report.WriteJSON(&buf, r, report.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(buf.Bytes(), []byte(token)) {
-		t.Error("the JSON shows the token")
+	if bytes.Contains(buf.Bytes(), []byte(value)) {
+		t.Error("the JSON shows the value")
 	}
 	validateTrivySchema(t, buf.Bytes())
+	return buf.Bytes()
 }
 
 // TestCheckFilters: ignore files and VEX statements suppress secrets (by
@@ -67,22 +74,15 @@ func TestCheckFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	ignore := func(name, body string) []scan.IgnoreRule {
-		rules, err := scan.LoadIgnoreFiles([]string{write(name, body)}, true)
+		rules, err := scan.LoadIgnoreFiles([]string{writeFile(t, dir, name, body)}, true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return rules
 	}
 	vex := func(name, body string) []scan.VEXStatement {
-		sts, err := scan.LoadVEX([]string{write(name, body)})
+		sts, err := scan.LoadVEX([]string{writeFile(t, dir, name, body)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,18 +225,11 @@ secrets:
 					t.Errorf("%s (-want +got):\n%s", c.what, diff)
 				}
 			}
-			// Suppressed secrets stay masked, in JSON as Trivy writes them.
-			var buf bytes.Buffer
-			if err := report.WriteJSON(&buf, r, report.Options{}); err != nil {
-				t.Fatal(err)
-			}
-			if bytes.Contains(buf.Bytes(), []byte(token)) {
-				t.Error("the JSON shows the token")
-			}
-			validateTrivySchema(t, buf.Bytes())
-			// And read back, each suppressed finding is of its type.
+			// Suppressed secrets stay masked, in JSON as Trivy writes them,
+			// and read back each suppressed finding is of its type.
+			js := maskedJSON(t, r, token)
 			var back report.Report
-			if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+			if err := json.Unmarshal(js, &back); err != nil {
 				t.Fatal(err)
 			}
 			var again []string
