@@ -217,3 +217,41 @@ func TestCacheDamage(t *testing.T) {
 		})
 	}
 }
+
+// TestCacheHoldsNoHashes: the cached facts of /etc/shadow say which
+// passwords are empty, not the hashes.
+func TestCacheHoldsNoHashes(t *testing.T) {
+	const hash = "$6$tollgate$MadeUpHashForTestsOnly0000000000000000000000000000000000000000000000"
+	img := buildImage(t, defaultConfig(), cleanBase(),
+		layer("RUN /bin/sh -c chpasswd # buildkit", registrytest.Entry{Name: "etc/shadow", Body: "root:" + hash + ":19000:0:::::\napp::19000::::::\n", Mode: 0o640}))
+	res := checkCached(t, img, Options{Secrets: secretScanner(t)})
+	if diff := cmp.Diff([]got{{IDEmptyPassword, 1, "etc/shadow"}}, reduce(img, res.Misconfigurations)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	cache, err := OpenCache(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Secrets: secretScanner(t), Cache: cache}
+	if _, err := Check(t.Context(), img, o); err != nil {
+		t.Fatal(err)
+	}
+	shadows := 0
+	for _, l := range img.Layers {
+		lf := loadFacts(cache, factsKey(l.DiffID, &o))
+		if lf == nil {
+			t.Fatalf("layer %s not cached", l.Name())
+		}
+		for _, f := range lf.Entries {
+			if f.Path == "etc/shadow" {
+				shadows++
+				if strings.Contains(string(f.Data), "MadeUpHash") {
+					t.Errorf("layer %s: the cached shadow holds the hash: %q", l.Name(), f.Data)
+				}
+			}
+		}
+	}
+	if shadows != 2 {
+		t.Errorf("%d cached shadow files, want 2", shadows)
+	}
+}

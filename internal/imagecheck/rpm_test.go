@@ -140,7 +140,7 @@ func TestRPMDatabaseUnreadable(t *testing.T) {
 	img := buildImage(t, defaultConfig(), cleanBase(),
 		layer("RUN /bin/sh -c rpm --initdb # buildkit", registrytest.File("var/lib/rpm/rpmdb.sqlite", "SQLite format 3\x00"+strings.Repeat("\x00garbage", 200))))
 	res := checkCached(t, img, Options{Secrets: secretScanner(t)})
-	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "TG202 does not see its packages") || !strings.Contains(res.Warnings[0], "/var/lib/rpm/rpmdb.sqlite") {
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "TG202 does not see its packages") || !strings.Contains(res.Warnings[0], "/var/lib/rpm/rpmdb.sqlite in layer 2") {
 		t.Errorf("warnings %q", res.Warnings)
 	}
 }
