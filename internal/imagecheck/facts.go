@@ -190,8 +190,9 @@ func (r *run) readFile(f *fact, content io.Reader) error {
 		return nil
 	}
 	// A binary file is known from its first bytes; only the checks'
-	// files are read whole whatever they hold.
-	head := make([]byte, min(f.Size, 8000))
+	// files are read whole whatever they hold. The checks' files are
+	// kept; the others are read into a buffer used again for the next.
+	head := r.head[:min(f.Size, int64(len(r.head)))]
 	if _, err := io.ReadFull(content, head); err != nil {
 		return fmt.Errorf("reading %s: %w", f.Path, err)
 	}
@@ -199,11 +200,19 @@ func (r *run) readFile(f *fact, content io.Reader) error {
 		f.Scan = skippedBinary
 		return nil
 	}
-	rest, err := io.ReadAll(io.LimitReader(content, limit-int64(len(head))))
-	if err != nil {
+	var data []byte
+	if want {
+		data = make([]byte, f.Size)
+	} else {
+		if int64(cap(r.buf)) < f.Size {
+			r.buf = make([]byte, f.Size)
+		}
+		data = r.buf[:f.Size]
+	}
+	copy(data, head)
+	if _, err := io.ReadFull(content, data[len(head):]); err != nil {
 		return fmt.Errorf("reading %s: %w", f.Path, err)
 	}
-	data := append(head, rest...)
 	if want {
 		f.Wanted, f.Data = true, data
 		if f.Path == "etc/shadow" || f.Path == "etc/master.passwd" {

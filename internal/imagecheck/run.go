@@ -95,6 +95,8 @@ type run struct {
 	stats      secret.Stats
 	warnings   []string
 	walkWarn   int
+	head       [8000]byte // the start of the file being read
+	buf        []byte     // the file being scanned for secrets
 }
 
 func newRun(img *image.Image, o Options) *run {
