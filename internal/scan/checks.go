@@ -101,16 +101,17 @@ func imageChecks(o *Options) func() (*checkFindings, error) {
 		co.Skip = append(slices.Clone(co.Skip), "CIS-DI-0010")
 	}
 	var warnings []string
-	if dir := o.Inventory.CacheDir; dir != "" && co.Cache == nil {
-		c, err := imagecheck.OpenCache(dir)
-		if err != nil {
-			warnings = append(warnings, fmt.Sprintf("check cache disabled: %v", err))
-		} else {
-			co.Cache = c
-		}
-	}
 	var c *imagecheck.Checker
+	cacheDir := o.Inventory.CacheDir
 	o.Inventory.Walker = func(img *image.Image) (inventory.LayerWalker, error) {
+		if cacheDir != "" && co.Cache == nil {
+			cache, err := imagecheck.OpenCache(cacheDir)
+			if err != nil {
+				warnings = append(warnings, fmt.Sprintf("check cache disabled: %v", err))
+			} else {
+				co.Cache = cache
+			}
+		}
 		var err error
 		if c, err = imagecheck.NewChecker(img, co); err != nil {
 			return nil, err

@@ -11,9 +11,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tollgate-dev/tollgate/internal/imagecheck"
+	"github.com/tollgate-dev/tollgate/internal/inventory"
 	"github.com/tollgate-dev/tollgate/internal/registrytest"
 	"github.com/tollgate-dev/tollgate/internal/report"
 	"github.com/tollgate-dev/tollgate/internal/scan"
+	"github.com/tollgate-dev/tollgate/internal/secret"
 )
 
 // TestChecksJSONSchema: a report with secrets and failed checks follows
@@ -242,5 +244,64 @@ secrets:
 				t.Errorf("suppressed findings read back from JSON (-written +read):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestChecksWarm: a warm scan (inventory and check facts cached) reports
+// what the cold one did, and a scan with another secret config does not
+// take the facts cached under the first.
+func TestChecksWarm(t *testing.T) {
+	token := "ghp_" + "ScanPkgMadeUpTokenForTests0000000055"
+	img := registrytest.Image(t,
+		registrytest.Layer(t, registrytest.File("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")),
+		registrytest.Layer(t, registrytest.File("app/notes.txt", "deploy with "+token+"\nacme_"+"zxcvbnmlkjhgfdsa\n"),
+			registrytest.Entry{Name: "usr/bin/helper", Body: "\x7fELF\x00", Mode: 0o4755}),
+	)
+	input, _ := writeImage(t, img, "docker-archive")
+	cacheDir := t.TempDir()
+	scanWith := func(s *secret.Scanner) *report.Report {
+		t.Helper()
+		r, err := scan.Run(context.Background(), nil, scan.Options{
+			Kind: scan.KindImage, Input: input, Now: now, Inventory: inventory.Options{CacheDir: cacheDir},
+			Scanners: scan.Scanners{Secret: true, Misconfig: true}, Checks: scan.Checks{Secrets: s},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		maskedJSON(t, r, token)
+		return r
+	}
+	builtin, err := secret.New(secret.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cold := scanWith(builtin)
+	warm := scanWith(builtin)
+	if diff := cmp.Diff(cold.Results, warm.Results); diff != "" {
+		t.Errorf("warm results differ (-cold +warm):\n%s", diff)
+	}
+	if cold.SecretCount() != 1 || cold.MisconfigurationCount() == 0 {
+		t.Fatalf("cold: %d secrets, %d failed checks", cold.SecretCount(), cold.MisconfigurationCount())
+	}
+	files, _ := filepath.Glob(filepath.Join(cacheDir, "checks", "*"))
+	if len(files) != 2 {
+		t.Errorf("%d cached layer facts, want 2", len(files))
+	}
+	cfg, err := secret.ParseConfig([]byte("rules:\n  - id: acme-key\n    keywords: [acme_]\n    regex: (?P<secret>acme_[a-z]{16})\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withAcme, err := secret.New(secret.Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, res := range scanWith(withAcme).Results {
+		for _, s := range res.Secrets {
+			ids = append(ids, s.RuleID)
+		}
+	}
+	if diff := cmp.Diff([]string{"github-pat", "acme-key"}, ids); diff != "" {
+		t.Errorf("with the added rule (-want +got):\n%s", diff)
 	}
 }
