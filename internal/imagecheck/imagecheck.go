@@ -153,6 +153,9 @@ func NewChecker(img *image.Image, o Options) (*Checker, error) {
 	c := &Checker{r: newRun(img, o), cache: o.Cache, keys: make([]string, n), cached: make([]*layerFacts, n), live: make([]*layerFacts, n), started: -1}
 	if c.cache != nil {
 		for i, l := range img.Layers {
+			if l.DiffID == "" {
+				continue // nothing names its content: never cached
+			}
 			c.keys[i] = factsKey(l.DiffID, &o)
 			c.cached[i] = loadFacts(c.cache, c.keys[i])
 		}
@@ -200,7 +203,7 @@ func (c *Checker) startUpTo(i int) error {
 					return err
 				}
 			}
-		} else if c.cache != nil {
+		} else if c.keys[j] != "" {
 			c.live[j] = &layerFacts{Key: c.keys[j]}
 		}
 	}
