@@ -21,10 +21,12 @@ const (
 	// maxWantedFile bounds the size of a file read for its content
 	// (passwd, package databases); dpkg status of large images is ~5 MB.
 	maxWantedFile = 32 << 20
-	// maxRPMDatabase bounds an rpm database read for its package names
-	// (spilled to a temporary file, not held); big RHEL images have
-	// ~100 MB.
-	maxRPMDatabase = 1 << 30
+	// maxRPMDatabase bounds an rpm database read for its package names.
+	// The checker spills it to a temporary file, but the scan's shared
+	// walk holds what the checker reads of a file once more for the
+	// inventory, so it is held in memory for a moment; real databases
+	// are 5–100 MB.
+	maxRPMDatabase = 256 << 20
 )
 
 // node is one path of the merged filesystem.
