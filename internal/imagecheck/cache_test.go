@@ -255,3 +255,14 @@ func TestCacheHoldsNoHashes(t *testing.T) {
 		t.Errorf("%d cached shadow files, want 2", shadows)
 	}
 }
+
+// TestCacheKeepsWalkWarnings: what Check's walk warns about a layer's tar
+// is said again when the layer's facts come from the cache.
+func TestCacheKeepsWalkWarnings(t *testing.T) {
+	img := buildImage(t, defaultConfig(), cleanBase(),
+		layer("COPY . / # buildkit", registrytest.File("../escape", "x\n"), registrytest.File("app/main", "x\n")))
+	res := checkCached(t, img, Options{Secrets: secretScanner(t)})
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "layer 2 (") || !strings.Contains(res.Warnings[0], "leaves the image root") {
+		t.Errorf("warnings %q", res.Warnings)
+	}
+}

@@ -52,6 +52,10 @@ const (
 	skippedLarge
 )
 
+// walkWarning is the type of a fact that is not an entry but a problem of
+// the layer's tar that Check's own walk met (kept in the order it came).
+const walkWarning image.EntryType = -1
+
 // fact is one entry of a layer as the checks need it.
 type fact struct {
 	Path string          `json:"p"`
@@ -237,6 +241,9 @@ func (r *run) readFile(f *fact, content io.Reader) error {
 // apply adds one entry's facts, of layer r.cur, to the merged view.
 func (r *run) apply(f *fact) error {
 	switch f.Type {
+	case walkWarning:
+		r.walkWarning(f.Warning)
+		return nil
 	case image.TypeWhiteout:
 		r.remove(f.Path)
 		return nil

@@ -119,7 +119,8 @@ func Check(ctx context.Context, img *image.Image, o Options) (*Result, error) {
 		if c.cached[i] != nil {
 			continue
 		}
-		if err := c.r.readLayer(ctx, l, func(e *image.Entry, content io.Reader) error { return c.Entry(i, e, content) }); err != nil {
+		visit := func(e *image.Entry, content io.Reader) error { return c.Entry(i, e, content) }
+		if err := readLayer(ctx, l, visit, func(s string) { c.walkWarning(i, s) }); err != nil {
 			return nil, err
 		}
 	}
@@ -184,6 +185,18 @@ func (c *Checker) Entry(i int, e *image.Entry, content io.Reader) error {
 	if err != nil {
 		return err
 	}
+	return c.add(i, f)
+}
+
+// walkWarning takes a problem Check's walk met in layer i's tar.
+func (c *Checker) walkWarning(i int, s string) {
+	if c.startUpTo(i) == nil && c.cached[i] == nil {
+		c.err = c.add(i, fact{Type: walkWarning, Warning: s})
+	}
+}
+
+// add applies a fact of layer i, and keeps it for the cache.
+func (c *Checker) add(i int, f fact) error {
 	if lf := c.live[i]; lf != nil {
 		lf.Entries = append(lf.Entries, f)
 	}
@@ -191,23 +204,24 @@ func (c *Checker) Entry(i int, e *image.Entry, content io.Reader) error {
 }
 
 // startUpTo starts the layers up to i: a cached layer's facts are applied
-// when it starts, a read one's as its entries come.
+// when it starts, a read one's as its entries come. An error (too many
+// paths) sticks: the view is then incomplete.
 func (c *Checker) startUpTo(i int) error {
-	for c.started < i {
+	for c.err == nil && c.started < i {
 		c.started++
 		j := c.started
 		c.r.cur = j
 		if lf := c.cached[j]; lf != nil {
 			for k := range lf.Entries {
-				if err := c.r.apply(&lf.Entries[k]); err != nil {
-					return err
+				if c.err = c.r.apply(&lf.Entries[k]); c.err != nil {
+					break
 				}
 			}
 		} else if c.keys[j] != "" {
 			c.live[j] = &layerFacts{Key: c.keys[j]}
 		}
 	}
-	return nil
+	return c.err
 }
 
 // Result runs the checks that need every layer and returns the findings;
@@ -215,7 +229,7 @@ func (c *Checker) startUpTo(i int) error {
 func (c *Checker) Result() (*Result, error) {
 	if !c.done {
 		c.done = true
-		if c.err = c.startUpTo(len(c.r.img.Layers) - 1); c.err != nil {
+		if c.startUpTo(len(c.r.img.Layers)-1) != nil {
 			return nil, c.err
 		}
 		c.r.finish()

@@ -167,19 +167,14 @@ func (r *run) layerName(i int) string {
 	return "layer " + r.img.Layers[i].Name()
 }
 
-// readLayer walks a layer, giving each entry to visit.
-func (r *run) readLayer(ctx context.Context, l *image.Layer, visit func(*image.Entry, io.Reader) error) error {
+// readLayer walks a layer, giving each entry to visit and each problem
+// of the tar to warn.
+func readLayer(ctx context.Context, l *image.Layer, visit func(*image.Entry, io.Reader) error, warn func(string)) error {
 	rc, err := l.Open()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	warn := func(s string) {
-		if r.walkWarn < 20 {
-			r.warnings = append(r.warnings, fmt.Sprintf("layer %s: %s", l.Name(), s))
-		}
-		r.walkWarn++
-	}
 	err = image.Walk(rc, func(e *image.Entry, content io.Reader) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -193,6 +188,14 @@ func (r *run) readLayer(ctx context.Context, l *image.Layer, visit func(*image.E
 		return fmt.Errorf("reading layer %s: %w", l.Name(), err)
 	}
 	return nil
+}
+
+// walkWarning notes a problem of layer r.cur's tar (at most 20 listed).
+func (r *run) walkWarning(s string) {
+	if r.walkWarn < 20 {
+		r.warnings = append(r.warnings, fmt.Sprintf("%s: %s", r.layerName(r.cur), s))
+	}
+	r.walkWarn++
 }
 
 // link records p as a child of its parent directory.
