@@ -67,6 +67,8 @@ type fact struct {
 	Wanted bool     `json:"w,omitempty"`
 	Data   []byte   `json:"d,omitempty"`
 	Names  []string `json:"n,omitempty"`
+	// Installed is the installed size of an rpm database's packages.
+	Installed int64 `json:"i,omitempty"`
 	// Scan is what the secret scanner made of the file; Secrets what it
 	// found.
 	Scan    scanState        `json:"c,omitempty"`
@@ -161,14 +163,18 @@ func (r *run) readRPMDatabase(f fact, head []byte, rest io.Reader) (fact, error)
 	if err := tmp.Close(); err != nil {
 		return f, fmt.Errorf("spilling %s: %w", f.Path, err)
 	}
-	names, err := inventory.RPMPackageNames(tmp.Name())
+	pkgs, err := inventory.RPMPackages(tmp.Name())
 	if err != nil {
 		// The reader's error names the temporary file and the library's
 		// internals; the path and layer say enough.
 		f.Warning = "it does not read as a Berkeley DB, NDB or SQLite rpm database"
 		return f, nil
 	}
-	f.Wanted, f.Names = true, names
+	f.Wanted = true
+	for _, p := range pkgs {
+		f.Names = append(f.Names, p.Name)
+		f.Installed += p.Size
+	}
 	return f, nil
 }
 
@@ -285,7 +291,7 @@ func (r *run) apply(f *fact) error {
 		r.warnings = append(r.warnings, fmt.Sprintf("the rpm database /%s in %s is not read (%s): TG202 does not see its packages", f.Path, r.layerName(r.cur), f.Warning))
 	}
 	if f.Wanted {
-		r.wanted[f.Path] = &wantedFile{layer: r.cur, data: f.Data}
+		r.wanted[f.Path] = &wantedFile{layer: r.cur, data: f.Data, installed: f.Installed}
 		names := packageNames(f.Path, f.Data)
 		if inventory.IsRPMDatabase(f.Path) {
 			names = map[string]bool{}

@@ -648,6 +648,11 @@ func (r *run) installedSize(paths []string) (int64, string) {
 			return kib * 1024, "the sum of dpkg's Installed-Size"
 		}
 	}
+	for _, p := range paths {
+		if f, ok := r.wanted[p]; ok && inventory.IsRPMDatabase(p) && f.installed > 0 {
+			return f.installed, "the sum of rpm's installed sizes"
+		}
+	}
 	var total int64
 	for _, p := range paths {
 		total += r.nodes[p].size

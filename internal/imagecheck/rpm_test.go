@@ -107,6 +107,7 @@ func TestDebugToolsRPM(t *testing.T) {
 		registrytest.File(db, appOnly))
 	install := layer("RUN /bin/sh -c dnf install -y strace # buildkit", registrytest.File(db, withStrace))
 	remove := layer("RUN /bin/sh -c dnf remove -y strace # buildkit", registrytest.File(db, appOnly))
+	dnf := layer("RUN /bin/sh -c microdnf install -y dnf # buildkit", registrytest.Exec("usr/bin/dnf", "#!/usr/bin/python3\n"))
 	for _, tc := range []struct {
 		name  string
 		steps []step
@@ -115,6 +116,7 @@ func TestDebugToolsRPM(t *testing.T) {
 		{"no debug tool", []step{base}, nil},
 		{"strace installed", []step{base, install}, []got{{IDDebugTools, 1, db}}},
 		{"strace installed, then removed", []step{base, install, remove}, nil},
+		{"a full distribution: rpm's installed sizes", []step{base, dnf}, []got{{IDFullBase, 0, "etc/os-release"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			img := buildImage(t, defaultConfig(), tc.steps...)
@@ -123,8 +125,16 @@ func TestDebugToolsRPM(t *testing.T) {
 				t.Errorf("(-want +got):\n%s\n%s", diff, messages(res.Misconfigurations))
 			}
 			for _, f := range res.Misconfigurations {
-				if !strings.Contains(f.Message, "strace is installed") {
-					t.Errorf("message %q", f.Message)
+				switch f.ID {
+				case IDDebugTools:
+					if !strings.Contains(f.Message, "strace is installed") {
+						t.Errorf("message %q", f.Message)
+					}
+				case IDFullBase:
+					// tg-app's one file: "app\n".
+					if f.Size != 4 || !strings.Contains(f.Message, "4 B installed, the sum of rpm's installed sizes") {
+						t.Errorf("size %d, message %q", f.Size, f.Message)
+					}
 				}
 			}
 			if len(res.Warnings) > 0 {

@@ -37,10 +37,12 @@ type node struct {
 	size  int64
 }
 
-// wantedFile is the latest content of a file the checks read.
+// wantedFile is the latest content of a file the checks read (for an rpm
+// database, the installed size of its packages instead).
 type wantedFile struct {
-	layer int
-	data  []byte
+	layer     int
+	data      []byte
+	installed int64
 }
 
 // dbVersion is one layer's version of a package database file.

@@ -1,23 +1,46 @@
 package inventory
 
-// What other packages need of the rpm analyzer (imagecheck's TG202 lists
-// the packages of every layer's rpm database with it).
+import (
+	"fmt"
+
+	rpmdb "github.com/knqyf263/go-rpmdb/pkg"
+)
+
+// What other packages need of the rpm analyzer: imagecheck's TG202 and
+// TG204 read every layer's rpm database for the installed packages'
+// names and sizes.
 
 // IsRPMDatabase reports whether p (slash-separated, relative to the
 // root) is one of the places an rpm database lives.
 func IsRPMDatabase(p string) bool { return rpmDBs[p] }
 
-// RPMPackageNames returns the names of the packages installed in the rpm
-// database file at diskPath (any of the formats the rpm analyzer reads;
-// signing keys left out), in the database's order.
-func RPMPackageNames(diskPath string) ([]string, error) {
-	pkgs, err := readRPMDB(diskPath)
+// RPMInstalled is a package of an rpm database: its name and installed
+// size in bytes.
+type RPMInstalled struct {
+	Name string
+	Size int64
+}
+
+// RPMPackages returns the packages installed in the rpm database file at
+// diskPath (any of the formats the rpm analyzer reads; imported signing
+// keys left out, as the analyzer leaves them out), in the database's
+// order.
+func RPMPackages(diskPath string) ([]RPMInstalled, error) {
+	db, err := rpmdb.Open(diskPath)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("opening rpm database: %w", err)
 	}
-	names := make([]string, len(pkgs))
-	for i, p := range pkgs {
-		names[i] = p.Name
+	defer db.Close()
+	infos, err := db.ListPackages()
+	if err != nil {
+		return nil, fmt.Errorf("reading rpm database: %w", err)
 	}
-	return names, nil
+	var out []RPMInstalled
+	for _, in := range infos {
+		if in.Name == "gpg-pubkey" || in.Name == "" {
+			continue
+		}
+		out = append(out, RPMInstalled{Name: in.Name, Size: int64(in.Size)})
+	}
+	return out, nil
 }
