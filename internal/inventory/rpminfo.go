@@ -22,11 +22,24 @@ type RPMInstalled struct {
 }
 
 // RPMPackages returns the packages installed in the rpm database file at
-// diskPath (any of the formats the rpm analyzer reads; imported signing
-// keys left out, as the analyzer leaves them out), in the database's
-// order.
+// diskPath (any of the formats the rpm analyzer reads), in the
+// database's order.
 func RPMPackages(diskPath string) ([]RPMInstalled, error) {
-	db, err := rpmdb.Open(diskPath)
+	infos, err := listRPMDB(diskPath)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RPMInstalled, len(infos))
+	for i, in := range infos {
+		out[i] = RPMInstalled{Name: in.Name, Size: int64(in.Size)}
+	}
+	return out, nil
+}
+
+// listRPMDB returns the packages of an rpm database file, imported
+// signing keys (gpg-pubkey, not software) left out.
+func listRPMDB(p string) ([]*rpmdb.PackageInfo, error) {
+	db, err := rpmdb.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("opening rpm database: %w", err)
 	}
@@ -35,12 +48,11 @@ func RPMPackages(diskPath string) ([]RPMInstalled, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading rpm database: %w", err)
 	}
-	var out []RPMInstalled
+	out := infos[:0]
 	for _, in := range infos {
-		if in.Name == "gpg-pubkey" || in.Name == "" {
-			continue
+		if in.Name != "gpg-pubkey" && in.Name != "" {
+			out = append(out, in)
 		}
-		out = append(out, RPMInstalled{Name: in.Name, Size: int64(in.Size)})
 	}
 	return out, nil
 }
