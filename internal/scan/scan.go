@@ -112,7 +112,9 @@ func Run(ctx context.Context, db match.Source, o Options) (*report.Report, error
 		}
 	}
 	if art.checks == nil {
-		art.checks = checks()
+		if art.checks, err = checks(); err != nil {
+			return nil, outcome.Unreadable(err)
+		}
 	}
 	if o.Unfiltered != nil {
 		all := o
