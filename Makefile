@@ -59,9 +59,10 @@ e2e-tools:
 	test/e2e/tools/build.sh >/dev/null
 
 # test-e2e runs the end-to-end suites (test/e2e, its own module) against the
-# freshly built binary and the cached control plane.
-test-e2e: build e2e-tools
+# freshly built binary, the cached control plane and the cached cosign CLIs.
+test-e2e: build e2e-tools cosign-tools
 	cd test/e2e && TOLLGATE_BIN=$(CURDIR)/$(BIN) TOLLGATE_K8S_DIR="$$(tools/build.sh --print)" \
+		TOLLGATE_COSIGN_DIR="$$(../tools/cosign/build.sh --print)" \
 		$(GO) test -count=1 -timeout 10m ./...
 
 bench:

@@ -11,6 +11,7 @@ package advisory
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -113,4 +114,29 @@ const (
 type Event struct {
 	Kind    EventKind
 	Version string
+}
+
+// GoImports returns the import paths of the packages a Go vulnerability
+// record names for this module (ecosystem_specific.imports[].path): the
+// packages whose code is vulnerable. It is nil when the record names none
+// or the field is malformed, and the whole module is then affected.
+func (af *Affected) GoImports() []string {
+	if len(af.EcosystemSpecific) == 0 {
+		return nil
+	}
+	var es struct {
+		Imports []struct {
+			Path string `json:"path"`
+		} `json:"imports"`
+	}
+	if json.Unmarshal(af.EcosystemSpecific, &es) != nil {
+		return nil
+	}
+	var out []string
+	for _, im := range es.Imports {
+		if p := strings.TrimSpace(im.Path); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -86,6 +86,11 @@ fails, or an input holds no document, the command exits with --exit-code
 			if err := sp.load(cmd.ErrOrStderr()); err != nil {
 				return err
 			}
+			closeGate, err := sp.startGate(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer closeGate()
 			tuneGC()
 			stderr := cmd.ErrOrStderr()
 			return writeReport(cmd.OutOrStdout(), output, func(out io.Writer) error {

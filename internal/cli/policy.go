@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tollgate-dev/tollgate/internal/dockerfile"
+	"github.com/tollgate-dev/tollgate/internal/gate"
 	"github.com/tollgate-dev/tollgate/internal/kube"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
 	"github.com/tollgate-dev/tollgate/internal/output"
@@ -83,13 +85,41 @@ denied or does not parse, 2 for a bad policy or an unreadable file.`,
 // rules of the policy), so that CI and the cluster decide alike. Without
 // the flag, ./.tollgate.yaml may name the policy ("policy: FILE").
 type scanPolicy struct {
-	file string
-	pol  *policy.Policy
+	file        string
+	pol         *policy.Policy
+	checkImages bool
+	g           gateFlags
+	ctx         context.Context
+	gate        *gate.Gate
+	told        map[policy.RuleID]bool // rules reported as not evaluated
 }
 
 func (sp *scanPolicy) addFlag(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&sp.file, "policy", "",
 		"admission policy (docs/policy.md): a document fails when the policy would deny it (default: the policy .tollgate.yaml names)")
+	cmd.Flags().BoolVar(&sp.checkImages, "check-images", false,
+		"with a policy: also decide its vulnerabilities, imageChecks and signatures rules on every image, as tollgate serve does (reads the registries and the advisory DB); without it those rules are listed as not evaluated")
+	cmd.Flags().StringVar(&sp.g.cacheDir, "cache-dir", "", "with --check-images: cache directory holding the advisory DB in db/ and the layer cache (default $"+envCacheDir+", else the user cache directory)")
+	cmd.Flags().StringVar(&sp.g.registryConfig, "registry-config", "", "with --check-images: registry credentials, a dockerconfigjson file (default: the Docker config of the user)")
+}
+
+// startGate builds the gate of --check-images; the returned function
+// releases it.
+func (sp *scanPolicy) startGate(ctx context.Context) (func(), error) {
+	sp.ctx = ctx
+	sp.told = map[policy.RuleID]bool{}
+	if !sp.checkImages {
+		return func() {}, nil
+	}
+	if sp.pol == nil {
+		return nil, outcome.Usagef("--check-images needs a policy (--policy FILE, or policy: in .tollgate.yaml)")
+	}
+	g, closeGate, err := sp.g.ciGate()
+	if err != nil {
+		return nil, err
+	}
+	sp.gate = g
+	return closeGate, nil
 }
 
 // load loads the policy of --policy, else the one ./.tollgate.yaml names
@@ -128,7 +158,14 @@ func (sp *scanPolicy) judge(stderr io.Writer, sc *kube.Scanner, m *kube.Manifest
 		return false
 	}
 	scorer := policy.ReportScorer{Object: m.Object, Report: r, Prefix: m.Path(), Fallback: policy.KubesecScorer{Scanner: sc}}
-	res := sp.pol.TestManifest(m, policy.TestOptions{Scorer: scorer})
+	opts := policy.TestOptions{Scorer: scorer}
+	if sp.gate != nil {
+		opts.Images = func(ns string, uses []policy.ImageUse) []policy.Finding {
+			fs, _ := sp.gate.Review(sp.ctx, sp.pol, ns, uses)
+			return fs
+		}
+	}
+	res := sp.pol.TestManifest(m, opts)
 	obj := output.Escape(fmt.Sprintf("%s %s/%s", res.Place(), res.Kind, res.Name))
 	name := output.Escape(sp.pol.Name())
 	for _, w := range res.Warnings {
@@ -139,6 +176,12 @@ func (sp *scanPolicy) judge(stderr io.Writer, sc *kube.Scanner, m *kube.Manifest
 	}
 	if res.Error != "" {
 		fmt.Fprintf(stderr, "tollgate: policy %s: %s: %s\n", name, obj, output.Escape(res.Error))
+	}
+	for _, r := range res.NotEvaluated {
+		if !sp.told[r] {
+			sp.told[r] = true
+			fmt.Fprintf(stderr, "tollgate: policy %s: the %s rule was not evaluated (it reads the images; add --check-images)\n", name, r)
+		}
 	}
 	return res.Denied()
 }

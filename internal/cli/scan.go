@@ -17,9 +17,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tollgate-dev/tollgate/internal/advisory"
+	"github.com/tollgate-dev/tollgate/internal/gate"
 	"github.com/tollgate-dev/tollgate/internal/inventory"
 	"github.com/tollgate-dev/tollgate/internal/match"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
+	"github.com/tollgate-dev/tollgate/internal/policy"
 	"github.com/tollgate-dev/tollgate/internal/report"
 	"github.com/tollgate-dev/tollgate/internal/scan"
 )
@@ -55,6 +57,8 @@ type scanFlags struct {
 	branch, tag   string
 	commit        string
 	checks        checkFlags
+	policy        string
+	namespace     string
 }
 
 // scanCommand describes one of the scan commands.
@@ -139,6 +143,8 @@ func newScanCmd(s *streams, sc scanCommand) *cobra.Command {
 		fl.StringArrayVar(&f.mirrors, "registry-mirror", nil, "try MIRROR before the registry HOST, as HOST=MIRROR (docker.io=mirror.example.com); repeatable (default: $TOLLGATE_REGISTRY_MIRROR, comma-separated)")
 		fl.StringVar(&f.platform, "platform", "", "platform to pick from a multi-platform image, os/arch[/variant]")
 		fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS to the registry")
+		fl.StringVar(&f.policy, "policy", "", "decide by the spec.vulnerabilities and spec.imageChecks rules of this admission policy (docs/policy.md), as tollgate serve does: exit 1 when it denies the image")
+		fl.StringVar(&f.namespace, "namespace", "default", "with --policy: the namespace to decide for (exemptions and namespace-limited ignores depend on it)")
 	}
 	if sc.kind == scan.KindRepo {
 		fl.StringVar(&f.branch, "branch", "", "scan this branch")
@@ -203,6 +209,10 @@ func runScan(ctx context.Context, s *streams, kind scan.Kind, f *scanFlags, args
 	if err != nil {
 		return outcome.Usagef("%v", err)
 	}
+	pd, err := f.policyDecider(&o)
+	if err != nil {
+		return err
+	}
 	var src match.Source
 	if o.Scanners.Vuln {
 		db, warning, err := advisory.OpenForScan(ctx, advisory.ScanOptions{Dir: dbDir, SkipUpdate: f.skipDBUpdate, Offline: f.offline})
@@ -241,6 +251,9 @@ func runScan(ctx context.Context, s *streams, kind scan.Kind, f *scanFlags, args
 	}
 	if err := writeReport(s.out, f.output, func(out io.Writer) error { return w(out, r, ro) }); err != nil {
 		return err
+	}
+	if pd != nil && pd.decide(s.err) {
+		return fmt.Errorf("policy %s denies %s: %w", pd.pol.Name(), pd.name, outcome.ErrFindings)
 	}
 	if f.exitOnEOL != 0 && r.Metadata.OS != nil && r.Metadata.OS.EOSL {
 		fmt.Fprintf(s.err, "tollgate: %s %s is past its end of support (--exit-on-eol)\n", output.Escape(r.Metadata.OS.Family), output.Escape(r.Metadata.OS.Name))
@@ -381,4 +394,62 @@ func (f *scanFlags) options(s *streams, kind scan.Kind, args []string) (scan.Opt
 // colour: not with NO_COLOR set (https://no-color.org), not in a pipe.
 func colorOK(w io.Writer) bool {
 	return os.Getenv("NO_COLOR") == "" && showsProgress(w)
+}
+
+// policyDecider is `tollgate image --policy`: the policy's scan rules
+// decided on the unfiltered findings, with admission's code.
+type policyDecider struct {
+	pol       *policy.Policy
+	reqs      []policy.ScanRequirement
+	name      string
+	namespace string
+	facts     *policy.ScanFacts
+	digest    string
+}
+
+// policyDecider loads --policy, turns on the scanners its rules need and
+// asks the scan for its unfiltered report; nil without --policy.
+func (f *scanFlags) policyDecider(o *scan.Options) (*policyDecider, error) {
+	if f.policy == "" {
+		return nil, nil
+	}
+	pol, err := policy.Load(f.policy)
+	if err != nil {
+		return nil, outcome.Mark(err, outcome.ErrUsage)
+	}
+	pd := &policyDecider{pol: pol, name: o.Target, namespace: f.namespace}
+	if pd.name == "" {
+		pd.name = o.Input
+	}
+	// An image read from a file has no name: every rule's scope holds it.
+	pd.reqs = pol.ScanRequirements(f.namespace, o.Target)
+	for _, r := range pd.reqs {
+		o.Scanners.Vuln = o.Scanners.Vuln || r.Vulnerabilities
+		o.Scanners.Secret = o.Scanners.Secret || r.Secrets
+		o.Scanners.Misconfig = o.Scanners.Misconfig || r.Misconfig
+	}
+	o.Unfiltered = func(r *report.Report) {
+		pd.facts = gate.Facts(r)
+		if len(r.Metadata.RepoDigests) > 0 {
+			if _, d, ok := strings.Cut(r.Metadata.RepoDigests[0], "@"); ok {
+				pd.digest = d
+			}
+		}
+	}
+	return pd, nil
+}
+
+// decide prints the policy's findings and reports whether it denies.
+func (pd *policyDecider) decide(w io.Writer) bool {
+	if len(pd.reqs) == 0 {
+		fmt.Fprintf(w, "tollgate: policy %s: no vulnerabilities or imageChecks rule applies to %s in namespace %s\n",
+			output.Escape(pd.pol.Name()), output.Escape(pd.name), output.Escape(pd.namespace))
+		return false
+	}
+	var d policy.Decision
+	now := time.Now()
+	for _, r := range pd.reqs {
+		pd.pol.AddImageFindings(&d, nil, policy.DecideScan(pd.name, pd.digest, pd.namespace, r, policy.ScanOutcome{Facts: pd.facts}, now)...)
+	}
+	return printPolicyFindings(w, pd.pol.Name(), pd.name, d)
 }

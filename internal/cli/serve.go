@@ -61,6 +61,7 @@ tollgate certs and tollgate apiserver-config write the files both sides need.`,
 				intRange{flag: "shutdown-timeout"},
 				intRange{flag: "scan-budget"},
 				intRange{flag: "scan-ttl"},
+				intRange{flag: "max-scans", lo: 1, hi: 64},
 			); err != nil {
 				return err
 			}

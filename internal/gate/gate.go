@@ -15,11 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/buildinfo"
 	"github.com/tollgate-dev/tollgate/internal/policy"
 	"github.com/tollgate-dev/tollgate/internal/scancache"
 )
@@ -29,6 +31,7 @@ const (
 	DefaultBudget      = 2 * time.Second
 	DefaultTTL         = time.Hour
 	DefaultScanTimeout = 5 * time.Minute
+	DefaultMaxScans    = 2
 )
 
 // Resolver resolves a tag to the digest the registry serves for it.
@@ -88,6 +91,10 @@ type Options struct {
 	// ScanTimeout bounds one scan or verification, which may outlive the
 	// request that started it (DefaultScanTimeout when 0).
 	ScanTimeout time.Duration
+	// MaxScans bounds the scans running at once (DefaultMaxScans when 0):
+	// a burst of new images queues rather than holding a scan's memory
+	// each. Queued scans count against ScanTimeout.
+	MaxScans int
 	// Metrics counts scans and verifications (nil: not counted).
 	Metrics *Metrics
 	// Logger receives background failures (nil: discarded).
@@ -98,7 +105,8 @@ type Options struct {
 
 // Gate decides scan and signature rules. It is safe for concurrent use.
 type Gate struct {
-	o Options
+	o     Options
+	slots chan struct{} // one per running scan
 }
 
 // New returns a Gate.
@@ -121,7 +129,10 @@ func New(o Options) *Gate {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Gate{o: o}
+	if o.MaxScans <= 0 {
+		o.MaxScans = DefaultMaxScans
+	}
+	return &Gate{o: o, slots: make(chan struct{}, o.MaxScans)}
 }
 
 // Needed reports whether pol asks the gate anything about image in
@@ -245,7 +256,7 @@ func (g *Gate) explain(ctx context.Context, err error, what string) error {
 	if g.pending(ctx) {
 		switch what {
 		case "scan":
-			return fmt.Errorf("vulnerability scan not finished within %s (first sight of this digest); it goes on in the background — retry shortly", g.o.Budget)
+			return fmt.Errorf("vulnerability scan not finished within %s (a new digest); it goes on in the background, retry shortly", g.o.Budget)
 		case "signature check":
 			return fmt.Errorf("signature check not finished within %s; it goes on in the background — retry shortly", g.o.Budget)
 		}
@@ -285,10 +296,19 @@ func (g *Gate) scan(ctx context.Context, ref, digest string, want Scanners) (*po
 		}
 		version = v
 	}
-	key := scancache.ScanKey(digest, version+"/"+want.key())
+	// The key names the code too: replicas of two tollgate versions
+	// sharing a Redis (a rolling upgrade) never take each other's results.
+	key := scancache.ScanKey(digest, version+"/"+producer()+"/"+want.key())
 	b, err := g.o.Cache.Do(ctx, key, g.o.TTL, func(ctx context.Context) ([]byte, error) {
 		ctx, cancel := context.WithTimeout(ctx, g.o.ScanTimeout)
 		defer cancel()
+		select {
+		case g.slots <- struct{}{}:
+			defer func() { <-g.slots }()
+		case <-ctx.Done():
+			g.o.Metrics.scan("failed")
+			return nil, fmt.Errorf("no scan slot free within %s (%d scans running)", g.o.ScanTimeout, g.o.MaxScans)
+		}
 		g.o.Metrics.scan("started")
 		facts, err := g.o.Scanner.Scan(ctx, ref, want)
 		if err != nil {
@@ -315,7 +335,7 @@ func (g *Gate) verify(ctx context.Context, ref, digest string, req policy.Signat
 	if g.o.Verifier == nil {
 		return policy.SignatureOutcome{}, errors.New("the server has no signature verifier configured")
 	}
-	key := scancache.SignatureKey(digest, requirementKey(req))
+	key := scancache.SignatureKey(digest, append(requirementKey(req), "producer="+producer()))
 	b, err := g.o.Cache.Do(ctx, key, g.o.TTL, func(ctx context.Context) ([]byte, error) {
 		ctx, cancel := context.WithTimeout(ctx, g.o.ScanTimeout)
 		defer cancel()
@@ -339,6 +359,20 @@ func (g *Gate) verify(ctx context.Context, ref, digest string, req policy.Signat
 		return oc, fmt.Errorf("a cached signature result does not decode: %v", err)
 	}
 	return oc, nil
+}
+
+// producer names the tollgate build that computes results: its version
+// and, when the binary records it, its VCS revision.
+func producer() string {
+	v := buildinfo.Version()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				v += "+" + s.Value[:min(12, len(s.Value))]
+			}
+		}
+	}
+	return v
 }
 
 // requirementKey lists what a signature result depends on besides the

@@ -79,10 +79,7 @@ func checkImage(t *testing.T, name string, c imageConfig, steps []step, want []g
 		registrytest.WriteDockerArchive(t, filepath.Join(*dockleImages, name+".tar"), "tollgate-test/"+name+":1", buildV1(t, c, steps...))
 	}
 	img := buildImage(t, c, steps...)
-	res, err := Check(t.Context(), img, Options{Secrets: secretScanner(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := checkCached(t, img, Options{Secrets: secretScanner(t)})
 	if diff := cmp.Diff(want, reduce(img, res.Misconfigurations)); diff != "" {
 		t.Errorf("findings (-want +got):\n%s\n%s", diff, messages(res.Misconfigurations))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/dockerfile"
 	"github.com/tollgate-dev/tollgate/internal/dockerfile/shell"
 	"github.com/tollgate-dev/tollgate/internal/image"
+	"github.com/tollgate-dev/tollgate/internal/inventory"
 )
 
 // Package databases the checks read.
@@ -568,7 +569,13 @@ func (r *run) checkDebugTools() {
 			r.rep.add(IDDebugTools, Finding{Path: db, Layer: r.layer(layer), Message: fmt.Sprintf("%s is installed (/%s).", name, db)})
 		}
 	}
-	for _, db := range []string{dpkgStatus, apkInstalled} {
+	dbs := []string{dpkgStatus, apkInstalled}
+	for _, p := range slices.Sorted(maps.Keys(r.wanted)) {
+		if inventory.IsRPMDatabase(p) {
+			dbs = append(dbs, p)
+		}
+	}
+	for _, db := range dbs {
 		since := r.installedSince(db)
 		for _, n := range slices.Sorted(maps.Keys(since)) {
 			report(db, n, since[n])
@@ -639,6 +646,11 @@ func (r *run) installedSize(paths []string) (int64, string) {
 		}
 		if kib > 0 {
 			return kib * 1024, "the sum of dpkg's Installed-Size"
+		}
+	}
+	for _, p := range paths {
+		if f, ok := r.wanted[p]; ok && inventory.IsRPMDatabase(p) && f.installed > 0 {
+			return f.installed, "the sum of rpm's installed sizes"
 		}
 	}
 	var total int64

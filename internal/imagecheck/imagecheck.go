@@ -87,6 +87,11 @@ type Options struct {
 	MaxFindings int
 	// Skip lists check IDs not to run.
 	Skip []string
+	// Cache keeps each layer's facts (what the checks read of it, the
+	// secrets in its files) between runs, keyed by the layer's diff ID and
+	// everything that decides the facts (the secret rules and limits);
+	// nil reads every layer. Thresholds and Skip are applied anew.
+	Cache Cache
 }
 
 func (o Options) minWaste() int64 {
@@ -104,55 +109,144 @@ func (o Options) maxFindings() int {
 }
 
 // Check runs the hygiene checks on an opened image. Each layer is read
-// once, bottom first.
+// once, bottom first, unless its facts are in o.Cache.
 func Check(ctx context.Context, img *image.Image, o Options) (*Result, error) {
-	if img.Config == nil {
-		return nil, fmt.Errorf("%s: the image has no config", img.Name)
+	c, err := NewChecker(img, o)
+	if err != nil {
+		return nil, err
 	}
-	r := newRun(img, o)
 	for i, l := range img.Layers {
-		if err := r.readLayer(ctx, i, l); err != nil {
+		if c.cached[i] != nil {
+			continue
+		}
+		visit := func(e *image.Entry, content io.Reader) error { return c.Entry(i, e, content) }
+		if err := readLayer(ctx, l, visit, func(s string) { c.walkWarning(i, s) }); err != nil {
 			return nil, err
 		}
 	}
-	r.finish()
-	return r.result(), nil
+	return c.Result()
 }
 
 // Checker is Check taken apart, for a caller that walks the layers itself
 // so that one read of each layer serves several analyses (decompressing
 // the layers is most of a check's time): call Entry with every entry
-// image.Walk gives, layer by layer from the bottom, then Result.
+// image.Walk gives, layer by layer from the bottom, then Result. When
+// NeedsLayers is false every layer's facts came from the cache, and
+// Result alone gives the findings.
 type Checker struct {
-	r    *run
-	done bool
+	r       *run
+	done    bool
+	err     error
+	cache   Cache
+	keys    []string
+	cached  []*layerFacts // from the cache; nil where missing
+	live    []*layerFacts // read in this run, to store
+	started int           // the last layer started, -1 for none
 }
 
-// NewChecker starts a check of img, whose Config must be set.
+// NewChecker starts a check of img, whose Config must be set, and looks
+// up its layers' facts in o.Cache.
 func NewChecker(img *image.Image, o Options) (*Checker, error) {
 	if img.Config == nil {
 		return nil, fmt.Errorf("%s: the image has no config", img.Name)
 	}
-	return &Checker{r: newRun(img, o)}, nil
+	n := len(img.Layers)
+	c := &Checker{r: newRun(img, o), cache: o.Cache, keys: make([]string, n), cached: make([]*layerFacts, n), live: make([]*layerFacts, n), started: -1}
+	if c.cache != nil {
+		for i, l := range img.Layers {
+			if l.DiffID == "" {
+				continue // nothing names its content: never cached
+			}
+			c.keys[i] = factsKey(l.DiffID, &o)
+			c.cached[i] = loadFacts(c.cache, c.keys[i])
+		}
+	}
+	return c, nil
 }
+
+// NeedsLayers reports whether some layer must be read (its facts are not
+// in the cache).
+func (c *Checker) NeedsLayers() bool { return slices.Contains(c.cached, nil) }
 
 // Entry takes one entry of layer i (0-based); layers must come in order.
 // content is the file's content for regular files, as image.Walk gives it.
+// Entries of a layer whose facts came from the cache are not looked at.
 func (c *Checker) Entry(i int, e *image.Entry, content io.Reader) error {
-	if c.done || i < c.r.cur || i >= len(c.r.img.Layers) {
+	if c.done || i < c.started || i >= len(c.r.img.Layers) {
 		return fmt.Errorf("imagecheck: entry of layer %d out of order", i+1)
 	}
-	c.r.cur = i
-	return c.r.entry(e, content)
+	if err := c.startUpTo(i); err != nil {
+		return err
+	}
+	if c.cached[i] != nil {
+		return nil
+	}
+	f, err := c.r.readEntry(e, content)
+	if err != nil {
+		return err
+	}
+	return c.add(i, f)
 }
 
-// Result runs the checks that need every layer and returns the findings.
-func (c *Checker) Result() *Result {
+// walkWarning takes a problem Check's walk met in layer i's tar.
+func (c *Checker) walkWarning(i int, s string) {
+	if c.startUpTo(i) == nil && c.cached[i] == nil {
+		c.err = c.add(i, fact{Type: walkWarning, Warning: s})
+	}
+}
+
+// add applies a fact of layer i, and keeps it for the cache.
+func (c *Checker) add(i int, f fact) error {
+	if lf := c.live[i]; lf != nil {
+		lf.Entries = append(lf.Entries, f)
+	}
+	return c.r.apply(&f)
+}
+
+// startUpTo starts the layers up to i: a cached layer's facts are applied
+// when it starts, a read one's as its entries come. An error (too many
+// paths) sticks: the view is then incomplete.
+func (c *Checker) startUpTo(i int) error {
+	for c.err == nil && c.started < i {
+		c.started++
+		j := c.started
+		c.r.cur = j
+		if lf := c.cached[j]; lf != nil {
+			for k := range lf.Entries {
+				if c.err = c.r.apply(&lf.Entries[k]); c.err != nil {
+					break
+				}
+			}
+		} else if c.keys[j] != "" {
+			c.live[j] = &layerFacts{Key: c.keys[j]}
+		}
+	}
+	return c.err
+}
+
+// Result runs the checks that need every layer and returns the findings;
+// the facts of the layers read are stored in the cache.
+func (c *Checker) Result() (*Result, error) {
 	if !c.done {
 		c.done = true
+		if c.startUpTo(len(c.r.img.Layers)-1) != nil {
+			return nil, c.err
+		}
 		c.r.finish()
+		for _, lf := range c.live {
+			if lf == nil {
+				continue
+			}
+			if err := storeFacts(c.cache, lf); err != nil {
+				c.r.warnings = append(c.r.warnings, fmt.Sprintf("cache: %v", err))
+				break
+			}
+		}
 	}
-	return c.r.result()
+	if c.err != nil {
+		return nil, c.err
+	}
+	return c.r.result(), nil
 }
 
 // reporter collects findings and applies the per-check limit.

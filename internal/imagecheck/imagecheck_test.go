@@ -245,7 +245,11 @@ func TestChecker(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if diff := cmp.Diff(want, c.Result()); diff != "" {
+	got, err := c.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Checker and Check differ (-Check +Checker):\n%s", diff)
 	}
 	if err := c.Entry(0, &image.Entry{Path: "x", Type: image.TypeFile}, strings.NewReader("")); err == nil {

@@ -21,6 +21,12 @@ const (
 	// maxWantedFile bounds the size of a file read for its content
 	// (passwd, package databases); dpkg status of large images is ~5 MB.
 	maxWantedFile = 32 << 20
+	// maxRPMDatabase bounds an rpm database read for its package names.
+	// The checker spills it to a temporary file, but the scan's shared
+	// walk holds what the checker reads of a file once more for the
+	// inventory, so it is held in memory for a moment; real databases
+	// are 5–100 MB.
+	maxRPMDatabase = 256 << 20
 )
 
 // node is one path of the merged filesystem.
@@ -31,10 +37,12 @@ type node struct {
 	size  int64
 }
 
-// wantedFile is the latest content of a file the checks read.
+// wantedFile is the latest content of a file the checks read (for an rpm
+// database, the installed size of its packages instead).
 type wantedFile struct {
-	layer int
-	data  []byte
+	layer     int
+	data      []byte
+	installed int64
 }
 
 // dbVersion is one layer's version of a package database file.
@@ -91,6 +99,8 @@ type run struct {
 	stats      secret.Stats
 	warnings   []string
 	walkWarn   int
+	head       [8000]byte // the start of the file being read
+	buf        []byte     // the file being scanned for secrets
 }
 
 func newRun(img *image.Image, o Options) *run {
@@ -159,24 +169,19 @@ func (r *run) layerName(i int) string {
 	return "layer " + r.img.Layers[i].Name()
 }
 
-func (r *run) readLayer(ctx context.Context, i int, l *image.Layer) error {
-	r.cur = i
+// readLayer walks a layer, giving each entry to visit and each problem
+// of the tar to warn.
+func readLayer(ctx context.Context, l *image.Layer, visit func(*image.Entry, io.Reader) error, warn func(string)) error {
 	rc, err := l.Open()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	warn := func(s string) {
-		if r.walkWarn < 20 {
-			r.warnings = append(r.warnings, fmt.Sprintf("layer %s: %s", l.Name(), s))
-		}
-		r.walkWarn++
-	}
 	err = image.Walk(rc, func(e *image.Entry, content io.Reader) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		return r.entry(e, content)
+		return visit(e, content)
 	}, warn)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -187,37 +192,12 @@ func (r *run) readLayer(ctx context.Context, i int, l *image.Layer) error {
 	return nil
 }
 
-func (r *run) entry(e *image.Entry, content io.Reader) error {
-	switch e.Type {
-	case image.TypeWhiteout:
-		r.remove(e.Path)
-		return nil
-	case image.TypeOpaque:
-		for c := range r.kids[e.Path] { // "." is the root's entry too
-			r.remove(c)
-		}
-		return nil
+// walkWarning notes a problem of layer r.cur's tar (at most 20 listed).
+func (r *run) walkWarning(s string) {
+	if r.walkWarn < 20 {
+		r.warnings = append(r.warnings, fmt.Sprintf("%s: %s", r.layerName(r.cur), s))
 	}
-	if old, ok := r.nodes[e.Path]; ok && old.layer < r.cur {
-		if old.typ == image.TypeDir && e.Type == image.TypeDir {
-			// A directory entry again: only its mode changes.
-		} else {
-			r.remove(e.Path)
-		}
-	}
-	if _, ok := r.nodes[e.Path]; !ok {
-		if len(r.nodes) >= maxPaths {
-			return fmt.Errorf("more than %d paths in the image", maxPaths)
-		}
-		r.link(e.Path)
-	}
-	r.nodes[e.Path] = &node{layer: r.cur, typ: e.Type, mode: e.Mode, size: e.Size}
-	if e.Type == image.TypeFile {
-		r.noteCache(e.Path, e.Size)
-		return r.file(e, content)
-	}
-	delete(r.wanted, e.Path)
-	return nil
+	r.walkWarn++
 }
 
 // link records p as a child of its parent directory.
@@ -287,71 +267,6 @@ func (w *layerWaste) add(p string, size int64, by int) {
 	if len(w.biggest) > 3 {
 		w.biggest = w.biggest[:3]
 	}
-}
-
-// file reads a regular file's content when a check or the secret scanner
-// needs it.
-func (r *run) file(e *image.Entry, content io.Reader) error {
-	want := wantsContent(e.Path)
-	scan := r.o.Secrets != nil
-	if !want && !scan {
-		delete(r.wanted, e.Path)
-		return nil
-	}
-	limit := int64(0)
-	if scan {
-		limit = r.o.Secrets.MaxFileSize()
-	}
-	if want {
-		limit = max(limit, maxWantedFile)
-	}
-	if e.Size > limit {
-		if scan {
-			r.stats.SkippedLarge++
-		}
-		delete(r.wanted, e.Path)
-		return nil
-	}
-	// A binary file is known from its first bytes; only the checks'
-	// files are read whole whatever they hold.
-	head := make([]byte, min(e.Size, 8000))
-	if _, err := io.ReadFull(content, head); err != nil {
-		return fmt.Errorf("reading %s: %w", e.Path, err)
-	}
-	if !want && secret.IsBinary(head) {
-		r.stats.SkippedBinary++
-		return nil
-	}
-	rest, err := io.ReadAll(io.LimitReader(content, limit-int64(len(head))))
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", e.Path, err)
-	}
-	data := append(head, rest...)
-	if want {
-		r.wanted[e.Path] = &wantedFile{layer: r.cur, data: data}
-		if names := packageNames(e.Path, data); names != nil {
-			r.dbVersions[e.Path] = append(r.dbVersions[e.Path], dbVersion{layer: r.cur, names: names})
-		}
-	} else {
-		delete(r.wanted, e.Path)
-	}
-	if !scan {
-		return nil
-	}
-	switch {
-	case int64(len(data)) > r.o.Secrets.MaxFileSize():
-		r.stats.SkippedLarge++
-	case secret.IsBinary(data):
-		r.stats.SkippedBinary++
-	default:
-		r.stats.Files++
-		r.stats.Bytes += int64(len(data))
-		for _, f := range r.o.Secrets.ScanBytes(e.Path, data) {
-			r.secretsAt[e.Path] = append(r.secretsAt[e.Path], len(r.secrets))
-			r.secrets = append(r.secrets, liveSecret{f: f, layer: r.cur, path: e.Path})
-		}
-	}
-	return nil
 }
 
 // wantsContent reports whether a check reads the file's content.

@@ -65,16 +65,8 @@ func (c *layerCache) path(key string) string {
 
 // get returns the entry for key. A missing or damaged entry is a miss.
 func (c *layerCache) get(key string) (*layerResult, bool) {
-	b, err := os.ReadFile(c.path(key))
-	if err != nil {
-		return nil, false
-	}
-	header, body, ok := bytes.Cut(b, []byte("\n"))
-	if !ok || !bytes.HasPrefix(header, []byte(cacheMagic)) {
-		return nil, false
-	}
-	sum := sha256.Sum256(body)
-	if string(header[len(cacheMagic):]) != hex.EncodeToString(sum[:]) {
+	body, ok := readChecked(c.path(key), cacheMagic)
+	if !ok {
 		return nil, false
 	}
 	var r layerResult
@@ -91,16 +83,73 @@ func (c *layerCache) put(key string, r *layerResult) error {
 	if err != nil {
 		return err
 	}
+	return writeChecked(c.dir, c.path(key), cacheMagic, body)
+}
+
+// readChecked returns the body of a cache file whose header line is magic
+// and the SHA-256 of the body; anything else is a miss.
+func readChecked(path, magic string) ([]byte, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false
+	}
+	header, body, ok := bytes.Cut(b, []byte("\n"))
+	if !ok || !bytes.HasPrefix(header, []byte(magic)) {
+		return nil, false
+	}
+	sum := sha256.Sum256(body)
+	if string(header[len(magic):]) != hex.EncodeToString(sum[:]) {
+		return nil, false
+	}
+	return body, true
+}
+
+// writeChecked writes body with its header line atomically (a temporary
+// file in dir renamed into place).
+func writeChecked(dir, path, magic string, body []byte) error {
 	sum := sha256.Sum256(body)
 	var buf bytes.Buffer
-	buf.WriteString(cacheMagic)
+	buf.Grow(len(magic) + 65 + len(body))
+	buf.WriteString(magic)
 	buf.WriteString(hex.EncodeToString(sum[:]))
 	buf.WriteByte('\n')
 	buf.Write(body)
-	if err := renameio.WriteFile(c.path(key), buf.Bytes(), 0o644, renameio.WithTempDir(c.dir)); err != nil {
+	if err := renameio.WriteFile(path, buf.Bytes(), 0o644, renameio.WithTempDir(dir)); err != nil {
 		return fmt.Errorf("writing cache entry: %w", err)
 	}
 	return nil
+}
+
+// EntryStore keeps other packages' per-layer results in the cache
+// directory the same way the layer cache keeps the inventory's: one file
+// per key under <dir>/<name>/, written atomically, with a header line of
+// a format tag and the SHA-256 of the body, so a truncated, edited or
+// foreign file is a miss. Keys must be file-name safe (hex digests);
+// what goes into a key (the layer's diff ID, a fingerprint of the rules
+// that made the result) is the caller's business.
+type EntryStore struct {
+	dir, magic string
+}
+
+// OpenEntryStore opens (creating it) the store <cacheDir>/<name>; format
+// tags its files (a store's files written with another tag are misses).
+func OpenEntryStore(cacheDir, name, format string) (*EntryStore, error) {
+	d := filepath.Join(cacheDir, name)
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return nil, fmt.Errorf("creating cache directory: %w", err)
+	}
+	return &EntryStore{dir: d, magic: format + " "}, nil
+}
+
+// Get returns the body stored for key; a missing or damaged entry is a
+// miss.
+func (s *EntryStore) Get(key string) ([]byte, bool) {
+	return readChecked(filepath.Join(s.dir, key), s.magic)
+}
+
+// Put stores body for key atomically.
+func (s *EntryStore) Put(key string, body []byte) error {
+	return writeChecked(s.dir, filepath.Join(s.dir, key), s.magic, body)
 }
 
 // errNoCache is returned by DefaultCacheDir when the platform has no user

@@ -2,12 +2,16 @@ package inventory
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/tollgate-dev/tollgate/internal/registrytest"
 )
@@ -162,5 +166,43 @@ func FuzzRPMDB(f *testing.F) {
 			return
 		}
 		checkPackages(t, pkgs)
+	})
+}
+
+// FuzzGoBinaryPackages feeds arbitrary files to the Go function table
+// reader (ELF, PE, Mach-O headers; a pclntab found by name or by its
+// header), without the recover that guards it in scans, so a panic of
+// ours shows. Seeds: synthetic tables of each format and the headers of
+// each object format.
+func FuzzGoBinaryPackages(f *testing.F) {
+	names := []string{"runtime.main", "main.main", "example.com/m/p.(*T).M", "gopkg.in/yaml%2ev3.F"}
+	f.Add(pclntab(binary.LittleEndian, 8, pclntab120, names...))
+	f.Add(pclntab(binary.BigEndian, 4, pclntab118, names...))
+	f.Add(pclntab(binary.LittleEndian, 4, pclntab116, names...))
+	f.Add(append([]byte("\x7fELF\x02\x01\x01\x00"), pclntab(binary.LittleEndian, 8, pclntab120, names...)...))
+	f.Add(append([]byte("MZ\x90\x00"), pclntab(binary.LittleEndian, 8, pclntab120, names...)...))
+	f.Add([]byte{0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		table, err := funcNameTable(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
+		}
+		if len(table) > len(b) {
+			t.Fatalf("name table of %d bytes from a %d-byte file", len(table), len(b))
+		}
+		pkgs := packagesOfFuncNames(table)
+		if !slices.IsSorted(pkgs) || len(slices.Compact(slices.Clone(pkgs))) != len(pkgs) {
+			t.Fatalf("packages not sorted and distinct: %q", pkgs)
+		}
+		for _, p := range pkgs {
+			if p == "" || strings.ContainsAny(p, "\x00 \n") {
+				t.Fatalf("bad package path %q", p)
+			}
+		}
+		// The list is the union of each name's packages (the reader skips
+		// names of the package before without parsing them).
+		if d := cmp.Diff(packagesOneByOne(table), pkgs); d != "" {
+			t.Fatalf("packages differ from the union of each name's (-union +got):\n%s", d)
+		}
 	})
 }

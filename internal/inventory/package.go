@@ -100,6 +100,31 @@ type Package struct {
 	Release    string `json:"release,omitempty"`
 	// Modularity label of rpm packages from a module stream.
 	Modularity string `json:"modularity,omitempty"`
+
+	// GoCode says which of a Go module's packages a Go binary contains;
+	// nil for packages not read from a Go binary.
+	GoCode *GoCode `json:"goCode,omitempty"`
+}
+
+// GoCode is what a Go binary's function table tells about one module (or
+// "stdlib") linked into it.
+type GoCode struct {
+	// Packages are the import paths of the module's packages that have
+	// code in the binary, sorted; meaningful only when Unread is "".
+	Packages []string `json:"packages,omitempty"`
+	// Unread says why the binary's package list could not be read ("" when
+	// it was); the module's packages are then unknown.
+	Unread string `json:"unread,omitempty"`
+}
+
+// HasGoPackage reports whether the binary is known to contain the package
+// with import path p. It is false when the package list is unknown.
+func (c *GoCode) HasGoPackage(p string) bool {
+	if c == nil || c.Unread != "" {
+		return false
+	}
+	_, ok := slices.BinarySearch(c.Packages, p)
+	return ok
 }
 
 // OS describes the operating system release of an image or root filesystem.

@@ -1,12 +1,10 @@
 package inventory
 
 import (
-	"fmt"
 	"io/fs"
 	"strconv"
 	"strings"
 
-	rpmdb "github.com/knqyf263/go-rpmdb/pkg"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver go-rpmdb opens rpmdb.sqlite with
 )
 
@@ -49,20 +47,12 @@ func (rpmAnalyzer) analyze(f *file) (*fileResult, error) {
 
 // readRPMDB lists the packages of an rpm database file.
 func readRPMDB(p string) ([]Package, error) {
-	db, err := rpmdb.Open(p)
+	infos, err := listRPMDB(p)
 	if err != nil {
-		return nil, fmt.Errorf("opening rpm database: %w", err)
-	}
-	defer db.Close()
-	infos, err := db.ListPackages()
-	if err != nil {
-		return nil, fmt.Errorf("reading rpm database: %w", err)
+		return nil, err
 	}
 	var pkgs []Package
 	for _, in := range infos {
-		if in.Name == "gpg-pubkey" || in.Name == "" {
-			continue // imported signing keys, not software
-		}
 		epoch := 0
 		if in.Epoch != nil {
 			epoch = *in.Epoch

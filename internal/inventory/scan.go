@@ -32,7 +32,8 @@ type Options struct {
 	// Walker, when set, is called with the opened image; the walker it
 	// returns is given every entry of every layer from the inventory's
 	// own read of the layers (see LayerWalker). Layers are then read one
-	// at a time, cached ones too.
+	// at a time, cached ones too. A nil walker (the caller has what it
+	// needs, from its own cache) leaves the layers to the inventory.
 	Walker func(img *image.Image) (LayerWalker, error)
 }
 
@@ -130,15 +131,17 @@ func ScanImage(ctx context.Context, img *image.Image, o Options) (*Inventory, er
 		if err != nil {
 			return nil, err
 		}
-		if err := walkLayers(ctx, img, w, as, tmp, results, o.Progress); err != nil {
-			return nil, err
-		}
-		if cache != nil {
-			for _, i := range missing {
-				cacheErrs[i] = cache.put(keys[i], results[i])
+		if w != nil {
+			if err := walkLayers(ctx, img, w, as, tmp, results, o.Progress); err != nil {
+				return nil, err
 			}
+			if cache != nil {
+				for _, i := range missing {
+					cacheErrs[i] = cache.put(keys[i], results[i])
+				}
+			}
+			missing = nil
 		}
-		missing = nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.parallel())

@@ -12,7 +12,12 @@
 //     advisories; packages from third-party repositories are not matched
 //     against distro data and are listed as skipped;
 //   - language packages are looked up in their ecosystem (Go modules and
-//     the binary's stdlib, PyPI with PEP 503 names, npm, Maven, …);
+//     the binary's stdlib, PyPI with PEP 503 names, npm, Maven, …); a Go
+//     record that names the vulnerable packages of a module matches a Go
+//     binary only when the binary contains one of them (what govulncheck
+//     does for binaries at package level); without a package list (go.mod,
+//     an unreadable binary) the whole module matches and the finding says
+//     so;
 //   - IDs are reported as Trivy reports them (the CVE where a record is one
 //     vendor's view of one CVE; DSA/DLA split per CVE with the vendor ID
 //     kept), one finding per (package, vulnerability);
@@ -113,6 +118,10 @@ type Explanation struct {
 	Ordering string
 	// Severity says where the severity came from.
 	Severity string
+	// Code says, for a Go module, whether the match was narrowed to the
+	// packages the record names: the binary contains one of them, or why
+	// the whole module was matched. "" for other ecosystems.
+	Code string
 }
 
 // SkipReason says why a package was not matched.
@@ -256,8 +265,10 @@ func (m *matcher) pkg(i int) ([]Finding, *Skip, error) {
 		return nil, nil, err
 	}
 	var cands []candidate
+	var absent []*advisory.Advisory // records whose packages the binary lacks
 	for ai := range advs {
 		adv := &advs[ai]
+		lacks := false
 		for fi := range adv.Affected {
 			af := &adv.Affected[fi]
 			v, err := af.Check(ver)
@@ -269,17 +280,26 @@ func (m *matcher) pkg(i int) ([]Finding, *Skip, error) {
 			if !v.Affected {
 				continue
 			}
+			code, inBinary := goCode(p, af)
+			if !inBinary {
+				lacks = true
+				continue // another entry of the record may name packages the binary has
+			}
 			if v.InVersions && v.Fixed == "" {
 				v.Fixed = nextFix(af, eco, ver)
 			}
 			for _, id := range reportedIDs(adv) {
-				cands = append(cands, candidate{id: id, adv: adv, af: af, verdict: v})
+				cands = append(cands, candidate{id: id, adv: adv, af: af, verdict: v, code: code})
 			}
+			lacks = false
 			break // one entry of a record decides
+		}
+		if lacks {
+			absent = append(absent, adv)
 		}
 	}
 	var out []Finding
-	for _, group := range groupByID(cands) {
+	for _, group := range withoutAbsentCode(groupByID(cands), absent) {
 		f, err := m.finding(i, p, eco, name, ver, group)
 		if err != nil {
 			return nil, nil, err
@@ -295,6 +315,7 @@ type candidate struct {
 	adv     *advisory.Advisory
 	af      *advisory.Affected
 	verdict advisory.Verdict
+	code    goVerdict
 }
 
 func groupByID(cs []candidate) [][]candidate {
@@ -429,6 +450,7 @@ func (m *matcher) finding(i int, p *inventory.Package, eco, name, ver string, gr
 		Range:     rangeWords(best.verdict),
 		Ordering:  string(best.verdict.Ordering),
 		Severity:  f.Explanation.Severity,
+		Code:      codeWords(group),
 	}
 	return f, nil
 }

@@ -329,6 +329,11 @@ func compile(f File, readFile func(string) ([]byte, error)) (*Policy, error) {
 		if r == nil {
 			return def
 		}
+		if r.Mode == "false" {
+			// YAML 1.1, which the decoder speaks, reads a bare off as
+			// false: `mode: off` must mean off.
+			return Off
+		}
 		if !r.Mode.valid() {
 			errs = append(errs, fmt.Errorf("%s.mode: %q is not one of enforce, warn, audit, off", field, r.Mode))
 		}

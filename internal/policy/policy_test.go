@@ -166,3 +166,20 @@ func TestDefaultSummary(t *testing.T) {
 		t.Errorf("Default().Summary() mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestBareOff: `mode: off` unquoted (YAML 1.1 reads it as false) switches
+// a rule off, in block and flow style.
+func TestBareOff(t *testing.T) {
+	for _, doc := range []string{
+		"  images:\n    denyLatest: {mode: off}\n",
+		"  images:\n    denyLatest:\n      mode: off\n",
+	} {
+		p, err := Parse([]byte("apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nspec:\n" + doc))
+		if err != nil {
+			t.Fatalf("%q: %v", doc, err)
+		}
+		if d := p.ReviewImages("default", []string{"nginx:latest"}, nil); !d.Allowed() {
+			t.Errorf("%q: nginx:latest denied: %s", doc, d.Reason())
+		}
+	}
+}

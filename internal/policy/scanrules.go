@@ -196,14 +196,15 @@ type ScanRequirement struct {
 
 // ScanRequirements returns the scan rules that apply to image in
 // namespace (none when the reference does not parse: the imageReference
-// rule reports that).
+// rule reports that). An empty image — one read from a file, with no
+// name — is in the scope of every rule.
 func (p *Policy) ScanRequirements(namespace, image string) []ScanRequirement {
 	var out []ScanRequirement
 	for _, r := range []*scanRule{p.vulns, p.checks} {
 		if r == nil || p.modeIn(namespace, r.id, r.mode) == Off || r.exempt[namespace] {
 			continue
 		}
-		if len(r.patterns) > 0 {
+		if len(r.patterns) > 0 && image != "" {
 			img, err := ParseImage(image)
 			if err != nil || !slices.ContainsFunc(r.patterns, func(ip imagePattern) bool { return ip.match(img) }) {
 				continue
@@ -215,6 +216,27 @@ func (p *Policy) ScanRequirements(namespace, image string) []ScanRequirement {
 			rule: r,
 		})
 	}
+	return out
+}
+
+// imageRulesFor lists the rules needing the images that apply to one of
+// uses in namespace.
+func (p *Policy) imageRulesFor(namespace string, uses []ImageUse) []RuleID {
+	var out []RuleID
+	add := func(id RuleID) {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	for _, u := range uses {
+		for _, r := range p.ScanRequirements(namespace, u.Image) {
+			add(r.Rule)
+		}
+		if reqs, err := p.SignatureRequirements(namespace, u.Image); err == nil && len(reqs) > 0 {
+			add(RuleSignatures)
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 

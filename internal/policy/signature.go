@@ -208,6 +208,9 @@ func (ip imagePattern) match(img Image) bool {
 	if img.Registry != ip.registry {
 		return false
 	}
+	if ip.repo == "**" {
+		return true // every repository of the registry, at any depth
+	}
 	if prefix, ok := strings.CutSuffix(ip.repo, "/**"); ok {
 		if ok, _ := path.Match(prefix, img.Repository); ok {
 			return true

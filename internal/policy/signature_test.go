@@ -123,3 +123,39 @@ func TestDecideSignature(t *testing.T) {
 		t.Errorf("onError allow: %+v", f)
 	}
 }
+
+// TestImagePatterns: "REG/**" is every repository of the registry at any
+// depth (it used to match one path element only, letting deeper images
+// slip past every rule scoped that way).
+func TestImagePatterns(t *testing.T) {
+	tests := []struct {
+		pattern, image string
+		want           bool
+	}{
+		{"reg.io/**", "reg.io/app:1", true},
+		{"reg.io/**", "reg.io/team/app:1", true},
+		{"reg.io/**", "reg.io/a/b/c/app:1", true},
+		{"reg.io/**", "other.io/team/app:1", false},
+		{"reg.io/team/**", "reg.io/team/app:1", true},
+		{"reg.io/team/**", "reg.io/team/sub/app:1", true},
+		{"reg.io/team/**", "reg.io/teamx/app:1", false},
+		{"reg.io/team/*", "reg.io/team/app:1", true},
+		{"reg.io/team/*", "reg.io/team/sub/app:1", false},
+		{"reg.io/*", "reg.io/team/app:1", false},
+		{"docker.io/**", "nginx:1", true},
+		{"127.0.0.1:5000/**", "127.0.0.1:5000/shop/vuln:1", true},
+	}
+	for _, tt := range tests {
+		ip, err := parseImagePattern(tt.pattern)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.pattern, err)
+		}
+		img, err := ParseImage(tt.image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ip.match(img); got != tt.want {
+			t.Errorf("%s matches %s: %t, want %t", tt.pattern, tt.image, got, tt.want)
+		}
+	}
+}

@@ -28,6 +28,10 @@ type TestResult struct {
 	// Mutations are what /mutate would change in a Pod (digest pinning
 	// needs the registry and is not shown).
 	Mutations []string `json:"mutations,omitempty"`
+	// NotEvaluated lists the rules that need the images themselves
+	// (vulnerabilities, imageChecks, signatures) and were not evaluated
+	// because no Images hook was given (offline).
+	NotEvaluated []RuleID `json:"notEvaluated,omitempty"`
 	// Error is set when the document does not parse; it counts as denied.
 	Error string `json:"error,omitempty"`
 }
@@ -38,6 +42,10 @@ type TestOptions struct {
 	Namespace string
 	// Scorer scores workloads for the kubesec rules.
 	Scorer Scorer
+	// Images decides the rules that need the images (scan and signature
+	// rules) for a workload's images in a namespace, as admission's gate
+	// does; nil leaves them out and lists them in NotEvaluated.
+	Images func(namespace string, uses []ImageUse) []Finding
 }
 
 // TestManifest evaluates one manifest (see kube.ReadManifests and
@@ -90,6 +98,11 @@ func (p *Policy) TestManifest(m *kube.Manifest, o TestOptions) TestResult {
 	if err != nil {
 		res.Error = err.Error()
 		return res
+	}
+	if o.Images != nil {
+		p.AddImageFindings(&d, w.Annotations, o.Images(res.Namespace, w.Images)...)
+	} else {
+		res.NotEvaluated = p.imageRulesFor(res.Namespace, w.Images)
 	}
 	res.Allowed = d.Allowed()
 	res.Denials = d.Denials()
@@ -184,6 +197,9 @@ func writeTestText(w io.Writer, results []TestResult) error {
 		}
 		for _, m := range r.Mutations {
 			fmt.Fprintf(bw, "  mutate: %s\n", esc(m))
+		}
+		for _, id := range r.NotEvaluated {
+			fmt.Fprintf(bw, "  not evaluated: %s (it reads the images: kube scan --policy --check-images does)\n", id)
 		}
 	}
 	return bw.Flush()

@@ -194,16 +194,25 @@ type Explanation struct {
 	Range     string   `json:"Range"`
 	Ordering  string   `json:"Ordering,omitempty"`
 	Severity  string   `json:"Severity"`
+	// Code says, for a Go module, whether the binary contains a package
+	// the record names, or why the whole module was matched.
+	Code string `json:"Code,omitempty"`
 }
 
 // ModifiedFinding is a finding an ignore file or VEX statement
-// suppressed, with who said so.
+// suppressed, with who said so. Type says which of Finding, Secret and
+// Misconfiguration holds it; JSON has it under "Finding", as Trivy
+// writes it (see modified.go).
 type ModifiedFinding struct {
-	Type      string        `json:"Type"`   // "vulnerability"
+	Type      string        `json:"Type"`   // "vulnerability", "secret", "misconfiguration"
 	Status    string        `json:"Status"` // "ignored", "not_affected", "fixed"
 	Statement string        `json:"Statement,omitempty"`
 	Source    string        `json:"Source"`
 	Finding   Vulnerability `json:"Finding"`
+	// Secret and Misconfiguration hold the finding of types "secret" and
+	// "misconfiguration".
+	Secret           *Secret           `json:"-"`
+	Misconfiguration *Misconfiguration `json:"-"`
 }
 
 // NotMatched is a package that was not matched against advisories.

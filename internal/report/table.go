@@ -60,6 +60,9 @@ func WriteTable(w io.Writer, r *Report, o Options) error {
 				if e := v.Explanation; e != nil {
 					fmt.Fprintf(bw, "- %s in %s %s: %s matched %s %s %s (%s; %s ordering); severity: %s\n",
 						output.Escape(v.VulnerabilityID), output.Escape(v.PkgName), output.Escape(v.InstalledVersion), output.Escape(e.Record), output.Escape(e.Ecosystem), output.Escape(e.Package), output.Escape(e.Compared), output.Escape(e.Range), output.Escape(e.Ordering), output.Escape(e.Severity))
+					if e.Code != "" {
+						fmt.Fprintf(bw, "  packages: %s\n", output.Escape(e.Code))
+					}
 				}
 			}
 		}

@@ -99,7 +99,7 @@ th { background: #f0f0f0; }
 <tr><th>Library</th><th>Vulnerability</th><th>Severity</th><th>Status</th><th>Installed Version</th><th>Fixed Version</th><th>Title</th></tr>
 {{range .Vulnerabilities}}<tr><td>{{.PkgName | clean}}{{with .PkgPath}} <span class="muted">({{.}})</span>{{end}}</td><td>{{if .PrimaryURL}}<a href="{{.PrimaryURL}}">{{.VulnerabilityID}}</a>{{else}}{{.VulnerabilityID}}{{end}}{{range .VendorIDs}}<br><span class="muted">{{.}}</span>{{end}}</td><td class="{{.Severity}}">{{.Severity}}</td><td>{{.Status}}</td><td>{{.InstalledVersion | clean}}</td><td>{{.FixedVersion | clean}}</td><td>{{.Title | clean}}{{with .Explanation}}<br><span class="muted">{{.Record}}: {{.Range}}, compared {{.Compared}} ({{.Ordering}}); severity: {{.Severity}}</span>{{end}}</td></tr>
 {{end}}</table>{{else}}<p>No vulnerabilities found.</p>{{end}}
-{{range .ModifiedFindings}}<p class="muted">Suppressed ({{.Status}}, {{.Source}}): {{.Finding.VulnerabilityID}} in {{.Finding.PkgName}}{{with .Statement}} — {{.}}{{end}}</p>
+{{range .ModifiedFindings}}<p class="muted">Suppressed ({{.Status}}, {{.Source}}): {{.What | clean}}{{with .Statement}} — {{.}}{{end}}</p>
 {{end}}{{end}}
 {{if .NotMatched}}<h2>Not matched</h2>
 <table><tr><th>Package</th><th>Version</th><th>Type</th><th>Reason</th><th>Detail</th></tr>

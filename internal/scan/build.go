@@ -208,7 +208,7 @@ func Vulnerability(f *match.Finding, withPath bool) report.Vulnerability {
 	e := f.Explanation
 	v.Explanation = &report.Explanation{
 		Record: e.Record, Records: e.Records, Ecosystem: e.Ecosystem, Package: e.Package,
-		Compared: e.Compared, Range: e.Range, Ordering: e.Ordering, Severity: e.Severity,
+		Compared: e.Compared, Range: e.Range, Ordering: e.Ordering, Severity: e.Severity, Code: e.Code,
 	}
 	return v
 }

@@ -86,10 +86,13 @@ type checkFindings struct {
 
 // imageChecks sets up the image checks on the inventory's layer walk;
 // the returned function gives their findings once the inventory is done.
-func imageChecks(o *Options) func() *checkFindings {
+// With a cache directory each layer's facts are cached beside the
+// inventory's: when every layer's are there, the checks need no walk and
+// a warm scan reads no layer at all.
+func imageChecks(o *Options) func() (*checkFindings, error) {
 	sc := o.Scanners
 	if !sc.Secret && !sc.Misconfig {
-		return func() *checkFindings { return nil }
+		return func() (*checkFindings, error) { return nil, nil }
 	}
 	co := o.Checks.Image
 	co.Secrets = o.Checks.Secrets
@@ -97,25 +100,43 @@ func imageChecks(o *Options) func() *checkFindings {
 		// Credentials are reported once, as secrets.
 		co.Skip = append(slices.Clone(co.Skip), "CIS-DI-0010")
 	}
+	var warnings []string
 	var c *imagecheck.Checker
+	cacheDir := o.Inventory.CacheDir
 	o.Inventory.Walker = func(img *image.Image) (inventory.LayerWalker, error) {
-		var err error
-		c, err = imagecheck.NewChecker(img, co)
-		return c, err
-	}
-	return func() *checkFindings {
-		if c == nil {
-			return nil
+		if cacheDir != "" && co.Cache == nil {
+			cache, err := imagecheck.OpenCache(cacheDir)
+			if err != nil {
+				warnings = append(warnings, fmt.Sprintf("check cache disabled: %v", err))
+			} else {
+				co.Cache = cache
+			}
 		}
-		res := c.Result()
-		f := &checkFindings{warnings: res.Warnings, ran: sc.Misconfig, skipped: co.Skip}
+		var err error
+		if c, err = imagecheck.NewChecker(img, co); err != nil {
+			return nil, err
+		}
+		if !c.NeedsLayers() {
+			return nil, nil
+		}
+		return c, nil
+	}
+	return func() (*checkFindings, error) {
+		if c == nil {
+			return nil, nil
+		}
+		res, err := c.Result()
+		if err != nil {
+			return nil, err
+		}
+		f := &checkFindings{warnings: append(warnings, res.Warnings...), ran: sc.Misconfig, skipped: co.Skip}
 		if sc.Secret {
 			f.secrets = res.Secrets
 		}
 		if sc.Misconfig {
 			f.misconf = res.Misconfigurations
 		}
-		return f
+		return f, nil
 	}
 }
 
@@ -137,7 +158,9 @@ func treeChecks(ctx context.Context, dir string, o Options) (*checkFindings, err
 
 // addChecks puts the secret and misconfig findings into the report: one
 // secret result per file (or part of the image config), as Trivy
-// reports them, and one config result for the image's checks.
+// reports them, and one config result for the image's checks. Findings
+// an ignore rule or VEX statement suppresses go to the results'
+// ModifiedFindings, as vulnerabilities do.
 func addChecks(r *report.Report, f *checkFindings, o Options) {
 	if f == nil {
 		return
@@ -146,14 +169,25 @@ func addChecks(r *report.Report, f *checkFindings, o Options) {
 	keep := func(sev string) bool {
 		return len(o.Filter.Severities) == 0 || slices.Contains(o.Filter.Severities, sev)
 	}
+	purl := ""
+	if r.ArtifactType == report.ArtifactContainerImage {
+		purl = imagePURL(r, o.Input != "")
+	}
+	now := o.Now
 	if f.ran {
 		res := report.Result{Target: r.ArtifactName, Class: report.ClassConfig, Type: "image"}
 		failed := map[string]bool{}
 		for _, m := range f.misconf {
 			failed[m.ID] = true
-			if keep(m.Severity) {
-				res.Misconfigurations = append(res.Misconfigurations, m)
+			if !keep(m.Severity) {
+				continue
 			}
+			if mf, ok := o.Filter.suppressed(checkSubject(&m, purl), now); ok {
+				mf.Misconfiguration = &m
+				res.ModifiedFindings = append(res.ModifiedFindings, mf)
+				continue
+			}
+			res.Misconfigurations = append(res.Misconfigurations, m)
 		}
 		checks := 0
 		for _, rule := range imagecheck.Rules() {
@@ -175,6 +209,11 @@ func addChecks(r *report.Report, f *checkFindings, o Options) {
 			i = len(secrets)
 			byTarget[s.Path] = i
 			secrets = append(secrets, report.Result{Target: s.Path, Class: report.ClassSecret})
+		}
+		if mf, ok := o.Filter.suppressed(secretSubject(&s, purl), now); ok {
+			mf.Secret = &s
+			secrets[i].ModifiedFindings = append(secrets[i].ModifiedFindings, mf)
+			continue
 		}
 		secrets[i].Secrets = append(secrets[i].Secrets, s)
 	}

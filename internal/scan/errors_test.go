@@ -22,7 +22,15 @@ func TestBadInputMessages(t *testing.T) {
 		{"ignore yaml: wrong shape", func() error {
 			_, err := parseIgnoreYAML("i.yaml", []byte("vulnerabilities:\n  - id: CVE-1\n    paths: 3\n"))
 			return err
-		}, "i.yaml:3: want a mapping with a vulnerabilities list"},
+		}, "i.yaml:3: want a mapping with vulnerabilities, secrets and misconfigurations lists"},
+		{"ignore yaml: unknown section", func() error {
+			_, err := parseIgnoreYAML("i.yaml", []byte("secret:\n  - id: private-key\n"))
+			return err
+		}, `i.yaml: unknown section "secret": use vulnerabilities, secrets, misconfigurations`},
+		{"ignore yaml: secrets entry without id", func() error {
+			_, err := parseIgnoreYAML("i.yaml", []byte("secrets:\n  - paths: [a]\n"))
+			return err
+		}, "i.yaml: secrets[0] has no id"},
 		{"ignore yaml: no id", func() error {
 			_, err := parseIgnoreYAML("i.yaml", []byte("vulnerabilities:\n  - statement: x\n"))
 			return err

@@ -2,13 +2,18 @@ package scan
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	packageurl "github.com/package-url/packageurl-go"
+
 	"github.com/tollgate-dev/tollgate/internal/match"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
 	"github.com/tollgate-dev/tollgate/internal/report"
+	"github.com/tollgate-dev/tollgate/internal/secret"
 )
 
 // Package type groups of --pkg-types.
@@ -131,13 +136,9 @@ func (f *Filter) apply(r *report.Report, now time.Time) error {
 			if f.dropsStatus(v.Status) {
 				continue
 			}
-			if j, ok := f.ignored(&v, now); ok {
-				rule := f.Ignore[j]
-				res.ModifiedFindings = append(res.ModifiedFindings, report.ModifiedFinding{Type: "vulnerability", Status: "ignored", Statement: rule.Statement, Source: rule.Source, Finding: v})
-				continue
-			}
-			if st, ok := f.vex(&v); ok {
-				res.ModifiedFindings = append(res.ModifiedFindings, report.ModifiedFinding{Type: "vulnerability", Status: st.Status, Statement: st.Statement, Source: st.Source, Finding: v})
+			if m, ok := f.suppressed(vulnSubject(&v), now); ok {
+				m.Finding = v
+				res.ModifiedFindings = append(res.ModifiedFindings, m)
 				continue
 			}
 			kept = append(kept, v)
@@ -152,27 +153,79 @@ func (f *Filter) apply(r *report.Report, now time.Time) error {
 	return nil
 }
 
-// ignored returns the index of the first live ignore rule for v.
-func (f *Filter) ignored(v *report.Vulnerability, now time.Time) (int, bool) {
+// subject is what ignore rules and VEX statements match a finding by.
+type subject struct {
+	kind  string   // report.FindingVulnerability …
+	ids   []string // the finding's IDs (a vulnerability's vendor IDs too)
+	path  string   // the file it is in ("" when none)
+	purl  string   // its package's purl; the image's for secrets and checks
+	layer *report.Layer
+}
+
+func vulnSubject(v *report.Vulnerability) *subject {
+	return &subject{kind: report.FindingVulnerability, ids: append([]string{v.VulnerabilityID}, v.VendorIDs...),
+		path: v.PkgPath, purl: v.PkgIdentifier.PURL, layer: v.Layer}
+}
+
+// secretSubject and checkSubject describe secrets and image checks; purl
+// is the image's.
+func secretSubject(s *report.Secret, purl string) *subject {
+	return &subject{kind: report.FindingSecret, ids: []string{s.RuleID}, path: s.Path, purl: purl, layer: checkLayer(s.Layer)}
+}
+
+func checkSubject(m *report.Misconfiguration, purl string) *subject {
+	return &subject{kind: report.FindingMisconfiguration, ids: []string{m.ID}, path: m.Path, purl: purl, layer: checkLayer(m.Layer)}
+}
+
+func checkLayer(l *secret.Layer) *report.Layer {
+	if l == nil {
+		return nil
+	}
+	return &report.Layer{Digest: l.Digest, DiffID: l.DiffID}
+}
+
+// suppressed returns, for a finding an ignore rule or VEX statement
+// suppresses, the modified finding saying which (without the finding).
+func (f *Filter) suppressed(s *subject, now time.Time) (report.ModifiedFinding, bool) {
 	for j := range f.Ignore {
-		if f.Ignore[j].matches(v, now) {
-			return j, true
+		if rule := &f.Ignore[j]; rule.matches(s, now) {
+			return report.ModifiedFinding{Type: s.kind, Status: "ignored", Statement: rule.Statement, Source: rule.Source}, true
 		}
 	}
-	return 0, false
-}
-
-// vex returns the first statement that suppresses v.
-func (f *Filter) vex(v *report.Vulnerability) (VEXStatement, bool) {
 	for _, st := range f.VEX {
-		if st.suppresses(v) {
-			return st, true
+		if st.suppresses(s) {
+			return report.ModifiedFinding{Type: s.kind, Status: st.Status, Statement: st.Statement, Source: st.Source}, true
 		}
 	}
-	return VEXStatement{}, false
+	return report.ModifiedFinding{}, false
 }
 
-// idOf reports whether v is known by id (its ID or one of its vendor IDs).
-func idOf(v *report.Vulnerability, id string) bool {
-	return v.VulnerabilityID == id || slices.Contains(v.VendorIDs, id)
+// imagePURL is the package URL of the scanned image (pkg:oci/NAME, with
+// the digest as version when the image came from a registry and its
+// repository as repository_url), what VEX statements and ignore rules
+// name as the product of its secrets and image checks; "" when the
+// report names no image. The artifact's name is a reference unless the
+// image was read from a file (input).
+func imagePURL(r *report.Report, input bool) string {
+	refs := append(slices.Clone(r.Metadata.RepoDigests), r.Metadata.RepoTags...)
+	if !input {
+		refs = append(refs, r.ArtifactName)
+	}
+	for _, s := range refs {
+		ref, err := name.ParseReference(s)
+		if err != nil {
+			continue
+		}
+		repo := ref.Context()
+		version := ""
+		if d, ok := ref.(name.Digest); ok {
+			version = d.DigestStr()
+		}
+		q := packageurl.QualifiersFromMap(map[string]string{"repository_url": repo.RegistryStr() + "/" + repo.RepositoryStr()})
+		if r.Metadata.ImageConfig != nil && r.Metadata.ImageConfig.Architecture != "" {
+			q = append(q, packageurl.Qualifier{Key: "arch", Value: r.Metadata.ImageConfig.Architecture})
+		}
+		return packageurl.NewPackageURL("oci", "", path.Base(repo.RepositoryStr()), version, q, "").ToString()
+	}
+	return ""
 }

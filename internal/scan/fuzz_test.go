@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tollgate-dev/tollgate/internal/report"
 )
 
 // The parsers of user-supplied files: ignore files, VEX documents,
@@ -33,6 +35,11 @@ func FuzzIgnoreFile(f *testing.F) {
 			for i := range rules {
 				if rules[i].ID == "" {
 					t.Fatalf("rule without an ID from %q", data)
+				}
+				switch rules[i].Kind {
+				case "", report.FindingVulnerability, report.FindingSecret, report.FindingMisconfiguration:
+				default:
+					t.Fatalf("rule of kind %q from %q", rules[i].Kind, data)
 				}
 				_ = rules[i].expired(now)
 			}

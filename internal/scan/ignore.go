@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,8 +27,14 @@ var DefaultIgnoreFiles = []string{".trivyignore", ".trivyignore.yaml", ".tollgat
 // IgnoreRule is one entry of an ignore file.
 type IgnoreRule struct {
 	ID string
-	// Paths and PURLs narrow the rule to packages at these paths (globs)
-	// or with these package URLs; empty means every package.
+	// Kind is the type of finding the rule is for (report.FindingSecret
+	// …), from the section of a .trivyignore.yaml; "" (a plain
+	// .trivyignore) means every type.
+	Kind string
+	// Paths and PURLs narrow the rule to findings at these paths (globs,
+	// or a layer's digest or diff ID) or of packages with these package
+	// URLs (the image's, for secrets and image checks); empty means
+	// every one.
 	Paths []string
 	PURLs []string
 	// Expires: the rule applies before this day only (zero: always).
@@ -41,17 +48,27 @@ func (r *IgnoreRule) expired(now time.Time) bool {
 	return !r.Expires.IsZero() && !now.Before(r.Expires)
 }
 
-func (r *IgnoreRule) matches(v *report.Vulnerability, now time.Time) bool {
-	if r.expired(now) || !idOf(v, r.ID) {
+func (r *IgnoreRule) matches(s *subject, now time.Time) bool {
+	if r.expired(now) || (r.Kind != "" && r.Kind != s.kind) || !slices.Contains(s.ids, r.ID) {
 		return false
 	}
-	if len(r.Paths) > 0 && !anyPath(r.Paths, v.PkgPath) {
+	if len(r.Paths) > 0 && !anyPath(r.Paths, s.path) && !anyLayer(r.Paths, s.layer) {
 		return false
 	}
-	if len(r.PURLs) > 0 && !anyPURL(r.PURLs, v.PkgIdentifier.PURL) {
+	if len(r.PURLs) > 0 && !anyPURL(r.PURLs, s.purl) {
 		return false
 	}
 	return true
+}
+
+// anyLayer reports whether one of paths is the digest or diff ID of l.
+func anyLayer(paths []string, l *report.Layer) bool {
+	if l == nil {
+		return false
+	}
+	return slices.ContainsFunc(paths, func(p string) bool {
+		return strings.HasPrefix(p, "sha256:") && (p == l.Digest || p == l.DiffID)
+	})
 }
 
 func anyPath(globs []string, p string) bool {
@@ -129,9 +146,10 @@ func LoadIgnoreFiles(paths []string, explicit bool) ([]IgnoreRule, error) {
 	return rules, nil
 }
 
-// parseIgnoreLines reads the .trivyignore format: one ID a line, with an
-// optional "exp:YYYY-MM-DD"; "#" starts a comment, which becomes the
-// entry's statement when it follows an ID.
+// parseIgnoreLines reads the .trivyignore format: one ID a line (a
+// vulnerability, a secret rule or an image check: the rule is for every
+// type), with an optional "exp:YYYY-MM-DD"; "#" starts a comment, which
+// becomes the entry's statement when it follows an ID.
 func parseIgnoreLines(file string, data []byte) ([]IgnoreRule, error) {
 	var out []IgnoreRule
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -162,38 +180,60 @@ func parseIgnoreLines(file string, data []byte) ([]IgnoreRule, error) {
 	return out, nil
 }
 
-// parseIgnoreYAML reads the .trivyignore.yaml format.
+// ignoreSections are the sections of a .trivyignore.yaml and the finding
+// type each is for.
+var ignoreSections = []struct{ key, kind string }{
+	{"vulnerabilities", report.FindingVulnerability},
+	{"secrets", report.FindingSecret},
+	{"misconfigurations", report.FindingMisconfiguration},
+}
+
+// ignoreEntry is one entry of a .trivyignore.yaml section.
+type ignoreEntry struct {
+	ID        string   `yaml:"id"`
+	Paths     []string `yaml:"paths"`
+	PURLs     []string `yaml:"purls"`
+	Statement string   `yaml:"statement"`
+	ExpiredAt string   `yaml:"expired_at"`
+}
+
+// parseIgnoreYAML reads the .trivyignore.yaml format: vulnerabilities,
+// secrets (by rule ID) and misconfigurations (by check ID) sections.
+// Trivy's licenses section is accepted and has nothing to ignore.
 func parseIgnoreYAML(file string, data []byte) ([]IgnoreRule, error) {
-	var doc struct {
-		Vulnerabilities []struct {
-			ID        string   `yaml:"id"`
-			Paths     []string `yaml:"paths"`
-			PURLs     []string `yaml:"purls"`
-			Statement string   `yaml:"statement"`
-			ExpiredAt string   `yaml:"expired_at"`
-		} `yaml:"vulnerabilities"`
-	}
+	var doc map[string][]ignoreEntry
 	var node yaml.Node
 	if err := yaml.Unmarshal(data, &node); err != nil {
 		return nil, fmt.Errorf("%s: not YAML: %s", file, yamlProblem(err))
 	}
+	if node.Kind == 0 {
+		return nil, nil // an empty file
+	}
 	if err := node.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%s%s: want a mapping with a vulnerabilities list of {id, paths, purls, statement, expired_at}", file, yamlLine(err))
+		return nil, fmt.Errorf("%s%s: want a mapping with vulnerabilities, secrets and misconfigurations lists of {id, paths, purls, statement, expired_at}", file, yamlLine(err))
+	}
+	for key := range doc {
+		if key != "licenses" && !slices.ContainsFunc(ignoreSections, func(s struct{ key, kind string }) bool { return s.key == key }) {
+			return nil, fmt.Errorf("%s: unknown section %q: use vulnerabilities, secrets, misconfigurations", file, key)
+		}
 	}
 	var out []IgnoreRule
-	for i, v := range doc.Vulnerabilities {
-		if v.ID == "" {
-			return nil, fmt.Errorf("%s: vulnerabilities[%d] has no id", file, i)
-		}
-		r := IgnoreRule{ID: v.ID, Paths: v.Paths, PURLs: v.PURLs, Statement: v.Statement, Source: fmt.Sprintf("%s:vulnerabilities[%d]", file, i)}
-		if v.ExpiredAt != "" {
-			t, err := time.Parse(time.DateOnly, v.ExpiredAt)
-			if err != nil {
-				return nil, fmt.Errorf("%s: vulnerabilities[%d]: bad expired_at %q: want YYYY-MM-DD", file, i, v.ExpiredAt)
+	for _, sec := range ignoreSections {
+		for i, v := range doc[sec.key] {
+			where := fmt.Sprintf("%s[%d]", sec.key, i)
+			if v.ID == "" {
+				return nil, fmt.Errorf("%s: %s has no id", file, where)
 			}
-			r.Expires = t
+			r := IgnoreRule{ID: v.ID, Kind: sec.kind, Paths: v.Paths, PURLs: v.PURLs, Statement: v.Statement, Source: file + ":" + where}
+			if v.ExpiredAt != "" {
+				t, err := time.Parse(time.DateOnly, v.ExpiredAt)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %s: bad expired_at %q: want YYYY-MM-DD", file, where, v.ExpiredAt)
+				}
+				r.Expires = t
+			}
+			out = append(out, r)
 		}
-		out = append(out, r)
 	}
 	return out, nil
 }

@@ -60,6 +60,11 @@ type Options struct {
 	// Now is the clock (time.Now when zero): report time, ignore-file
 	// expiry, end-of-life dates.
 	Now time.Time
+	// Unfiltered, when set, receives the report before Filter applies:
+	// every finding of the scanners that ran. A policy decides on it, so
+	// that display filters (-s, ignore files in the working directory)
+	// never change what the policy admits.
+	Unfiltered func(*report.Report)
 }
 
 // RepoOptions select a branch, tag or commit of a repository.
@@ -106,15 +111,24 @@ func Run(ctx context.Context, db match.Source, o Options) (*report.Report, error
 			return nil, fmt.Errorf("matching advisories: %w", err)
 		}
 	}
+	if art.checks == nil {
+		if art.checks, err = checks(); err != nil {
+			return nil, outcome.Unreadable(err)
+		}
+	}
+	if o.Unfiltered != nil {
+		all := o
+		all.Filter = Filter{}
+		r0 := build(art, res, all)
+		addChecks(r0, art.checks, all)
+		o.Unfiltered(r0)
+	}
 	r := build(art, res, o)
 	if err := o.Filter.apply(r, o.Now); err != nil {
 		return nil, err
 	}
 	if !o.Scanners.Vuln {
 		dropPackages(r)
-	}
-	if art.checks == nil {
-		art.checks = checks()
 	}
 	addChecks(r, art.checks, o)
 	r.Scanners = o.Scanners.names()

@@ -171,13 +171,7 @@ func prefix(rows []string) func(string) []string {
 func TestFilters(t *testing.T) {
 	input, _ := writeImage(t, registrytest.DebianImage(t), "docker-archive")
 	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, body string) string { return writeFile(t, dir, name, body) }
 	ignore := write(".trivyignore", "# accepted\nCVE-2023-50002 # fixed in the next base image\nCVE-2024-50003 exp:2026-01-01\n")
 	ignoreYAML := write("ignore.yaml", "vulnerabilities:\n  - id: CVE-2099-50040\n    paths: [\"app/node_modules/lodash/package.json\"]\n    statement: not reachable\n  - id: GHSA-tg00-0000-0003\n    purls: [\"pkg:maven/org.apache.commons/commons-text@1.10.0\"]\n")
 	openvex := write("app.openvex.json", `{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/1", "author": "test", "timestamp": "2026-01-01T00:00:00Z", "version": 1,
@@ -280,6 +274,16 @@ func TestFilters(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeFile writes body to dir/name and returns the path.
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestJSONGolden(t *testing.T) {

@@ -5,15 +5,17 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/internal/outcome"
-	"github.com/tollgate-dev/tollgate/internal/report"
 )
 
 // VEXStatement is one statement that a vulnerability does not affect
 // some products (OpenVEX not_affected / fixed; CycloneDX analysis states
-// not_affected, false_positive, resolved).
+// not_affected, false_positive, resolved). The vulnerability may also be
+// a secret rule or an image check ID, with the image (pkg:oci/…) as the
+// product.
 type VEXStatement struct {
 	Vulnerability string
 	// Products are the package URLs the statement covers (an OpenVEX
@@ -24,11 +26,14 @@ type VEXStatement struct {
 	Source    string // the file
 }
 
-func (s *VEXStatement) suppresses(v *report.Vulnerability) bool {
-	if !idOf(v, s.Vulnerability) || v.PkgIdentifier.PURL == "" {
+// suppresses reports whether the statement is about the finding: its ID
+// and one of the products its package (for secrets and image checks, the
+// image) is.
+func (s *VEXStatement) suppresses(f *subject) bool {
+	if !slices.Contains(f.ids, s.Vulnerability) || f.purl == "" {
 		return false
 	}
-	return anyPURL(s.Products, v.PkgIdentifier.PURL)
+	return anyPURL(s.Products, f.purl)
 }
 
 // maxVEX bounds a VEX document read.

@@ -26,7 +26,7 @@ func (h *handler) imagePolicy(ctx context.Context, _ *call, body []byte) (reply,
 	st := imageReviewStatus{Allowed: d.Allowed(), AuditAnnotations: d.AuditAnnotations(true)}
 	decision := decisionAllow
 	if !st.Allowed {
-		reason := d.Reason()
+		reason := shorten(d.Reason(), maxReason)
 		st.Reason = "tollgate: " + reason
 		decision = decisionDeny
 		h.log.Info("denied", "route", routeImagePolicy, "namespace", rev.Spec.Namespace, "reason", reason)

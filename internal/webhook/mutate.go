@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tollgate-dev/tollgate/internal/policy"
 )
@@ -96,9 +98,37 @@ func (h *handler) resolve(ctx context.Context, images []string, timeout time.Dur
 	return digests, warnings
 }
 
+// Message limits: the apiserver may truncate long denial messages
+// ("Kubernetes may truncate excessively long errors") and truncates
+// warnings past 256 characters; tollgate cuts them itself, at a character
+// boundary, so that what is shown ends with a visible "...".
+const (
+	maxReason  = 2048
+	maxWarning = 256
+)
+
 func shorten(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n-3] + "..."
+	cut := n - 3
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
+
+// shortenAll cuts each warning to n bytes; digests are first shortened to
+// their first 12 hex digits, so that what the apiserver shows keeps the
+// reason rather than 64 hex digits.
+func shortenAll(list []string, n int) []string {
+	for i, s := range list {
+		if len(s) > n {
+			s = longDigest.ReplaceAllString(s, "sha256:$1…")
+		}
+		list[i] = shorten(s, n)
+	}
+	return list
+}
+
+var longDigest = regexp.MustCompile(`sha256:([0-9a-f]{12})[0-9a-f]{52}`)

@@ -40,12 +40,12 @@ func (h *handler) validate(ctx context.Context, c *call, body []byte) (reply, er
 	resp := admissionResponse{UID: uid, Allowed: true}
 	decision := decisionAllow
 	if !d.Allowed() {
-		reason := d.Reason()
+		reason := shorten(d.Reason(), maxReason)
 		resp = denied(uid, "tollgate: "+reason)
 		decision = decisionDeny
 		h.log.Info("denied", "route", routeValidate, "kind", req.Kind.Kind, "namespace", req.Namespace, "name", req.Name, "reason", reason)
 	}
-	resp.Warnings, resp.AuditAnnotations = d.Warnings(), d.AuditAnnotations(false)
+	resp.Warnings, resp.AuditAnnotations = shortenAll(d.Warnings(), maxWarning), d.AuditAnnotations(false)
 	return reply{code: http.StatusOK, body: newAdmissionReviewResponse(resp), decision: decision}, nil
 }
 

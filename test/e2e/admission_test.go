@@ -16,10 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // cluster is a control plane on 127.0.0.1 plus tollgate serve.
@@ -39,6 +37,7 @@ type cluster struct {
 	apiCert, apiKey              string
 	etcd, apiserver, kcm, server *proc
 	policy                       string
+	serveArgs                    []string // more tollgate serve flags
 }
 
 // newCluster prepares a control plane on free loopback ports: its PKI,
@@ -152,11 +151,12 @@ func (c *cluster) startControllerManager() {
 
 func (c *cluster) startTollgate() {
 	t := c.t
-	c.server = startProc(t, c.logs, "tollgate", c.tollgate, "serve",
+	args := append([]string{"serve",
 		fmt.Sprintf("--addr=127.0.0.1:%d", c.tgPort),
-		"--tls-cert="+filepath.Join(c.tgDir, "webhook.pem"), "--tls-key="+filepath.Join(c.tgDir, "webhook-key.pem"),
-		"--client-ca="+filepath.Join(c.tgDir, "ca.pem"),
-		"--policy="+c.policy, "--log-level=debug")
+		"--tls-cert=" + filepath.Join(c.tgDir, "webhook.pem"), "--tls-key=" + filepath.Join(c.tgDir, "webhook-key.pem"),
+		"--client-ca=" + filepath.Join(c.tgDir, "ca.pem"),
+		"--policy=" + c.policy, "--log-level=debug"}, c.serveArgs...)
+	c.server = startProc(t, c.logs, "tollgate", c.tollgate, args...)
 	c.waitHTTP("tollgate", fmt.Sprintf("https://127.0.0.1:%d/readyz", c.tgPort), &tlsFiles{ca: filepath.Join(c.tgDir, "ca.pem")}, 30*time.Second)
 }
 
@@ -268,6 +268,59 @@ func (c *cluster) dumpLogs() {
 	}
 }
 
+// writeTollgateFiles writes tollgate's files exactly as an administrator
+// would make them (tollgate certs, tollgate apiserver-config with
+// defaultAllow) into c.tgDir and returns tollgate's URL. TTLs of 1 s keep
+// the apiserver's ImageReview cache out of the way.
+func (c *cluster) writeTollgateFiles() string {
+	c.tgDir = filepath.Join(c.work, "tollgate")
+	url := fmt.Sprintf("https://127.0.0.1:%d", c.tgPort)
+	c.tg("certs", "--dir", c.tgDir, "--hosts", "127.0.0.1,localhost")
+	c.tg("apiserver-config", "--dir", c.tgDir, "--url", url, "--allow-ttl", "1", "--deny-ttl", "1", "--default-allow")
+	return url
+}
+
+// startAll starts etcd, the apiserver (with the ImagePolicyWebhook
+// configuration writeTollgateFiles wrote), the controller manager and
+// tollgate serve; they are stopped (and their logs shown on failure) when
+// the test ends.
+func (c *cluster) startAll() {
+	c.t.Cleanup(func() {
+		if c.t.Failed() {
+			c.dumpLogs()
+		}
+		c.stopAll()
+	})
+	c.startEtcd()
+	c.startAPIServer(filepath.Join(c.tgDir, "admission_configuration.yaml"))
+	c.startControllerManager()
+	c.startTollgate()
+}
+
+// runStep runs one scenario of a cluster test as a subtest and logs how
+// long it took.
+func runStep(t *testing.T, name string, f func(t *testing.T)) {
+	start := time.Now()
+	t.Run(name, f)
+	t.Logf("step %s: %.1fs", name, time.Since(start).Seconds())
+}
+
+// installWebhooks applies the webhook configurations tollgate
+// apiserver-config wrote and waits until the validating webhook answers
+// (the apiserver picks configurations up asynchronously; server-side dry
+// runs probe it).
+func (c *cluster) installWebhooks(t *testing.T) {
+	t.Helper()
+	mustKubectl(t, c, "apply", "-f", filepath.Join(c.tgDir, "webhooks.yaml"))
+	ok, detail := eventually(30*time.Second, 300*time.Millisecond, func() (bool, string) {
+		_, errOut, err := c.kubectl("create", "deployment", "probe", "--image=nginx", "--dry-run=server")
+		return err != nil && strings.Contains(errOut, `admission webhook "validate.tollgate.dev" denied the request`), errOut
+	})
+	if !ok {
+		t.Fatalf("validating webhook never answered: %s", detail)
+	}
+}
+
 // TestAdmissionControlPlane runs the seed's ImagePolicyWebhook flow and
 // tollgate's validating and mutating webhooks against a real
 // kube-apiserver, kube-controller-manager and etcd, with the files tollgate
@@ -290,12 +343,7 @@ func TestAdmissionControlPlane(t *testing.T) {
 		}
 	}
 
-	// tollgate's files, exactly as an administrator would make them. TTLs
-	// of 1 s keep the apiserver's ImageReview cache out of the way.
-	c.tgDir = filepath.Join(c.work, "tollgate")
-	url := fmt.Sprintf("https://127.0.0.1:%d", c.tgPort)
-	c.tg("certs", "--dir", c.tgDir, "--hosts", "127.0.0.1,localhost")
-	c.tg("apiserver-config", "--dir", c.tgDir, "--url", url, "--allow-ttl", "1", "--deny-ttl", "1", "--default-allow")
+	url := c.writeTollgateFiles()
 	// A registry for digest pinning: go-containerregistry's, in process.
 	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer reg.Close()
@@ -307,22 +355,8 @@ func TestAdmissionControlPlane(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	t.Cleanup(func() {
-		if t.Failed() {
-			c.dumpLogs()
-		}
-		c.stopAll()
-	})
-	c.startEtcd()
-	c.startAPIServer(filepath.Join(c.tgDir, "admission_configuration.yaml"))
-	c.startControllerManager()
-	c.startTollgate()
-
-	step := func(name string, f func(t *testing.T)) {
-		start := time.Now()
-		t.Run(name, f)
-		t.Logf("step %s: %.1fs", name, time.Since(start).Seconds())
-	}
+	c.startAll()
+	step := func(name string, f func(t *testing.T)) { runStep(t, name, f) }
 
 	step("web1 nginx:1.16 gets its pod", func(t *testing.T) {
 		createDeploymentWithPod(t, c, "web1", "nginx:1.16")
@@ -372,16 +406,7 @@ func TestAdmissionControlPlane(t *testing.T) {
 	})
 
 	step("webhook configurations installed", func(t *testing.T) {
-		mustKubectl(t, c, "apply", "-f", filepath.Join(c.tgDir, "webhooks.yaml"))
-		// The apiserver picks configurations up asynchronously; probe
-		// with server-side dry runs until the validating webhook answers.
-		ok, detail := eventually(30*time.Second, 300*time.Millisecond, func() (bool, string) {
-			_, errOut, err := c.kubectl("create", "deployment", "probe", "--image=nginx", "--dry-run=server")
-			return err != nil && strings.Contains(errOut, `admission webhook "validate.tollgate.dev" denied the request`), errOut
-		})
-		if !ok {
-			t.Fatalf("validating webhook never answered: %s", detail)
-		}
+		c.installWebhooks(t)
 	})
 
 	step("web2 Deployment refused at create by the validating webhook", func(t *testing.T) {
@@ -603,13 +628,5 @@ func pushImage(t *testing.T, ref string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag, err := name.NewTag(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(tag, img); err != nil {
-		t.Fatal(err)
-	}
-	d, _ := img.Digest()
-	return d.String()
+	return pushTo(t, ref, img)
 }

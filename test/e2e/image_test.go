@@ -21,7 +21,8 @@ const maxImageGzipBytes = 25 << 20
 // buildah (build/image.sh, the script behind make image) in a throwaway
 // store, checks its configuration (numeric non-root user, exec-form
 // HEALTHCHECK, OCI labels), runs tollgate in it as that user and measures
-// its compressed size.
+// its compressed size, and scans it with itself against the shared OSV
+// data: no vulnerability, no secret, no hygiene finding.
 func TestImage(t *testing.T) {
 	if _, err := exec.LookPath("buildah"); err != nil {
 		requireE2E(t, "buildah is not installed (scripts/test-deps.sh installs it)")
@@ -87,6 +88,8 @@ func TestImage(t *testing.T) {
 	if gz > maxImageGzipBytes {
 		t.Errorf("image is %d bytes gzip-compressed, over the %d target", gz, maxImageGzipBytes)
 	}
+
+	t.Run("scans clean", func(t *testing.T) { scanOwnImage(t, bin, tarPath) })
 
 	// Run it, as the image's user.
 	b := buildahStore{root: store}
@@ -234,4 +237,92 @@ func (b buildahStore) must(t *testing.T, args ...string) string {
 		t.Fatalf("buildah %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
 	}
 	return strings.TrimSpace(out)
+}
+
+// sharedOSV returns the shared OSV export (../shared/data/vulndata/osv
+// beside the repository, or under $TOLLGATE_SHARED), or "" when absent.
+func sharedOSV() string {
+	root := os.Getenv("TOLLGATE_SHARED")
+	if root == "" {
+		root = filepath.Join("..", "..", "..", "shared")
+	}
+	p := filepath.Join(root, "data", "vulndata", "osv")
+	if st, err := os.Stat(p); err != nil || !st.IsDir() {
+		return ""
+	}
+	return p
+}
+
+// scanOwnImage scans tollgate's image tar with tollgate, as a user would
+// (`tollgate image -i TAR --scanners vuln,secret,misconfig`), against a DB
+// imported from the shared OSV export, and asserts on the JSON report:
+// no vulnerability, no secret, no failed image check, no package left
+// unchecked but tollgate's own unversioned main module.
+func scanOwnImage(t *testing.T, bin, tarPath string) {
+	osv := sharedOSV()
+	if osv == "" {
+		// Shared data, not a tool: a skip even under TOLLGATE_REQUIRE_E2E.
+		t.Skip("shared OSV data not found (../shared/data/vulndata/osv beside the repository, or $TOLLGATE_SHARED)")
+	}
+	cache := t.TempDir()
+	if out, errOut, err := run(5*time.Minute, bin, "db", "import", "--cache-dir", cache, osv); err != nil {
+		t.Fatalf("tollgate db import %s: %v\n%s%s", osv, err, out, errOut)
+	}
+	reportPath := filepath.Join(t.TempDir(), "report.json")
+	if out, errOut, err := run(5*time.Minute, bin, "image", "-i", tarPath, "--scanners", "vuln,secret,misconfig",
+		"--skip-db-update", "--cache-dir", cache, "-f", "json", "-o", reportPath); err != nil {
+		t.Fatalf("tollgate image -i: %v\n%s%s", err, out, errOut)
+	}
+	b, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Results []struct {
+			Target            string
+			Type              string
+			Packages          []json.RawMessage
+			MisconfSummary    *struct{ Successes, Failures int }
+			Vulnerabilities   []struct{ VulnerabilityID, PkgName, InstalledVersion, FixedVersion string }
+			Secrets           []struct{ RuleID, Title string }
+			Misconfigurations []struct {
+				ID, Title, Status string
+			}
+		}
+		NotMatched []struct{ PkgName, Reason string }
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("report: %v\n%s", err, b)
+	}
+	sawBinary, sawChecks := false, false
+	for _, r := range rep.Results {
+		if r.Type == "gobinary" && r.Target == "usr/local/bin/tollgate" && len(r.Packages) > 0 {
+			sawBinary = true
+		}
+		if m := r.MisconfSummary; m != nil {
+			sawChecks = m.Successes > 0
+			if m.Failures != 0 {
+				t.Errorf("%s: %d image checks failed", r.Target, m.Failures)
+			}
+		}
+		for _, v := range r.Vulnerabilities {
+			t.Errorf("%s: vulnerability %s in %s %s (fixed in %q)", r.Target, v.VulnerabilityID, v.PkgName, v.InstalledVersion, v.FixedVersion)
+		}
+		for _, s := range r.Secrets {
+			t.Errorf("%s: secret %s (%s)", r.Target, s.RuleID, s.Title)
+		}
+		for _, m := range r.Misconfigurations {
+			if m.Status != "PASS" {
+				t.Errorf("%s: image check %s %s: %s", r.Target, m.ID, m.Status, m.Title)
+			}
+		}
+	}
+	if !sawBinary || !sawChecks {
+		t.Errorf("the report lacks the Go binary's packages (%v) or the image checks (%v): not scanned\n%s", sawBinary, sawChecks, b)
+	}
+	for _, n := range rep.NotMatched {
+		if n.PkgName != "github.com/tollgate-dev/tollgate" || n.Reason != "no-version" {
+			t.Errorf("package %s not checked: %s", n.PkgName, n.Reason)
+		}
+	}
 }

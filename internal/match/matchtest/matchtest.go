@@ -58,3 +58,16 @@ func DB(tb testing.TB, paths ...string) *advisory.DB {
 	tb.Cleanup(func() { db.Close() })
 	return db
 }
+
+// RecordsDB builds a DB from OSV records given as JSON by ID (a test's
+// own records) and opens it; it is closed when the test ends.
+func RecordsDB(tb testing.TB, records map[string]string) *advisory.DB {
+	tb.Helper()
+	dir := tb.TempDir()
+	for id, rec := range records {
+		if err := os.WriteFile(filepath.Join(dir, id+".json"), []byte(rec), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return DB(tb, dir)
+}

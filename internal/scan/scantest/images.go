@@ -83,6 +83,18 @@ const XNetSum = "golang.org/x/net v0.7.0 h1:rJrUqqhjsgNp7KqAIc25s9pZnjU7TUcSY7Hc
 // TOLLGATE_REQUIRE_E2E=1.
 func GoBinary(tb testing.TB) []byte {
 	tb.Helper()
+	return buildGoBinary(tb)
+}
+
+// StrippedGoBinary is GoBinary linked with -s -w (no symbol table, no
+// DWARF), as release builds and tollgate's own Makefile link.
+func StrippedGoBinary(tb testing.TB) []byte {
+	tb.Helper()
+	return buildGoBinary(tb, "-ldflags=-s -w")
+}
+
+func buildGoBinary(tb testing.TB, flags ...string) []byte {
+	tb.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		SkipUnlessRequired(tb, "go toolchain not on PATH")
@@ -106,7 +118,7 @@ func GoBinary(tb testing.TB) []byte {
 		}
 	}
 	run("mod", "download", "golang.org/x/net")
-	run("build", "-trimpath", "-o", "app", ".")
+	run(append(append([]string{"build", "-trimpath"}, flags...), "-o", "app", ".")...)
 	sum, err := os.ReadFile(filepath.Join(dir, "go.sum"))
 	if err != nil || !strings.Contains(string(sum), XNetSum) {
 		tb.Fatalf("go.sum does not hold %q:\n%s", XNetSum, sum)
