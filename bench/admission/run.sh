@@ -39,7 +39,6 @@ duration=${DURATION:-10s}
 budget=${SCAN_BUDGET:-25s}
 steps=" ${STEPS-0 1 2 3 4} "
 dir=${BENCH_DIR:-/tmp/tollgate-admission-bench}
-shared=${TOLLGATE_SHARED:-../shared}/data/vulndata
 cosign_dir=${TOLLGATE_COSIGN_DIR:-$(test/tools/cosign/build.sh --print)}
 cosign=$cosign_dir/cosign2
 if [ ! -f "$cosign_dir/.complete" ] || [ ! -x "$cosign" ]; then
@@ -65,14 +64,7 @@ gen "$small" 2MB 1 10
 gen "$big" 84MB 8 100
 
 db=$dir/dbcache
-if [ ! -f "$db/db/tollgate.db" ]; then
-	if [ -d "$shared" ]; then
-		"$dir/tollgate" db import --cache-dir "$db" "$shared"/derived/Debian/all.zip "$shared"/derived/Alpine/all.zip \
-			"$shared"/osv/Go/all.zip "$shared"/osv/PyPI/all.zip "$shared"/osv/npm/all.zip examples/vulndb 2>/dev/null | tail -1
-	else
-		"$dir/tollgate" db import --cache-dir "$db" examples/vulndb | tail -1
-	fi
-fi
+bench/dbimport.sh "$dir/tollgate" "$db"
 
 # Debian's docker-registry on a free loopback port, storage emptied.
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

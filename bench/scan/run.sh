@@ -24,21 +24,13 @@ layers=${2:-8}
 runs_cold=${RUNS_COLD:-5}
 runs_warm=${RUNS_WARM:-9}
 dir=${BENCH_DIR:-/tmp/tollgate-scan-bench}
-shared=${TOLLGATE_SHARED:-../shared}/data/vulndata
 mkdir -p "$dir"
 
 CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$dir/tollgate" .
 go build -o "$dir/imagegen" ./bench/imagegen
 
 db="$dir/dbcache"
-if [ ! -f "$db/db/tollgate.db" ]; then
-	if [ -d "$shared" ]; then
-		"$dir/tollgate" db import --cache-dir "$db" "$shared"/derived/Debian/all.zip "$shared"/derived/Alpine/all.zip \
-			"$shared"/osv/Go/all.zip "$shared"/osv/PyPI/all.zip "$shared"/osv/npm/all.zip examples/vulndb 2>/dev/null | tail -1
-	else
-		"$dir/tollgate" db import --cache-dir "$db" examples/vulndb | tail -1
-	fi
-fi
+bench/dbimport.sh "$dir/tollgate" "$db"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 maxof() { sort -n | tail -1; }
