@@ -123,8 +123,16 @@ func TestSharedScanCacheRedis(t *testing.T) {
 	if n := sumMetric(t, replicas, "tollgate_scans_total", `result="started"`); n != 1 {
 		t.Errorf(`tollgate_scans_total{result="started"} over both replicas = %v, want 1`, n)
 	}
-	t.Logf("image A: waits %v, hits %v over both replicas", sumMetric(t, replicas, "tollgate_scan_cache_waits_total", ""),
-		sumMetric(t, replicas, "tollgate_scan_cache_hits_total", ""))
+	// The replica that did not scan took the other's result: it waited
+	// for the scan in progress, or found it in Redis.
+	waits, hits := sumMetric(t, replicas, "tollgate_scan_cache_waits_total", ""), sumMetric(t, replicas, "tollgate_scan_cache_hits_total", "")
+	t.Logf("image A: waits %v, hits %v over both replicas", waits, hits)
+	for _, r := range replicas {
+		if r.metric(t, "tollgate_scan_cache_computes_total", "") == 0 &&
+			r.metric(t, "tollgate_scan_cache_waits_total", "")+r.metric(t, "tollgate_scan_cache_hits_total", "") == 0 {
+			t.Errorf("%s neither scanned image A nor waited for or found the other's scan", r.name)
+		}
+	}
 	for _, r := range replicas {
 		if v := r.metric(t, "tollgate_scan_cache_shared", ""); v != 1 {
 			t.Errorf("%s: tollgate_scan_cache_shared %v before Redis is killed, want 1", r.name, v)
