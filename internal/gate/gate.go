@@ -107,7 +107,23 @@ type Options struct {
 type Gate struct {
 	o     Options
 	slots chan struct{} // one per running scan
+
+	// decoded keeps the decoded form of cached results, so that a cached
+	// decision does not decode the same JSON again: an entry holds for
+	// the exact bytes the cache returned (the caches hand out the stored
+	// slice), so a value replaced in the cache is decoded afresh.
+	mu      sync.Mutex
+	decoded map[string]decodedFacts
 }
+
+type decodedFacts struct {
+	data  *byte
+	n     int
+	facts *policy.ScanFacts
+}
+
+// maxDecoded bounds Gate.decoded; past it the map starts again.
+const maxDecoded = 4096
 
 // New returns a Gate.
 func New(o Options) *Gate {
@@ -132,7 +148,7 @@ func New(o Options) *Gate {
 	if o.MaxScans <= 0 {
 		o.MaxScans = DefaultMaxScans
 	}
-	return &Gate{o: o, slots: make(chan struct{}, o.MaxScans)}
+	return &Gate{o: o, slots: make(chan struct{}, o.MaxScans), decoded: map[string]decodedFacts{}}
 }
 
 // Needed reports whether pol asks the gate anything about image in
@@ -159,6 +175,17 @@ func (g *Gate) Review(ctx context.Context, pol *policy.Policy, namespace string,
 		findings []policy.Finding
 		digest   string
 	}
+	if len(uses) == 1 {
+		// One image (most pods): no goroutine to start and wait for.
+		u := uses[0]
+		fs, d := g.image(ctx, pol, namespace, u.Image)
+		g.place(fs, u)
+		digests := map[string]string{}
+		if d != "" {
+			digests[u.Image] = d
+		}
+		return fs, digests
+	}
 	results := make([]result, len(uses))
 	var wg sync.WaitGroup
 	seen := map[string]bool{}
@@ -171,11 +198,7 @@ func (g *Gate) Review(ctx context.Context, pol *policy.Policy, namespace string,
 		seen[u.Image] = true
 		wg.Go(func() {
 			fs, d := g.image(ctx, pol, namespace, u.Image)
-			if u.What != "" {
-				for k := range fs {
-					fs[k].Message = fmt.Sprintf("%s (%s): %s", u.What, u.Field, fs[k].Message)
-				}
-			}
+			g.place(fs, u)
 			results[i] = result{fs, d}
 		})
 	}
@@ -191,17 +214,30 @@ func (g *Gate) Review(ctx context.Context, pol *policy.Policy, namespace string,
 	return out, digests
 }
 
+// place prefixes findings with the image's place in the pod, when known.
+func (g *Gate) place(fs []policy.Finding, u policy.ImageUse) {
+	if u.What == "" {
+		return
+	}
+	for k := range fs {
+		fs[k].Message = u.What + " (" + u.Field + "): " + fs[k].Message
+	}
+}
+
 // errBudget is the cause of a decision context that ran out of budget.
 var errBudget = errors.New("decision budget spent")
 
 // image decides one image.
 func (g *Gate) image(ctx context.Context, pol *policy.Policy, namespace, img string) ([]policy.Finding, string) {
-	scans := pol.ScanRequirements(namespace, img)
-	sigs, err := pol.SignatureRequirements(namespace, img)
-	if err != nil || len(scans)+len(sigs) == 0 {
+	im, err := policy.ParseImage(img)
+	if err != nil {
 		return nil, "" // an unparsable reference is the imageReference rule's
 	}
-	ref, digest, err := g.pin(ctx, img)
+	scans, sigs := pol.ImageRequirements(namespace, im)
+	if len(scans)+len(sigs) == 0 {
+		return nil, ""
+	}
+	ref, digest, err := g.pin(ctx, img, im)
 	now := g.o.Now()
 	var out []policy.Finding
 	if err != nil {
@@ -266,11 +302,7 @@ func (g *Gate) explain(ctx context.Context, err error, what string) error {
 }
 
 // pin returns the reference to scan (repository@digest) and the digest.
-func (g *Gate) pin(ctx context.Context, img string) (ref, digest string, err error) {
-	im, err := policy.ParseImage(img)
-	if err != nil {
-		return "", "", err
-	}
+func (g *Gate) pin(ctx context.Context, img string, im policy.Image) (ref, digest string, err error) {
 	digest = im.Digest
 	if digest == "" {
 		if g.o.Resolver == nil {
@@ -322,10 +354,25 @@ func (g *Gate) scan(ctx context.Context, ref, digest string, want Scanners) (*po
 	if err != nil {
 		return nil, err
 	}
+	if len(b) == 0 {
+		return nil, errors.New("a cached scan result is empty")
+	}
+	g.mu.Lock()
+	d, ok := g.decoded[key]
+	g.mu.Unlock()
+	if ok && d.data == &b[0] && d.n == len(b) {
+		return d.facts, nil
+	}
 	var facts policy.ScanFacts
 	if err := json.Unmarshal(b, &facts); err != nil {
 		return nil, fmt.Errorf("a cached scan result does not decode: %v", err)
 	}
+	g.mu.Lock()
+	if len(g.decoded) >= maxDecoded {
+		clear(g.decoded)
+	}
+	g.decoded[key] = decodedFacts{data: &b[0], n: len(b), facts: &facts}
+	g.mu.Unlock()
 	return &facts, nil
 }
 
@@ -363,7 +410,7 @@ func (g *Gate) verify(ctx context.Context, ref, digest string, req policy.Signat
 
 // producer names the tollgate build that computes results: its version
 // and, when the binary records it, its VCS revision.
-func producer() string {
+var producer = sync.OnceValue(func() string {
 	v := buildinfo.Version()
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
@@ -373,7 +420,7 @@ func producer() string {
 		}
 	}
 	return v
-}
+})
 
 // requirementKey lists what a signature result depends on besides the
 // digest: the keys, all-of or any-of, the annotations and attestations.

@@ -308,3 +308,20 @@ func TestMaxScans(t *testing.T) {
 		t.Errorf("%d scans at once, want 2", p)
 	}
 }
+
+// BenchmarkCachedDecision is one decision on a digest already scanned.
+func BenchmarkCachedDecision(b *testing.B) {
+	pol, err := policy.Parse([]byte("apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nspec:\n  vulnerabilities: {}\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := New(Options{Resolver: &fakeResolver{digest: digestA}, Scanner: &fakeScanner{facts: critical}, Budget: time.Minute})
+	uses := []policy.ImageUse{{Image: "registry.example/app:1", What: `container "app"`, Field: "spec.containers[0].image"}}
+	g.Review(context.Background(), pol, "default", uses)
+	b.ReportAllocs()
+	for b.Loop() {
+		if fs, _ := g.Review(context.Background(), pol, "default", uses); len(fs) != 1 {
+			b.Fatal(fs)
+		}
+	}
+}

@@ -456,6 +456,16 @@ func (p *Policy) SignatureRequirements(namespace, image string) ([]SignatureRequ
 	return p.sigs.Requirements(image, namespace)
 }
 
+// ImageRequirements returns what the scan and signature rules ask of a
+// parsed image in namespace (one parse for both, for the admission gate).
+func (p *Policy) ImageRequirements(namespace string, img Image) ([]ScanRequirement, []SignatureRequirement) {
+	scans := p.scanRequirementsOf(namespace, &img)
+	if namespace != "" && p.exempted(namespace, RuleSignatures) {
+		return scans, nil
+	}
+	return scans, p.sigs.requirementsOf(img, namespace)
+}
+
 // Name is the policy's metadata.name ("default" for the built-in one).
 func (p *Policy) Name() string { return p.name }
 

@@ -199,16 +199,26 @@ type ScanRequirement struct {
 // rule reports that). An empty image — one read from a file, with no
 // name — is in the scope of every rule.
 func (p *Policy) ScanRequirements(namespace, image string) []ScanRequirement {
+	if image == "" {
+		return p.scanRequirementsOf(namespace, nil)
+	}
+	img, err := ParseImage(image)
+	if err != nil {
+		return nil
+	}
+	return p.scanRequirementsOf(namespace, &img)
+}
+
+// scanRequirementsOf is ScanRequirements of a parsed image (nil: an image
+// with no name, in every rule's scope).
+func (p *Policy) scanRequirementsOf(namespace string, img *Image) []ScanRequirement {
 	var out []ScanRequirement
 	for _, r := range []*scanRule{p.vulns, p.checks} {
 		if r == nil || p.modeIn(namespace, r.id, r.mode) == Off || r.exempt[namespace] {
 			continue
 		}
-		if len(r.patterns) > 0 && image != "" {
-			img, err := ParseImage(image)
-			if err != nil || !slices.ContainsFunc(r.patterns, func(ip imagePattern) bool { return ip.match(img) }) {
-				continue
-			}
+		if len(r.patterns) > 0 && img != nil && !slices.ContainsFunc(r.patterns, func(ip imagePattern) bool { return ip.match(*img) }) {
+			continue
 		}
 		out = append(out, ScanRequirement{
 			Rule: r.id, Mode: r.mode, OnErrorAllow: r.onErrorAllow,

@@ -230,10 +230,17 @@ func (ip imagePattern) match(img Image) bool {
 // Requirements returns what the policy asks of image in namespace: one
 // requirement per matching rule that is not off or exempted there.
 func (sp *SignaturePolicy) Requirements(image, namespace string) ([]SignatureRequirement, error) {
+	if len(sp.rules) == 0 {
+		return nil, nil
+	}
 	img, err := ParseImage(image)
 	if err != nil {
 		return nil, err
 	}
+	return sp.requirementsOf(img, namespace), nil
+}
+
+func (sp *SignaturePolicy) requirementsOf(img Image, namespace string) []SignatureRequirement {
 	var out []SignatureRequirement
 	for _, r := range sp.rules {
 		if r.Mode == Off || (namespace != "" && r.exempt[namespace]) {
@@ -254,7 +261,7 @@ func (sp *SignaturePolicy) Requirements(image, namespace string) ([]SignatureReq
 			Attestations: r.Attestations, Mode: r.Mode, OnErrorAllow: r.OnError == "allow",
 		})
 	}
-	return out, nil
+	return out
 }
 
 // SignatureOutcome is what verification found for one requirement.
