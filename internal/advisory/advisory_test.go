@@ -357,3 +357,36 @@ func TestListedVersionsCompareByOrdering(t *testing.T) {
 		t.Errorf("unparsable version matched the list")
 	}
 }
+
+// TestContentID: two builds of the same records share a content ID (so
+// replicas that each built the DB share scan results) and differ in build
+// ID; one changed record changes it.
+func TestContentID(t *testing.T) {
+	a, _, _ := buildFixtures(t, t.TempDir())
+	b, _, _ := buildFixtures(t, t.TempDir())
+	ma, mb := a.Metadata(), b.Metadata()
+	if ma.ContentID == "" || ma.ContentID != mb.ContentID || ma.BuildID == mb.BuildID {
+		t.Fatalf("content %q / %q, builds %q / %q: want equal contents, different builds", ma.ContentID, mb.ContentID, ma.BuildID, mb.BuildID)
+	}
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "r.json")
+	write := func(summary string) string {
+		t.Helper()
+		doc := `{"id":"TG-1","modified":"2026-01-01T00:00:00Z","summary":"` + summary + `","affected":[{"package":{"ecosystem":"npm","name":"x"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}`
+		if err := os.WriteFile(rec, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		bl := NewBuilder()
+		if _, err := bl.AddPath(rec); err != nil {
+			t.Fatal(err)
+		}
+		m, err := bl.Write(filepath.Join(t.TempDir(), FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.ContentID
+	}
+	if write("one") == write("two") {
+		t.Error("a changed record kept the content ID")
+	}
+}

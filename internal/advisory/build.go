@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -380,6 +381,23 @@ func (b *Builder) Write(path string) (Metadata, error) {
 	return meta, nil
 }
 
+// contentID digests every record as stored, in ID order.
+func (b *Builder) contentID() string {
+	ids := make([]string, 0, len(b.records))
+	for id := range b.records {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	h := sha256.New()
+	fmt.Fprintf(h, "schema %d\n", SchemaVersion)
+	for _, id := range ids {
+		r := b.records[id]
+		fmt.Fprintf(h, "%s\x00%d\x00", id, len(r.whole))
+		h.Write(r.whole)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
 func (b *Builder) metadata() Metadata {
 	id := make([]byte, 8)
 	rand.Read(id)
@@ -391,6 +409,7 @@ func (b *Builder) metadata() Metadata {
 		Ecosystems: map[string]int{},
 	}
 	m.BuildID = m.Built.Format("20060102T150405Z") + "-" + hex.EncodeToString(id)
+	m.ContentID = b.contentID()
 	for _, r := range b.records {
 		if r.withdrawn {
 			m.Withdrawn++

@@ -43,8 +43,14 @@ type Metadata struct {
 	Built  time.Time `json:"built"`
 	// BuildID changes with every build; use it as a cache key for results
 	// derived from the DB.
-	BuildID string   `json:"build_id"`
-	Sources []Source `json:"sources"`
+	BuildID string `json:"build_id"`
+	// ContentID is a digest of the records the DB holds: two builds of
+	// the same records (replicas that each ran `db update` on the same
+	// export) have the same one. Results derived from the DB — scans —
+	// are keyed by it, so replicas share them. Empty in DBs written
+	// before it existed.
+	ContentID string   `json:"content_id,omitempty"`
+	Sources   []Source `json:"sources"`
 	// Records is the number of distinct advisories; Withdrawn counts those
 	// among them that are withdrawn (kept for Get, never returned by Lookup).
 	Records   int `json:"records"`

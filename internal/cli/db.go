@@ -274,6 +274,9 @@ func writeDBInfo(w io.Writer, info dbInfo) {
 	fmt.Fprintf(tw, "schema\t%d\n", m.Schema)
 	fmt.Fprintf(tw, "built\t%s (%s ago)\n", m.Built.Format(time.RFC3339), (time.Duration(info.AgeSeconds) * time.Second).String())
 	fmt.Fprintf(tw, "build id\t%s\n", m.BuildID)
+	if m.ContentID != "" {
+		fmt.Fprintf(tw, "content id\t%s\n", m.ContentID)
+	}
 	fmt.Fprintf(tw, "records\t%d (%d withdrawn), %d packages\n", m.Records, m.Withdrawn, m.Packages)
 	ecos := make([]string, 0, len(m.Ecosystems))
 	for e := range m.Ecosystems {

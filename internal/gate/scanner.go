@@ -46,13 +46,17 @@ type dbHandle struct {
 // recheck is how often the DB file is looked at for a replacement.
 const recheck = time.Second
 
-// DataVersion implements Scanner: the open DB's build ID.
+// DataVersion implements Scanner: the digest of the open DB's records
+// (the same for replicas that built the same data), else its build ID.
 func (s *ImageScanner) DataVersion() (string, error) {
 	h, err := s.acquire()
 	if err != nil {
 		return "", err
 	}
 	defer s.release(h)
+	if m := h.db.Metadata(); m.ContentID != "" {
+		return m.ContentID, nil
+	}
 	return h.db.Metadata().BuildID, nil
 }
 
