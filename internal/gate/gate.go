@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/buildinfo"
+	"github.com/tollgate-dev/tollgate/internal/image"
 	"github.com/tollgate-dev/tollgate/internal/policy"
 	"github.com/tollgate-dev/tollgate/internal/scancache"
 )
@@ -298,7 +299,8 @@ func (g *Gate) explain(ctx context.Context, err error, what string) error {
 		}
 		return fmt.Errorf("%s took longer than %s", what, g.o.Budget)
 	}
-	return err
+	// In the registry's terms, without request URLs or client wording.
+	return image.RegistryError(err)
 }
 
 // pin returns the reference to scan (repository@digest) and the digest.

@@ -3,21 +3,16 @@ package signature
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -325,73 +320,3 @@ func (s *layoutStore) blob(ctx context.Context, d v1.Hash) (io.ReadCloser, error
 
 func (s *layoutStore) where(d v1.Hash) string { return s.dir + "@" + d.String() }
 
-// registryError rephrases the connection errors go-containerregistry
-// returns (one per scheme it tried, each naming the URL and socket) as
-// what went wrong, once per cause: "registry H cannot be reached:
-// connection refused". Errors the registry itself returned are kept.
-func registryError(err error) error {
-	var causes []string
-	host := ""
-	var walk func(error)
-	walk = func(e error) {
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
-		// go-containerregistry's ping joins its attempts in a slice type
-		// with As and Is but no Unwrap.
-		if v := reflect.ValueOf(e); v.Kind() == reflect.Slice {
-			for i := range v.Len() {
-				if x, ok := v.Index(i).Interface().(error); ok {
-					walk(x)
-				}
-			}
-			return
-		}
-		if ue, ok := e.(*url.Error); ok {
-			if u, perr := url.Parse(ue.URL); perr == nil && host == "" {
-				host = u.Host
-			}
-			if c := connCause(ue.Err); !slices.Contains(causes, c) {
-				causes = append(causes, c)
-			}
-			return
-		}
-		if u := errors.Unwrap(e); u != nil {
-			walk(u)
-		}
-	}
-	walk(err)
-	if len(causes) == 0 {
-		return err
-	}
-	return fmt.Errorf("registry %s cannot be reached: %s", host, strings.Join(causes, "; "))
-}
-
-func connCause(err error) string {
-	var dns *net.DNSError
-	var op *net.OpError
-	var cert *tls.CertificateVerificationError
-	var rec tls.RecordHeaderError
-	switch {
-	case errors.As(err, &dns):
-		return "no such host"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
-		return "timed out"
-	case errors.As(err, &cert):
-		return "its TLS certificate is not trusted"
-	case errors.As(err, &rec):
-		return "it does not speak TLS (a plain HTTP registry off loopback needs --insecure)"
-	case errors.As(err, &op):
-		return op.Op + " failed"
-	}
-	var te *transport.Error
-	if errors.As(err, &te) {
-		return te.Error()
-	}
-	return err.Error()
-}

@@ -179,7 +179,7 @@ func Verify(ctx context.Context, o Options) (*Result, error) {
 			}
 		}
 		if err != nil {
-			return nil, outcome.Unreadable(fmt.Errorf("resolving %s: %w", o.Image, registryError(err)))
+			return nil, outcome.Unreadable(fmt.Errorf("resolving %s: %w", o.Image, image.RegistryError(err)))
 		}
 		s = rs
 	}
@@ -208,7 +208,7 @@ func Verify(ctx context.Context, o Options) (*Result, error) {
 	wg.Go(func() { collect(c.bundles(ctx, s, digest)) })
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, outcome.Unreadable(registryError(err))
+		return nil, outcome.Unreadable(image.RegistryError(err))
 	}
 	// A stable order: legacy before bundles, then by source.
 	sort.SliceStable(found, func(i, j int) bool {
