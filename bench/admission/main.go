@@ -58,6 +58,7 @@ type options struct {
 	// open loop and first sight
 	rate                             float64
 	workers                          int
+	spin                             time.Duration
 	firstSight                       bool
 	image, workload, want, serveArgs string
 	perf                             string
@@ -75,6 +76,7 @@ func run() error {
 	flag.BoolVar(&o.http1, "http1", false, "HTTP/1.1 instead of HTTP/2")
 	flag.Float64Var(&o.rate, "rate", 0, "open loop: requests per second on a fixed schedule over the routes of -route (0: closed loop)")
 	flag.IntVar(&o.workers, "workers", 256, "open loop: most requests in flight")
+	flag.DurationVar(&o.spin, "spin", 0, "open loop: sleep the last stretch before each send with nanosleep(2) instead of Go's timers, which wake on a 1 ms poll (e.g. 1ms)")
 	flag.BoolVar(&o.firstSight, "first-sight", false, "time the first decision about -image, then a cached one")
 	flag.StringVar(&o.image, "image", "nginx:1.16", "image the requests name")
 	flag.StringVar(&o.workload, "workload", "pod", "what /validate and /mutate receive: pod or deployment")
