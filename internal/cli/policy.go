@@ -146,6 +146,9 @@ func (sp *scanPolicy) load(stderr io.Writer) error {
 	if err != nil {
 		return outcome.Mark(err, outcome.ErrUsage)
 	}
+	if err := gate.CheckPolicy(p); err != nil {
+		return outcome.Usagef("policy %s: %v", file, err)
+	}
 	sp.pol = p
 	return nil
 }

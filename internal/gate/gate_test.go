@@ -2,6 +2,11 @@ package gate
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"encoding/json"
 	"errors"
 	"path/filepath"
@@ -322,6 +327,32 @@ func BenchmarkCachedDecision(b *testing.B) {
 	for b.Loop() {
 		if fs, _ := g.Review(context.Background(), pol, "default", uses); len(fs) != 1 {
 			b.Fatal(fs)
+		}
+	}
+}
+
+// TestCheckPolicy: a policy whose signature key is not a public key is
+// refused when loaded; a real key passes.
+func TestCheckPolicy(t *testing.T) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := strings.ReplaceAll(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), "\n", "\\n")
+	for _, c := range []struct {
+		key, want string
+	}{
+		{good, ""},
+		{"not a key", `spec.signatures rule "ci": spec.signatures.rules[0].keys[0]: no PEM public key found`},
+	} {
+		p := mustPolicy(t, "  signatures:\n    rules:\n    - {name: ci, images: [\"r.io/**\"], keys: [{publicKey: \""+c.key+"\"}]}\n")
+		err := CheckPolicy(p)
+		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("key %.20q: %v, want %q", c.key, err, c.want)
 		}
 	}
 }

@@ -186,3 +186,17 @@ func (v SignatureVerifier) Verify(ctx context.Context, ref string, req policy.Si
 	oc, _, _, err := signature.CheckRequirement(ctx, ref, req, v.Registry)
 	return oc, err
 }
+
+// CheckPolicy checks what the policy leaves to the verifier: every key of
+// spec.signatures must be a public key tollgate can verify with, so that
+// a policy with a broken key is refused when it is loaded (serve keeps
+// the previous one) rather than denying every image it covers.
+func CheckPolicy(p *policy.Policy) error {
+	var errs []error
+	for _, rk := range p.Signatures().Keys() {
+		if _, err := signature.ParseKeys(rk.Key.PEM, rk.Key.Name); err != nil {
+			errs = append(errs, fmt.Errorf("spec.signatures rule %q: %v", rk.Rule, err))
+		}
+	}
+	return errors.Join(errs...)
+}

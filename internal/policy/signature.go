@@ -73,6 +73,24 @@ type KeyPEM struct {
 	PEM  []byte
 }
 
+// RuleKey is one trusted key and the rule that names it.
+type RuleKey struct {
+	Rule string
+	Key  KeyPEM
+}
+
+// Keys lists every key of every rule, for checking them when the policy
+// is loaded (the key formats are internal/signature's).
+func (sp *SignaturePolicy) Keys() []RuleKey {
+	var out []RuleKey
+	for _, r := range sp.rules {
+		for _, k := range r.keys {
+			out = append(out, RuleKey{Rule: r.Name, Key: k})
+		}
+	}
+	return out
+}
+
 // SignatureRequirement is what one rule asks of one image.
 type SignatureRequirement struct {
 	Rule         string

@@ -17,6 +17,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/tollgate-dev/tollgate/internal/certs"
+	"github.com/tollgate-dev/tollgate/internal/gate"
 	"github.com/tollgate-dev/tollgate/internal/policy"
 )
 
@@ -148,7 +149,16 @@ func newPolicyStore(file string) *fileStore[policy.Policy] {
 	if file == "" {
 		return newFileStore(nil, func() (*policy.Policy, error) { return policy.Default(), nil })
 	}
-	return newFileStore([]string{file}, func() (*policy.Policy, error) { return policy.Load(file) })
+	return newFileStore([]string{file}, func() (*policy.Policy, error) {
+		p, err := policy.Load(file)
+		if err != nil {
+			return nil, err
+		}
+		if err := gate.CheckPolicy(p); err != nil {
+			return nil, fmt.Errorf("policy %s: %w", file, err)
+		}
+		return p, nil
+	})
 }
 
 // watch calls check whenever something changes in the directories of
