@@ -31,38 +31,19 @@ func RegistryError(err error) error {
 	}
 	var causes []string
 	host := ""
-	var walk func(error)
-	walk = func(e error) {
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
+	eachLeaf(err, func(e error) bool {
+		ue, ok := e.(*url.Error)
+		if !ok {
+			return false
 		}
-		// go-containerregistry's ping joins its attempts in a slice type
-		// with As and Is but no Unwrap.
-		if v := reflect.ValueOf(e); v.Kind() == reflect.Slice {
-			for i := range v.Len() {
-				if x, ok := v.Index(i).Interface().(error); ok {
-					walk(x)
-				}
-			}
-			return
+		if u, perr := url.Parse(ue.URL); perr == nil && host == "" {
+			host = u.Host
 		}
-		if ue, ok := e.(*url.Error); ok {
-			if u, perr := url.Parse(ue.URL); perr == nil && host == "" {
-				host = u.Host
-			}
-			if c := connCause(ue.Err); !slices.Contains(causes, c) {
-				causes = append(causes, c)
-			}
-			return
+		if c := connCause(ue.Err); !slices.Contains(causes, c) {
+			causes = append(causes, c)
 		}
-		if u := errors.Unwrap(e); u != nil {
-			walk(u)
-		}
-	}
-	walk(err)
+		return true
+	})
 	if len(causes) == 0 {
 		return err
 	}
@@ -99,33 +80,39 @@ func connCause(err error) string {
 // err, joined errors and go-containerregistry's attempt lists included.
 func findStatus(err error) *transport.Error {
 	var found *transport.Error
-	var walk func(error)
-	walk = func(e error) {
-		if found != nil || e == nil {
-			return
-		}
-		if te, ok := e.(*transport.Error); ok {
+	eachLeaf(err, func(e error) bool {
+		if te, ok := e.(*transport.Error); ok && found == nil {
 			found = te
-			return
+			return true
 		}
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			for _, x := range j.Unwrap() {
-				walk(x)
-			}
-			return
-		}
-		if v := reflect.ValueOf(e); v.Kind() == reflect.Slice {
-			for i := range v.Len() {
-				if x, ok := v.Index(i).Interface().(error); ok {
-					walk(x)
-				}
-			}
-			return
-		}
-		walk(errors.Unwrap(e))
-	}
-	walk(err)
+		return false
+	})
 	return found
+}
+
+// eachLeaf walks err's tree — joined errors, go-containerregistry's ping
+// attempts (a slice type with As and Is but no Unwrap), wrapped errors —
+// calling visit on each error until visit claims it (true), then not
+// below it.
+func eachLeaf(err error, visit func(error) bool) {
+	if err == nil || visit(err) {
+		return
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, x := range j.Unwrap() {
+			eachLeaf(x, visit)
+		}
+		return
+	}
+	if v := reflect.ValueOf(err); v.Kind() == reflect.Slice {
+		for i := range v.Len() {
+			if x, ok := v.Index(i).Interface().(error); ok {
+				eachLeaf(x, visit)
+			}
+		}
+		return
+	}
+	eachLeaf(errors.Unwrap(err), visit)
 }
 
 // statusError words an error status of the registry.
