@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -384,7 +383,7 @@ func (g *Gate) verify(ctx context.Context, ref, digest string, req policy.Signat
 	if g.o.Verifier == nil {
 		return policy.SignatureOutcome{}, errors.New("the server has no signature verifier configured")
 	}
-	key := scancache.SignatureKey(digest, append(requirementKey(req), "producer="+producer()))
+	key := scancache.SignatureKey(digest, []string{req.CacheID(), "producer=" + producer()})
 	b, err := g.o.Cache.Do(ctx, key, g.o.TTL, func(ctx context.Context) ([]byte, error) {
 		ctx, cancel := context.WithTimeout(ctx, g.o.ScanTimeout)
 		defer cancel()
@@ -423,21 +422,3 @@ var producer = sync.OnceValue(func() string {
 	}
 	return v
 })
-
-// requirementKey lists what a signature result depends on besides the
-// digest: the keys, all-of or any-of, the annotations and attestations.
-func requirementKey(req policy.SignatureRequirement) []string {
-	var ks []string
-	for _, k := range req.Keys {
-		ks = append(ks, "key="+string(k.PEM))
-	}
-	ks = append(ks, fmt.Sprintf("all=%t", req.RequireAll))
-	for k, v := range req.Annotations {
-		ks = append(ks, "annotation="+k+"="+v)
-	}
-	for _, a := range req.Attestations {
-		ks = append(ks, "attestation="+a)
-	}
-	slices.Sort(ks)
-	return ks
-}

@@ -1,10 +1,13 @@
 package policy
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -63,6 +66,7 @@ type compiledSigRule struct {
 	patterns []imagePattern
 	keys     []KeyPEM
 	exempt   map[string]bool
+	id       string // what a verification result depends on, digested
 }
 
 type imagePattern struct{ registry, repo string }
@@ -93,7 +97,11 @@ func (sp *SignaturePolicy) Keys() []RuleKey {
 
 // SignatureRequirement is what one rule asks of one image.
 type SignatureRequirement struct {
-	Rule         string
+	Rule string
+	// ID digests what a verification depends on besides the image — the
+	// keys, all-of or any-of, annotations, attestations — so that results
+	// can be cached per (digest, ID) without rebuilding it per request.
+	ID           string
 	Keys         []KeyPEM
 	RequireAll   bool
 	Annotations  map[string]string
@@ -194,6 +202,7 @@ func compileSignatures(rules SignatureRules, readFile func(string) ([]byte, erro
 		for _, ns := range r.ExemptNamespaces {
 			c.exempt[ns] = true
 		}
+		c.id = requirementID(c.keys, c.Require == "allOf", c.Annotations, c.Attestations)
 		sp.rules = append(sp.rules, c)
 	}
 	return sp
@@ -275,7 +284,7 @@ func (sp *SignaturePolicy) requirementsOf(img Image, namespace string) []Signatu
 			continue
 		}
 		out = append(out, SignatureRequirement{
-			Rule: r.Name, Keys: r.keys, RequireAll: r.Require == "allOf", Annotations: r.Annotations,
+			Rule: r.Name, ID: r.id, Keys: r.keys, RequireAll: r.Require == "allOf", Annotations: r.Annotations,
 			Attestations: r.Attestations, Mode: r.Mode, OnErrorAllow: r.OnError == "allow",
 		})
 	}
@@ -307,4 +316,32 @@ func DecideSignature(image, digest string, req SignatureRequirement, o Signature
 		return &Finding{Rule: RuleSignatures, Mode: req.Mode, Message: fmt.Sprintf("%s: %s (rule %q)", where, strings.Join(o.Failures, "; "), req.Rule)}
 	}
 	return nil
+}
+
+// CacheID is ID, computed when the requirement was not made by
+// Requirements.
+func (r SignatureRequirement) CacheID() string {
+	if r.ID != "" {
+		return r.ID
+	}
+	return requirementID(r.Keys, r.RequireAll, r.Annotations, r.Attestations)
+}
+
+// requirementID digests the parts of a rule a verification depends on,
+// in an order that does not depend on how the policy lists them.
+func requirementID(keys []KeyPEM, all bool, annotations map[string]string, attestations []string) string {
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, "key="+string(k.PEM))
+	}
+	parts = append(parts, fmt.Sprintf("all=%t", all))
+	for k, v := range annotations {
+		parts = append(parts, "annotation="+k+"="+v)
+	}
+	for _, a := range attestations {
+		parts = append(parts, "attestation="+a)
+	}
+	slices.Sort(parts)
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(h[:16])
 }
