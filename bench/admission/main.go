@@ -34,6 +34,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -83,7 +84,9 @@ func run() error {
 	flag.StringVar(&o.want, "want", "", "fragment every answer must hold (default: the allowed or patched answer of the route)")
 	flag.StringVar(&o.serveArgs, "serve-args", "", "more tollgate serve flags, space-separated")
 	flag.StringVar(&o.perf, "perf", "", "open loop: record the server's CPU profile (Linux perf) during the measured load into this file")
+	gcPercent := flag.Int("gc-percent", 100, "the generator's own GOGC (the server it starts keeps its own): a higher value keeps the generator's collections from delaying its sends")
 	flag.Parse()
+	debug.SetGCPercent(*gcPercent)
 
 	var targets []target
 	for _, route := range strings.Split(o.route, ",") {
