@@ -319,4 +319,3 @@ func (s *layoutStore) blob(ctx context.Context, d v1.Hash) (io.ReadCloser, error
 }
 
 func (s *layoutStore) where(d v1.Hash) string { return s.dir + "@" + d.String() }
-
