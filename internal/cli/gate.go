@@ -97,16 +97,8 @@ func (g *gateFlags) sources() (reg image.Options, root, dbDir string, err error)
 		keychain = k
 	}
 	reg = image.Options{Keychain: keychain}
-	root = g.cacheDir
-	if root == "" {
-		root = os.Getenv(envCacheDir)
-	}
-	if root == "" {
-		d, err := inventory.DefaultCacheDir()
-		if err != nil {
-			return reg, "", "", outcome.Usagef("%v; give --cache-dir", err)
-		}
-		root = d
+	if root, err = cacheRoot(g.cacheDir); err != nil {
+		return reg, "", "", err
 	}
 	dbDir, err = advisory.DefaultDir(root)
 	if err != nil {
@@ -149,4 +141,20 @@ func printPolicyFindings(w io.Writer, polName, what string, d policy.Decision) b
 		}
 	}
 	return !d.Allowed()
+}
+
+// cacheRoot is the cache directory of --cache-dir (flag), else
+// $TOLLGATE_CACHE_DIR, else the user cache directory.
+func cacheRoot(flag string) (string, error) {
+	if flag == "" {
+		flag = os.Getenv(envCacheDir)
+	}
+	if flag != "" {
+		return flag, nil
+	}
+	d, err := inventory.DefaultCacheDir()
+	if err != nil {
+		return "", outcome.Usagef("%v; give --cache-dir", err)
+	}
+	return d, nil
 }

@@ -164,8 +164,7 @@ func (sp *scanPolicy) judge(stderr io.Writer, sc *kube.Scanner, m *kube.Manifest
 	opts := policy.TestOptions{Scorer: scorer}
 	if sp.gate != nil {
 		opts.Images = func(ns string, uses []policy.ImageUse) []policy.Finding {
-			fs, _ := sp.gate.Review(sp.ctx, sp.pol, ns, uses)
-			return fs
+			return sp.gate.Review(sp.ctx, sp.pol, ns, uses)
 		}
 	}
 	res := sp.pol.TestManifest(m, opts)

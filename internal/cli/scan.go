@@ -18,7 +18,6 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/advisory"
 	"github.com/tollgate-dev/tollgate/internal/gate"
-	"github.com/tollgate-dev/tollgate/internal/inventory"
 	"github.com/tollgate-dev/tollgate/internal/match"
 	"github.com/tollgate-dev/tollgate/internal/outcome"
 	"github.com/tollgate-dev/tollgate/internal/policy"
@@ -375,13 +374,8 @@ func (f *scanFlags) options(s *streams, kind scan.Kind, args []string) (scan.Opt
 		o.Inventory.Image.Platform = p
 	}
 	if !f.noCache {
-		o.Inventory.CacheDir = f.cacheRoot()
-		if o.Inventory.CacheDir == "" {
-			d, err := inventory.DefaultCacheDir()
-			if err != nil {
-				return o, nil, ro, outcome.Usagef("%v; give --cache-dir or --no-cache", err)
-			}
-			o.Inventory.CacheDir = d
+		if o.Inventory.CacheDir, err = cacheRoot(f.cacheDir); err != nil {
+			return o, nil, ro, err
 		}
 	}
 	ro.Explain = f.explain

@@ -151,92 +151,78 @@ func New(o Options) *Gate {
 	return &Gate{o: o, slots: make(chan struct{}, o.MaxScans), decoded: map[string]decodedFacts{}}
 }
 
-// Needed reports whether pol asks the gate anything about image in
-// namespace — callers skip the gate (and the registry) otherwise.
-func Needed(pol *policy.Policy, namespace, image string) bool {
-	if len(pol.ScanRequirements(namespace, image)) > 0 {
-		return true
-	}
-	reqs, err := pol.SignatureRequirements(namespace, image)
-	return err == nil && len(reqs) > 0
-}
-
 // Review decides the scan and signature rules of pol on the images of
 // uses, all within one budget, and returns their findings (messages
-// prefixed with the image's place when known) and the digest each image
-// was decided on (image reference → "sha256:…").
-func (g *Gate) Review(ctx context.Context, pol *policy.Policy, namespace string, uses []policy.ImageUse) ([]policy.Finding, map[string]string) {
+// prefixed with the image's place when known). Images no such rule
+// applies to cost a parse: no budget is started and no registry is asked
+// for them.
+func (g *Gate) Review(ctx context.Context, pol *policy.Policy, namespace string, uses []policy.ImageUse) []policy.Finding {
+	var todo []work
+	seen := map[string]bool{}
+	for _, u := range uses {
+		if seen[u.Image] {
+			continue // the same image twice in a pod is decided once, at its first place
+		}
+		seen[u.Image] = true
+		im, err := policy.ParseImage(u.Image)
+		if err != nil {
+			continue // an unparsable reference is the imageReference rule's
+		}
+		scans, sigs := pol.ImageRequirements(namespace, im)
+		if len(scans)+len(sigs) > 0 {
+			todo = append(todo, work{use: u, im: im, scans: scans, sigs: sigs})
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
 	if g.o.Budget > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, g.o.Budget, errBudget)
 		defer cancel()
 	}
-	type result struct {
-		findings []policy.Finding
-		digest   string
-	}
-	if len(uses) == 1 {
+	if len(todo) == 1 {
 		// One image (most pods): no goroutine to start and wait for.
-		u := uses[0]
-		fs, d := g.image(ctx, pol, namespace, u.Image)
-		g.place(fs, u)
-		digests := map[string]string{}
-		if d != "" {
-			digests[u.Image] = d
-		}
-		return fs, digests
+		return g.image(ctx, namespace, todo[0])
 	}
-	results := make([]result, len(uses))
+	results := make([][]policy.Finding, len(todo))
 	var wg sync.WaitGroup
-	seen := map[string]bool{}
-	for i, u := range uses {
-		if seen[u.Image] {
-			// The same image twice in a pod is decided once, at its
-			// first place.
-			continue
-		}
-		seen[u.Image] = true
-		wg.Go(func() {
-			fs, d := g.image(ctx, pol, namespace, u.Image)
-			g.place(fs, u)
-			results[i] = result{fs, d}
-		})
+	for i, w := range todo {
+		wg.Go(func() { results[i] = g.image(ctx, namespace, w) })
 	}
 	wg.Wait()
 	var out []policy.Finding
-	digests := map[string]string{}
-	for i, r := range results {
-		out = append(out, r.findings...)
-		if r.digest != "" {
-			digests[uses[i].Image] = r.digest
-		}
+	for _, fs := range results {
+		out = append(out, fs...)
 	}
-	return out, digests
+	return out
 }
 
-// place prefixes findings with the image's place in the pod, when known.
-func (g *Gate) place(fs []policy.Finding, u policy.ImageUse) {
-	if u.What == "" {
-		return
-	}
-	for k := range fs {
-		fs[k].Message = u.What + " (" + u.Field + "): " + fs[k].Message
-	}
+// work is one image to decide and what the rules ask of it.
+type work struct {
+	use   policy.ImageUse
+	im    policy.Image
+	scans []policy.ScanRequirement
+	sigs  []policy.SignatureRequirement
 }
 
 // errBudget is the cause of a decision context that ran out of budget.
 var errBudget = errors.New("decision budget spent")
 
-// image decides one image.
-func (g *Gate) image(ctx context.Context, pol *policy.Policy, namespace, img string) ([]policy.Finding, string) {
-	im, err := policy.ParseImage(img)
-	if err != nil {
-		return nil, "" // an unparsable reference is the imageReference rule's
+// image decides one image; its findings carry its place in the pod.
+func (g *Gate) image(ctx context.Context, namespace string, w work) []policy.Finding {
+	out := g.decide(ctx, namespace, w)
+	if u := w.use; u.What != "" {
+		for k := range out {
+			out[k].Message = u.What + " (" + u.Field + "): " + out[k].Message
+		}
 	}
-	scans, sigs := pol.ImageRequirements(namespace, im)
-	if len(scans)+len(sigs) == 0 {
-		return nil, ""
-	}
+	return out
+}
+
+// decide runs the rules of one image.
+func (g *Gate) decide(ctx context.Context, namespace string, w work) []policy.Finding {
+	img, im, scans, sigs := w.use.Image, w.im, w.scans, w.sigs
 	ref, digest, err := g.pin(ctx, img, im)
 	now := g.o.Now()
 	var out []policy.Finding
@@ -250,7 +236,7 @@ func (g *Gate) image(ctx context.Context, pol *policy.Policy, namespace, img str
 				out = append(out, *f)
 			}
 		}
-		return out, ""
+		return out
 	}
 	if len(scans) > 0 {
 		var want Scanners
@@ -277,7 +263,7 @@ func (g *Gate) image(ctx context.Context, pol *policy.Policy, namespace, img str
 			out = append(out, *f)
 		}
 	}
-	return out, digest
+	return out
 }
 
 // pending reports whether ctx ended on the budget (rather than the

@@ -12,6 +12,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/advisory"
 	"github.com/tollgate-dev/tollgate/internal/image"
 	"github.com/tollgate-dev/tollgate/internal/inventory"
+	"github.com/tollgate-dev/tollgate/internal/match"
 	"github.com/tollgate-dev/tollgate/internal/policy"
 	"github.com/tollgate-dev/tollgate/internal/report"
 	"github.com/tollgate-dev/tollgate/internal/scan"
@@ -127,7 +128,7 @@ func (s *ImageScanner) Scan(ctx context.Context, ref string, want Scanners) (*po
 		Kind: scan.KindImage, Target: ref, Inventory: s.Inventory,
 		Scanners: scan.Scanners{Vuln: want.Vulnerabilities, Secret: want.Secrets, Misconfig: want.Misconfig},
 	}
-	var src *advisory.DB
+	var src match.Source // nil without vuln: no DB needed
 	if want.Vulnerabilities {
 		h, err := s.acquire()
 		if err != nil {
@@ -136,13 +137,7 @@ func (s *ImageScanner) Scan(ctx context.Context, ref string, want Scanners) (*po
 		defer s.release(h)
 		src = h.db
 	}
-	var r *report.Report
-	var err error
-	if src != nil {
-		r, err = scan.Run(ctx, src, o)
-	} else {
-		r, err = scan.Run(ctx, nil, o)
-	}
+	r, err := scan.Run(ctx, src, o)
 	if err != nil {
 		return nil, err
 	}

@@ -250,11 +250,6 @@ func (p *Policy) imageRulesFor(namespace string, uses []ImageUse) []RuleID {
 	return out
 }
 
-// ScanRulesOn reports whether a scan rule is on anywhere.
-func (p *Policy) ScanRulesOn() bool {
-	return (p.vulns != nil && p.vulns.mode != Off) || (p.checks != nil && p.checks.mode != Off)
-}
-
 // ScanFacts are the findings of an image scan that the scan rules read:
 // what `tollgate image` reports, reduced to what decides. The admission
 // server caches them per (digest, DB version).
@@ -443,18 +438,11 @@ func (r *scanRule) ignored(namespace string, now time.Time, id string, aliases .
 	return false
 }
 
-// BreakGlass reports whether annotations request break-glass and the
-// policy honours it: enforced image findings are then admitted and
-// recorded in the audit annotations.
-func (p *Policy) BreakGlass(annotations map[string]string) bool {
-	return p.breakGlass && breakGlassRequested(annotations)
-}
-
 // AddImageFindings adds findings of the scan and signature rules to d;
 // with break-glass requested (annotations) enforced ones are overridden,
 // as the tag rules' are.
 func (p *Policy) AddImageFindings(d *Decision, annotations map[string]string, fs ...Finding) {
-	glass := p.BreakGlass(annotations)
+	glass := p.breakGlass && breakGlassRequested(annotations)
 	for _, f := range fs {
 		if glass && f.Mode == Enforce {
 			f.Overridden = true

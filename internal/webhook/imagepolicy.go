@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/tollgate-dev/tollgate/internal/gate"
 	"github.com/tollgate-dev/tollgate/internal/policy"
 )
 
@@ -35,18 +34,8 @@ func (h *handler) imagePolicy(ctx context.Context, _ *call, body []byte) (reply,
 }
 
 // gateReview adds the findings of the rules that need the image itself
-// (vulnerabilities, image checks, signatures) to d. Images no such rule
-// applies to never reach the gate, nor the registry.
+// (vulnerabilities, image checks, signatures) to d; images no such rule
+// applies to never reach the registry.
 func (h *handler) gateReview(ctx context.Context, pol *policy.Policy, d *policy.Decision, namespace string, uses []policy.ImageUse, annotations map[string]string) {
-	var todo []policy.ImageUse
-	for _, u := range uses {
-		if gate.Needed(pol, namespace, u.Image) {
-			todo = append(todo, u)
-		}
-	}
-	if len(todo) == 0 {
-		return
-	}
-	fs, _ := h.gate.Review(ctx, pol, namespace, todo)
-	pol.AddImageFindings(d, annotations, fs...)
+	pol.AddImageFindings(d, annotations, h.gate.Review(ctx, pol, namespace, uses)...)
 }
