@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/internal/buildinfo"
@@ -105,8 +106,9 @@ type Options struct {
 
 // Gate decides scan and signature rules. It is safe for concurrent use.
 type Gate struct {
-	o     Options
-	slots chan struct{} // one per running scan
+	o      Options
+	slots  chan struct{} // one per running scan
+	queued atomic.Int64  // scans waiting for a slot
 
 	// decoded keeps the decoded form of cached results, so that a cached
 	// decision does not decode the same JSON again: an entry holds for
@@ -121,6 +123,9 @@ type decodedFacts struct {
 	n     int
 	facts *policy.ScanFacts
 }
+
+// maxQueued bounds the scans waiting for a slot, per slot.
+const maxQueued = 32
 
 // maxDecoded bounds Gate.decoded; past it the map starts again.
 const maxDecoded = 4096
@@ -321,10 +326,19 @@ func (g *Gate) scan(ctx context.Context, ref, digest string, want Scanners) (*po
 	b, err := g.o.Cache.Do(ctx, key, g.o.TTL, func(ctx context.Context) ([]byte, error) {
 		ctx, cancel := context.WithTimeout(ctx, g.o.ScanTimeout)
 		defer cancel()
+		if n := g.queued.Add(1); n > int64(maxQueued*g.o.MaxScans) {
+			// Bound what waits, too: pods naming ever new digests must
+			// not pile up scans for minutes. Not cached: a retry asks again.
+			g.queued.Add(-1)
+			g.o.Metrics.scan("failed")
+			return nil, fmt.Errorf("%d scans already wait for one of %d slots; retry later", n-1, g.o.MaxScans)
+		}
 		select {
 		case g.slots <- struct{}{}:
+			g.queued.Add(-1)
 			defer func() { <-g.slots }()
 		case <-ctx.Done():
+			g.queued.Add(-1)
 			g.o.Metrics.scan("failed")
 			return nil, fmt.Errorf("no scan slot free within %s (%d scans running)", g.o.ScanTimeout, g.o.MaxScans)
 		}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -354,5 +355,33 @@ func TestCheckPolicy(t *testing.T) {
 		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("key %.20q: %v, want %q", c.key, err, c.want)
 		}
+	}
+}
+
+// TestScanQueueBounded: with every slot busy, at most maxQueued scans per
+// slot wait; the next new digest fails at once (onError decides) instead
+// of waiting minutes.
+func TestScanQueueBounded(t *testing.T) {
+	pol := mustPolicy(t, "  vulnerabilities: {}\n")
+	sc := &fakeScanner{facts: critical, release: make(chan struct{})}
+	defer close(sc.release)
+	g := New(Options{Scanner: sc, Budget: 20 * time.Millisecond, MaxScans: 1})
+	img := func(i int) []policy.ImageUse {
+		return []policy.ImageUse{{Image: fmt.Sprintf("registry.example/app@sha256:%064d", i)}}
+	}
+	for i := range 1 + maxQueued { // one running, the rest queued
+		if got := g.Review(context.Background(), pol, "default", img(i)); len(got) != 1 || !strings.Contains(got[0].Message, "not finished within") {
+			t.Fatalf("image %d: %+v", i, got)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); g.queued.Load() < maxQueued; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d scans queued, want %d", g.queued.Load(), maxQueued)
+		}
+	}
+	got := g.Review(context.Background(), pol, "default", img(1000))
+	want := fmt.Sprintf("vulnerability scan failed: %d scans already wait for one of 1 slots; retry later", maxQueued)
+	if len(got) != 1 || !strings.HasSuffix(got[0].Message, want) || got[0].Mode != policy.Enforce {
+		t.Fatalf("over the queue: %+v, want a denial ending %q", got, want)
 	}
 }
