@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -148,12 +149,44 @@ func TestSignalsStopCommands(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "big.yaml"), []byte(big.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// A registry that accepts connections and never answers, for
+	// kube scan --check-images (imageChecks need no advisory DB).
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	var asked atomic.Int32
+	go func() {
+		var held []net.Conn
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+			asked.Add(1)
+		}
+	}()
+	for name, body := range map[string]string{
+		"images.yaml": "apiVersion: tollgate.dev/v1alpha1\nkind: Policy\nspec:\n  imageChecks: {}\n",
+		"silent.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: \"" + silent.Addr().String() + "/app:1\"}]\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
 		name  string
 		args  []string
 		stdin bool // a pipe held open without data
 		quiet bool // a writer of "quiet" that wrote a little and holds it open
 		busy  bool // interrupt while it computes, not while it waits
+		// asked: interrupt once the silent registry has a connection
+		asked bool
 		sig   syscall.Signal
 	}{
 		{name: "kube scan stdin SIGINT", args: []string{"kube", "scan", "-"}, stdin: true, sig: syscall.SIGINT},
@@ -165,6 +198,7 @@ func TestSignalsStopCommands(t *testing.T) {
 		{name: "kube scan quiet FIFO", args: []string{"kube", "scan", "quiet"}, quiet: true, sig: syscall.SIGTERM},
 		{name: "kube scan -o and a FIFO", args: []string{"kube", "scan", "-o", "report.json", "fifo"}, sig: syscall.SIGINT},
 		{name: "kube scan large file", args: []string{"kube", "scan", "-f", "table", "big.yaml", "big.yaml", "big.yaml", "big.yaml"}, busy: true, sig: syscall.SIGINT},
+		{name: "kube scan --check-images, registry silent", args: []string{"kube", "scan", "--policy", "images.yaml", "--check-images", "--cache-dir", "cache", "-o", "report.json", "silent.yaml"}, asked: true, sig: syscall.SIGINT},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,7 +224,15 @@ func TestSignalsStopCommands(t *testing.T) {
 				}()
 			}
 			p := start(t, dir, stdin, tt.args...)
-			p.waitBlocked(t, tt.busy)
+			if tt.asked {
+				for deadline := time.Now().Add(10 * time.Second); asked.Load() == 0; time.Sleep(20 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						t.Fatalf("the registry was never asked; stderr:\n%s", p.stderr)
+					}
+				}
+			} else {
+				p.waitBlocked(t, tt.busy)
+			}
 			code, _ := p.stopWithin(t, tt.sig)
 			if want := 128 + int(tt.sig); code != want {
 				t.Errorf("exit code %d, want %d; stderr:\n%s", code, want, p.stderr)

@@ -109,6 +109,12 @@ fails, or an input holds no document, the command exits with --exit-code
 					failed = failed || bad
 					return rw.Write(r)
 				})
+				if err := cmd.Context().Err(); err != nil {
+					// Stopped mid-run (--check-images waits on registries):
+					// what was decided is incomplete, so the earlier -o
+					// report stays.
+					return outcome.Mark(err, outcome.ErrInterrupted)
+				}
 				if err := rw.Close(); err != nil {
 					inputErrs = append(inputErrs, outcome.Unreadable(fmt.Errorf("writing the report: %w", err)))
 				}

@@ -168,6 +168,9 @@ func (sp *scanPolicy) judge(stderr io.Writer, sc *kube.Scanner, m *kube.Manifest
 		}
 	}
 	res := sp.pol.TestManifest(m, opts)
+	if sp.ctx != nil && sp.ctx.Err() != nil {
+		return false // stopped: the run ends interrupted, not with a decision
+	}
 	obj := output.Escape(fmt.Sprintf("%s %s/%s", res.Place(), res.Kind, res.Name))
 	name := output.Escape(sp.pol.Name())
 	for _, w := range res.Warnings {
