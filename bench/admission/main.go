@@ -8,8 +8,10 @@
 //	go run ./bench/admission -tollgate bin/tollgate -route validate -duration 60s -soak
 //
 // Each connection carries one request at a time (a closed loop); -conns sets
-// the number of connections, -http1 the protocol (the apiserver's webhook
-// client speaks HTTP/2).
+// the number of connections, -http1 the protocol (kube-apiserver calls
+// admission webhooks over HTTP/1.1, one connection per concurrent request,
+// and over HTTP/2 only at a loopback URL; other webhook clients may use
+// HTTP/2).
 //
 // With -rate the load is an open loop instead (openloop.go): requests leave
 // on a fixed schedule whatever the answers, cycling through the routes of
@@ -25,6 +27,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -55,7 +58,7 @@ type options struct {
 	tollgate, route, policy string
 	duration, warmup        time.Duration
 	conns                   int
-	soak, http1             bool
+	soak, http1, raw        bool
 	// open loop and first sight
 	rate                             float64
 	workers                          int
@@ -75,6 +78,7 @@ func run() error {
 	flag.IntVar(&o.conns, "conns", 2, "keep-alive connections, one request in flight each")
 	flag.BoolVar(&o.soak, "soak", false, "report RSS over time and goroutines before and after")
 	flag.BoolVar(&o.http1, "http1", false, "HTTP/1.1 instead of HTTP/2")
+	flag.BoolVar(&o.raw, "raw", false, "open loop: HTTP/1.1 from senders of our own, one connection and one thread each, blocking sockets (rawloop.go; -conns senders) instead of Go's HTTP client")
 	flag.Float64Var(&o.rate, "rate", 0, "open loop: requests per second on a fixed schedule over the routes of -route (0: closed loop)")
 	flag.IntVar(&o.workers, "workers", 256, "open loop: most requests in flight")
 	flag.DurationVar(&o.spin, "spin", 0, "open loop: sleep the last stretch before each send with nanosleep(2) instead of Go's timers, which wake on a 1 ms poll (e.g. 1ms)")
@@ -84,9 +88,18 @@ func run() error {
 	flag.StringVar(&o.want, "want", "", "fragment every answer must hold (default: the allowed or patched answer of the route)")
 	flag.StringVar(&o.serveArgs, "serve-args", "", "more tollgate serve flags, space-separated")
 	flag.StringVar(&o.perf, "perf", "", "open loop: record the server's CPU profile (Linux perf) during the measured load into this file")
+	dmaLatency := flag.Int("cpu-dma-latency", -1, "hold a PM QoS request of this many µs on /dev/cpu_dma_latency for the run (0: idle CPUs poll instead of sleeping, as cyclictest does; -1: none)")
 	gcPercent := flag.Int("gc-percent", 100, "the generator's own GOGC (the server it starts keeps its own): a higher value keeps the generator's collections from delaying its sends")
 	flag.Parse()
 	debug.SetGCPercent(*gcPercent)
+	if *dmaLatency >= 0 {
+		release, err := holdCPUDMALatency(*dmaLatency)
+		if err != nil {
+			return err
+		}
+		defer release()
+		fmt.Printf("PM QoS: /dev/cpu_dma_latency held at %d µs for the run\n", *dmaLatency)
+	}
 
 	var targets []target
 	for _, route := range strings.Split(o.route, ",") {
@@ -321,8 +334,7 @@ func call(c *http.Client, url string, body []byte, want string) error {
 }
 
 // newClients returns o.conns clients, each with a transport of its own
-// holding one keep-alive connection (HTTP/2 unless -http1; the apiserver's
-// webhook client uses HTTP/2).
+// holding one keep-alive connection (HTTP/2 unless -http1).
 func newClients(o options, tlsCfg *tls.Config) ([]*http.Client, []*http.Transport) {
 	clients := make([]*http.Client, o.conns)
 	transports := make([]*http.Transport, o.conns)
@@ -414,6 +426,24 @@ func rssBytes(pid int) (int64, error) {
 		}
 	}
 	return 0, errors.New("no VmRSS")
+}
+
+// holdCPUDMALatency asks the kernel to keep every CPU's wake-up latency
+// under us microseconds until release is called (the PM QoS interface;
+// at 0 an idle CPU polls instead of halting, so a virtual CPU is not
+// handed back to the host between requests).
+func holdCPUDMALatency(us int) (release func(), err error) {
+	f, err := os.OpenFile("/dev/cpu_dma_latency", os.O_WRONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("-cpu-dma-latency: %w", err)
+	}
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(int32(us)))
+	if _, err := f.Write(b[:]); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpu-dma-latency: writing /dev/cpu_dma_latency: %w", err)
+	}
+	return func() { f.Close() }, nil
 }
 
 func freePort() (int, error) {

@@ -121,17 +121,19 @@ func openLoop(clients []*http.Client, base string, targets []target, rate float6
 }
 
 // runOpen is -rate: warm the cache with one request per target (waited
-// for), run an unmeasured second of load, then the measured open loop.
-func runOpen(o options, clients []*http.Client, base string, targets []target, pid int, metrics func() (string, error)) error {
+// for), run an unmeasured stretch of load, then the measured open loop.
+// warm sends one request and waits for its answer; loop runs the open loop
+// for a duration.
+func runOpen(o options, warm func(target) error, loop func(time.Duration) openResult, pid int, targets []target, metrics func() (string, error)) error {
 	for _, tg := range targets {
 		t := time.Now()
-		if err := call(clients[0], base+"/"+tg.route, tg.body, tg.want); err != nil {
+		if err := warm(tg); err != nil {
 			return fmt.Errorf("warming the cache with /%s: %w", tg.route, err)
 		}
 		fmt.Printf("first /%s (cache warm-up): %s\n", tg.route, ms(time.Since(t)))
 	}
 	if o.warmup > 0 {
-		openLoop(clients, base, targets, o.rate, o.warmup, o.workers, o.spin)
+		loop(o.warmup)
 	}
 	hist0, err := decisionHistogram(metrics)
 	if err != nil {
@@ -147,7 +149,9 @@ func runOpen(o options, clients []*http.Client, base string, targets []target, p
 	}
 	self0 := selfCPU()
 	load0 := loadavg()
-	res := openLoop(clients, base, targets, o.rate, o.duration, o.workers, o.spin)
+	steal0 := readCPUTimes()
+	res := loop(o.duration)
+	steal1 := readCPUTimes()
 	cpu1, _ := cpuSeconds(pid)
 	self1 := selfCPU()
 	rss, _ := rssBytes(pid)
@@ -163,7 +167,7 @@ func runOpen(o options, clients []*http.Client, base string, targets []target, p
 	for _, l := range res.lat {
 		all = append(all, l...)
 	}
-	fmt.Printf("load average before %s, after %s\n", load0, loadavg())
+	fmt.Printf("load average before %s, after %s; %s\n", load0, loadavg(), steal1.since(steal0))
 	fmt.Printf("scheduled %.0f req/s for %v; completed %d in %.2f s = %.0f req/s; errors %d; picked up > 1 ms late %d\n",
 		o.rate, o.duration, len(all), res.elapsed.Seconds(), float64(len(all))/res.elapsed.Seconds(), res.errors, res.lateSends)
 	for i, tg := range targets {
@@ -275,6 +279,39 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// cpuTimes is the machine's CPU time so far by state, from /proc/stat
+// (zero where it cannot be read).
+type cpuTimes struct{ busy, idle, steal float64 }
+
+func readCPUTimes() cpuTimes {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTimes{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal …
+	if len(f) < 9 || f[0] != "cpu" {
+		return cpuTimes{}
+	}
+	v := make([]float64, 9)
+	for i := 1; i < 9; i++ {
+		v[i], _ = strconv.ParseFloat(f[i], 64)
+	}
+	return cpuTimes{busy: v[1] + v[2] + v[3] + v[6] + v[7], idle: v[4] + v[5], steal: v[8]}
+}
+
+// since describes the CPU time between two readings: the share the
+// hypervisor gave to others while this machine's CPUs wanted to run
+// ("steal"), the mark of a shared host.
+func (t cpuTimes) since(before cpuTimes) string {
+	total := (t.busy + t.idle + t.steal) - (before.busy + before.idle + before.steal)
+	if total <= 0 {
+		return "CPU time not readable"
+	}
+	return fmt.Sprintf("CPUs busy %.0f %%, idle %.0f %%, stolen by the hypervisor %.1f %%",
+		100*(t.busy-before.busy)/total, 100*(t.idle-before.idle)/total, 100*(t.steal-before.steal)/total)
+}
+
 func loadavg() string {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
@@ -286,6 +323,14 @@ func loadavg() string {
 // runOther runs the -rate or the -first-sight mode against the server at
 // base.
 func runOther(o options, tlsCfg *tls.Config, base string, targets []target, pid int) error {
+	metrics := func() (string, error) { return metricsText(base, tlsCfg) }
+	var routes []string
+	for _, tg := range targets {
+		routes = append(routes, "/"+tg.route)
+	}
+	if o.raw && !o.firstSight {
+		return runRaw(o, tlsCfg, strings.TrimPrefix(base, "https://"), targets, pid, routes, metrics)
+	}
 	clients, transports := newClients(o, tlsCfg)
 	defer func() {
 		for _, tr := range transports {
@@ -296,17 +341,44 @@ func runOther(o options, tlsCfg *tls.Config, base string, targets []target, pid 
 	if o.http1 {
 		proto = "HTTP/1.1"
 	}
-	var routes []string
-	for _, tg := range targets {
-		routes = append(routes, "/"+tg.route)
-	}
 	fmt.Printf("routes %s (workload %s), image %s, policy %s, %s over TLS with client certificate, %d connection(s)\n",
 		strings.Join(routes, " "), o.workload, o.image, o.policy, proto, o.conns)
 	if o.firstSight {
-		return runFirstSight(clients, base, targets, func() (string, error) { return metricsText(base, tlsCfg) })
+		return runFirstSight(clients, base, targets, metrics)
 	}
 	fmt.Printf("open loop: %.0f req/s, warm-up %v, measured %v, at most %d in flight\n", o.rate, o.warmup, o.duration, o.workers)
-	return runOpen(o, clients, base, targets, pid, func() (string, error) { return metricsText(base, tlsCfg) })
+	warm := func(tg target) error { return call(clients[0], base+"/"+tg.route, tg.body, tg.want) }
+	loop := func(d time.Duration) openResult {
+		return openLoop(clients, base, targets, o.rate, d, o.workers, o.spin)
+	}
+	return runOpen(o, warm, loop, pid, targets, metrics)
+}
+
+// runRaw is the open loop over the raw client (rawloop.go): o.conns
+// senders, each with a connection of its own.
+func runRaw(o options, tlsCfg *tls.Config, addr string, targets []target, pid int, routes []string, metrics func() (string, error)) error {
+	senders := make([]*rawSender, o.conns)
+	defer func() {
+		for _, s := range senders {
+			if s != nil {
+				s.close()
+			}
+		}
+	}()
+	for i := range senders {
+		s, err := newRawSender(addr, tlsCfg)
+		if err != nil {
+			return err
+		}
+		senders[i] = s
+	}
+	fmt.Printf("routes %s (workload %s), image %s, policy %s, HTTP/1.1 over TLS with client certificate, raw client: %d connection(s), one sender each\n",
+		strings.Join(routes, " "), o.workload, o.image, o.policy, o.conns)
+	fmt.Printf("open loop: %.0f req/s, warm-up %v, measured %v, at most %d in flight\n", o.rate, o.warmup, o.duration, o.conns)
+	var body bytes.Buffer
+	warm := func(tg target) error { return senders[0].do(rawRequest(addr, tg), []byte(tg.want), &body) }
+	loop := func(d time.Duration) openResult { return rawLoop(senders, addr, targets, o.rate, d) }
+	return runOpen(o, warm, loop, pid, targets, metrics)
 }
 
 // metricsText is the server's /metrics, read on a connection of its own.

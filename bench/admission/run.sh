@@ -23,11 +23,24 @@
 #      a cached one.
 #
 # Everything is on 127.0.0.1; the registry and each serve stop at the end.
-# Usage (the benchmark figure under nice, on a machine as quiet as can be):
+# Usage:
 #
-#   nice -n 10 bench/admission/run.sh            RATE=3000 DURATION=20s bench/admission/run.sh
-#   RT=1 LOAD_FLAGS="-spin 1ms" bench/admission/run.sh   (the BENCHMARKS.md figure: real-time
-#                                                 scheduling, precise send times; needs root)
+#   IDLE_POLL=1 bench/admission/run.sh     the BENCHMARKS.md figure (needs root)
+#   bench/admission/run.sh                 the same with the machine's idle as it is
+#   RATE=3000 DURATION=20s bench/admission/run.sh
+#
+# The load is kube-apiserver's side of the calls: HTTP/1.1 over TLS with the
+# client certificate, a keep-alive connection per concurrent request (16),
+# from bench/admission's own client (-raw: one thread and one blocking
+# socket a sender, so the generator adds no scheduling delay of its own).
+# CLIENT=go uses Go's HTTP client instead (HTTP/2 unless LOAD_FLAGS has
+# -http1; its hand-offs between goroutines add up to milliseconds to the
+# p99 on 2 cores). IDLE_POLL=1 holds /dev/cpu_dma_latency at 0 for the run
+# (the PM QoS request cyclictest and tuned's latency-performance profile
+# make): idle CPUs poll instead of halting, so a virtual machine's CPUs are
+# not handed back to the host between requests; waking a halted virtual CPU
+# is what dominates the p99 on a shared host (the run prints the CPU time
+# the hypervisor stole).
 #
 # STEPS (default "0 1 2 3 4") selects the runs; PERF=1 records the server's
 # CPU profile during each measured load and prints where the time goes.
@@ -47,22 +60,42 @@ if [ ! -f "$cosign_dir/.complete" ] || [ ! -x "$cosign" ]; then
 	echo "cosign 2 is not built in $cosign_dir: run test/tools/cosign/build.sh" >&2
 	exit 1
 fi
+for tool in docker-registry skopeo curl jq python3; do
+	if ! command -v "$tool" >/dev/null; then
+		echo "bench/admission/run.sh needs $tool (Debian: apt-get install $tool)" >&2
+		exit 1
+	fi
+done
 mkdir -p "$dir"
 # RT=1 runs the generator and the server it starts under the real-time
 # scheduler (SCHED_FIFO, priority 50; needs root): the kernel then wakes
 # them at once instead of after other processes' time slices, which is what
-# a p99 of a few milliseconds measures on a shared 2-core machine.
-# RT=server puts only the server under it.
+# a p99 of a few milliseconds measures on a shared 2-core machine. Not the
+# figure's method: Go's runtime can livelock under SCHED_FIFO (once, with
+# IDLE_POLL=1 and CLIENT=go, the generator and the server spun in the
+# scheduler's locks for minutes, held off only by the kernel's real-time
+# throttling), and IDLE_POLL=1 alone meets the p99.
+# RT_GEN and RT_SERVER set the two priorities apart (0: the normal
+# scheduler), e.g. RT_GEN=60 RT_SERVER=50; SERVER_ENV adds environment
+# variables to the server alone (e.g. SERVER_ENV="GOGC=400").
+rt_gen=${RT_GEN:-} rt_server=${RT_SERVER:-}
+if [ "${RT:-}" = 1 ]; then
+	rt_gen=${rt_gen:-50} rt_server=${rt_server:-50}
+fi
 rt=()
+if [ -n "$rt_gen" ] && [ "$rt_gen" != 0 ]; then
+	rt=(chrt -f "$rt_gen")
+fi
 tollgate_bin=$dir/tollgate
-case ${RT:-} in
-1) rt=(chrt -f 50) ;;
-server)
-	tollgate_bin=$dir/tollgate-rt
-	printf '#!/bin/sh\nexec chrt -f 50 %s "$@"\n' "$dir/tollgate" >"$tollgate_bin"
+if [ -n "$rt_server" ] || [ -n "${SERVER_ENV:-}" ]; then
+	sched="chrt -o 0"
+	if [ -n "$rt_server" ] && [ "$rt_server" != 0 ]; then
+		sched="chrt -f $rt_server"
+	fi
+	tollgate_bin=$dir/tollgate-sched
+	printf '#!/bin/sh\nexec env %s %s %s "$@"\n' "${SERVER_ENV:-}" "$sched" "$dir/tollgate" >"$tollgate_bin"
 	chmod +x "$tollgate_bin"
-	;;
-esac
+fi
 
 # Symbols kept (no -s -w): PERF=1 profiles the server with Linux perf.
 CGO_ENABLED=0 go build -trimpath -o "$dir/tollgate" .
@@ -150,10 +183,12 @@ fresh_cache() { # an empty layer cache over the imported DB
 	rm -rf "$cache" && mkdir -p "$cache" && ln -s "$db/db" "$cache/db"
 }
 serve_args="--cache-dir $cache --scan-budget $budget --log-level warn"
-# LOAD_FLAGS: more bench/admission flags, e.g. "-http1 -conns 8" (the
-# apiserver's admission client speaks HTTP/1.1 over several connections).
+# LOAD_FLAGS: more bench/admission flags, e.g. "-conns 32".
+client=(-raw -conns 16)
+[ "${CLIENT:-raw}" = go ] && client=()
+[ -n "${IDLE_POLL:-}" ] && client+=(-cpu-dma-latency 0)
 # shellcheck disable=SC2206
-load=(-route validate,image_policy -workload deployment -rate "$rate" -duration "$duration" -warmup 2s ${LOAD_FLAGS:-})
+load=(-route validate,image_policy -workload deployment -rate "$rate" -duration "$duration" -warmup 2s "${client[@]}" ${LOAD_FLAGS:-})
 
 step() { [[ $steps == *" $1 "* ]] && echo && echo "== $*"; }
 profile() { # STEP → the flag for bench/admission

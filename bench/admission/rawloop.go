@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// The -raw open loop is the apiserver's side of a webhook call as plainly as
+// it can be done: HTTP/1.1 (what kube-apiserver speaks to admission
+// webhooks behind a Service, opening a connection per concurrent request),
+// one keep-alive TLS connection per sender, requests serialised once. Each
+// sender owns every n-th slot of the schedule and sleeps until it on its
+// own thread with nanosleep(2), then writes the request and waits for the
+// answer in a blocking read(2): the kernel wakes it when the bytes arrive,
+// with no goroutine hand-off, channel or netpoller wake-up between the
+// schedule and the socket. What is left between the two clocks is the
+// server's.
+//
+// A sender whose previous answer has not come back by its next slot sends
+// late; the latency still counts from the slot (no coordinated omission).
+// With n senders a slot comes round every n/rate seconds (16 at 2,000 req/s:
+// 8 ms), so only an answer slower than that delays the next.
+//
+// Two things of Go's runtime would otherwise delay the senders by
+// milliseconds, and are turned off for the loop: a thread back from
+// nanosleep or read needs a P to run Go code, and with GOMAXPROCS at the
+// core count the Ps sit with the threads blocked in their syscalls until
+// sysmon takes them back (so GOMAXPROCS is one per sender, plus two); and a
+// collection's mark workers would run beside the senders (so the collector
+// is off: a run allocates a few hundred MB at most).
+
+// rawConn is one blocking TCP socket to the server, as a net.Conn for
+// crypto/tls. Deadlines are not supported (the run's length bounds it).
+type rawConn struct {
+	fd   int
+	addr net.Addr
+}
+
+func dialRaw(addr string) (*rawConn, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || !ap.Addr().Is4() {
+		return nil, fmt.Errorf("the raw client needs an IPv4 address and port, not %q", addr)
+	}
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	sa := &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	if err := syscall.Connect(fd, sa); err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("connecting to %s: %w", addr, err)
+	}
+	if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1); err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("TCP_NODELAY: %w", err)
+	}
+	return &rawConn{fd: fd, addr: net.TCPAddrFromAddrPort(ap)}, nil
+}
+
+func (c *rawConn) Read(b []byte) (int, error) {
+	for {
+		n, err := syscall.Read(c.fd, b)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 && len(b) > 0 {
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+func (c *rawConn) Write(b []byte) (int, error) {
+	done := 0
+	for done < len(b) {
+		n, err := syscall.Write(c.fd, b[done:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return done, err
+		}
+		done += n
+	}
+	return done, nil
+}
+
+func (c *rawConn) Close() error                     { return syscall.Close(c.fd) }
+func (c *rawConn) LocalAddr() net.Addr              { return c.addr }
+func (c *rawConn) RemoteAddr() net.Addr             { return c.addr }
+func (c *rawConn) SetDeadline(time.Time) error      { return nil }
+func (c *rawConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *rawConn) SetWriteDeadline(time.Time) error { return nil }
+
+// rawSender is one connection of the raw client with its reader.
+type rawSender struct {
+	conn *tls.Conn
+	br   *bufio.Reader
+}
+
+func newRawSender(addr string, cfg *tls.Config) (*rawSender, error) {
+	rc, err := dialRaw(addr)
+	if err != nil {
+		return nil, err
+	}
+	cfg = cfg.Clone()
+	cfg.NextProtos = []string{"http/1.1"}
+	cfg.ServerName = "127.0.0.1"
+	tc := tls.Client(rc, cfg)
+	if err := tc.Handshake(); err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+	}
+	return &rawSender{conn: tc, br: bufio.NewReaderSize(tc, 64<<10)}, nil
+}
+
+// rawRequest is a request as it goes on the wire.
+func rawRequest(addr string, tg target) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "POST /%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tollgate-bench\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: %d\r\n\r\n",
+		tg.route, addr, len(tg.body))
+	b.Write(tg.body)
+	return b.Bytes()
+}
+
+// do sends one request and reads the whole answer; it checks the status
+// and the fragment every answer must hold.
+func (s *rawSender) do(req []byte, want []byte, body *bytes.Buffer) error {
+	if _, err := s.conn.Write(req); err != nil {
+		return fmt.Errorf("sending: %w", err)
+	}
+	resp, err := http.ReadResponse(s.br, nil)
+	if err != nil {
+		return fmt.Errorf("reading the answer: %w", err)
+	}
+	body.Reset()
+	_, err = body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("reading the answer's body: %w", err)
+	}
+	if resp.Close {
+		return errors.New("the server closed the connection")
+	}
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(body.Bytes(), want) {
+		return fmt.Errorf("status %d, body %s", resp.StatusCode, body.Bytes())
+	}
+	return nil
+}
+
+func (s *rawSender) close() { s.conn.Close() }
+
+// rawLoop is openLoop's schedule over the raw senders.
+func rawLoop(senders []*rawSender, addr string, targets []target, rate float64, d time.Duration) openResult {
+	total := int(rate * d.Seconds())
+	reqs := make([][]byte, len(targets))
+	wants := make([][]byte, len(targets))
+	for i, tg := range targets {
+		reqs[i] = rawRequest(addr, tg)
+		wants[i] = []byte(tg.want)
+	}
+	lat := make([]time.Duration, total)
+	pickup := make([]time.Duration, total)
+	ok := make([]bool, total)
+	var (
+		late     atomic.Int64
+		mu       sync.Mutex
+		firstErr string
+		wg       sync.WaitGroup
+	)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(len(senders) + 2))
+	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	interval := time.Duration(float64(time.Second) / rate)
+	t0 := time.Now().Add(10 * time.Millisecond) // every sender is asleep by then
+	for k, s := range senders {
+		wg.Go(func() {
+			// The thread sleeps and reads for this sender only.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			var body bytes.Buffer
+			for i := k; i < total; i += len(senders) {
+				due := t0.Add(time.Duration(i) * interval)
+				if w := time.Until(due); w > 0 {
+					ts := syscall.NsecToTimespec(int64(w))
+					syscall.Nanosleep(&ts, nil)
+				}
+				pickup[i] = time.Since(due)
+				if pickup[i] > time.Millisecond {
+					late.Add(1)
+				}
+				tg := i % len(targets)
+				err := s.do(reqs[tg], wants[tg], &body)
+				lat[i] = time.Since(due)
+				if err != nil {
+					mu.Lock()
+					if firstErr == "" {
+						firstErr = fmt.Sprintf("/%s: %v", targets[tg].route, err)
+					}
+					mu.Unlock()
+					return // the connection is in an unknown state
+				}
+				ok[i] = true
+			}
+		})
+	}
+	wg.Wait()
+	// Every slot without an answer counts: failed, or never sent because
+	// its sender stopped at an earlier error.
+	res := openResult{lat: make([][]time.Duration, len(targets)), pickup: pickup, lateSends: late.Load(),
+		firstErr: firstErr, elapsed: time.Since(t0)}
+	for i, l := range lat {
+		if !ok[i] {
+			res.errors++
+			continue
+		}
+		res.lat[i%len(targets)] = append(res.lat[i%len(targets)], l)
+		res.service = append(res.service, l-pickup[i])
+	}
+	return res
+}
