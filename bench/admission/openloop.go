@@ -308,8 +308,7 @@ func (t cpuTimes) since(before cpuTimes) string {
 	if total <= 0 {
 		return "CPU time not readable"
 	}
-	return fmt.Sprintf("CPUs busy %.0f %%, idle %.0f %%, stolen by the hypervisor %.1f %%",
-		100*(t.busy-before.busy)/total, 100*(t.idle-before.idle)/total, 100*(t.steal-before.steal)/total)
+	return fmt.Sprintf("CPU time stolen by the hypervisor %.1f %%", 100*(t.steal-before.steal)/total)
 }
 
 func loadavg() string {
