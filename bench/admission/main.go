@@ -16,7 +16,11 @@
 // With -rate the load is an open loop instead (openloop.go): requests leave
 // on a fixed schedule whatever the answers, cycling through the routes of
 // -route (a comma-separated list), and each latency counts from the
-// scheduled time. With -first-sight it times the first decision about an
+// scheduled time. -raw sends it as kube-apiserver does to a webhook behind
+// a Service, HTTP/1.1 over a connection per concurrent request, from
+// senders of our own (rawloop.go) instead of Go's HTTP client, whose
+// goroutine hand-offs would add their own delay; -cpu-dma-latency 0 keeps
+// idle CPUs polling for the run. With -first-sight it times the first decision about an
 // image and a second one from the cache. -policy, -image, -workload and
 // -serve-args set what is decided: bench/admission/run.sh drives both modes
 // against images pushed to a loopback docker-registry.
