@@ -255,20 +255,36 @@ func Default() *Policy {
 
 // Load reads and parses a policy file.
 func Load(path string) (*Policy, error) {
+	p, _, err := LoadFiles(path)
+	return p, err
+}
+
+// LoadFiles is Load that also returns the other files the policy named and
+// were read (spec.signatures' key files, relative ones resolved beside the
+// policy), even when loading failed, so that a server reloading the policy
+// can watch them too.
+func LoadFiles(path string) (*Policy, []string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading policy: %w", err)
+		// The path once, and the reason (still a not-exist error to errors.Is).
+		return nil, nil, fmt.Errorf("reading policy %s: %w", path, errors.Unwrap(err))
 	}
+	var read []string
 	p, err := ParseFile(data, func(name string) ([]byte, error) {
 		if !filepath.IsAbs(name) {
 			name = filepath.Join(filepath.Dir(path), name)
 		}
-		return os.ReadFile(name)
+		read = append(read, name)
+		b, err := os.ReadFile(name)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s does not exist", name)
+		}
+		return b, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("policy %s: %w", path, err)
+		return nil, read, fmt.Errorf("policy %s: %w", path, err)
 	}
-	return p, nil
+	return p, read, nil
 }
 
 // Parse parses a policy document (YAML or JSON). Unknown fields, an unknown

@@ -4,9 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -114,20 +112,11 @@ type SignatureRequirement struct {
 // LoadSignatures reads spec.signatures of a policy file; key files are
 // read relative to it. The whole file is checked, as Load does.
 func LoadSignatures(file string) (*SignaturePolicy, error) {
-	data, err := os.ReadFile(file)
+	p, _, err := LoadFiles(file)
 	if err != nil {
-		return nil, fmt.Errorf("reading policy: %w", err)
+		return nil, err
 	}
-	sp, err := ParseSignatures(data, func(p string) ([]byte, error) {
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(filepath.Dir(file), p)
-		}
-		return os.ReadFile(p)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("policy %s: %w", file, err)
-	}
-	return sp, nil
+	return p.sigs, nil
 }
 
 // ParseSignatures parses spec.signatures of a policy document; readFile

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -65,39 +66,79 @@ func sameSigs(a, b []fileSig) bool {
 // fileStore holds a value loaded from files and reloads it when they
 // change. Readers take the value in force with get, without locking; a
 // load that fails keeps the previous value, and the same broken files are
-// not tried again until they change.
+// not tried again until they change. Besides its own files, a load may
+// name others it read (a policy's key files): they are watched too, from
+// that load on.
 type fileStore[T any] struct {
 	files []string
-	load  func() (*T, error)
+	load  func() (*T, []string, error)
 
-	mu     sync.Mutex // serialises reloads
-	sigs   []fileSig  // of the files in force
-	failed []fileSig  // of the files that last failed to load
-	cur    atomic.Pointer[T]
+	mu        sync.Mutex // serialises reloads
+	okFiles   []string   // the files of the value in force, with
+	sigs      []fileSig  // their signatures when it was loaded
+	failFiles []string   // the files of the last failed load, with
+	failed    []fileSig  // their signatures then (nil: none failed since)
+	cur       atomic.Pointer[T]
 }
 
-func newFileStore[T any](files []string, load func() (*T, error)) *fileStore[T] {
-	return &fileStore[T]{files: files, load: load}
+func newFileStore[T any](files []string, load func() (*T, []string, error)) *fileStore[T] {
+	return &fileStore[T]{files: files, load: load, okFiles: files}
 }
 
 func (s *fileStore[T]) get() *T { return s.cur.Load() }
+
+// watched is every file a change of which reloads the value.
+func (s *fileStore[T]) watched() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, f := range append(slices.Clone(s.okFiles), s.failFiles...) {
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 // reload loads the files when they changed since the last successful load
 // (always the first time). changed reports whether a load was attempted.
 func (s *fileStore[T]) reload() (changed bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sigs := sigsOf(s.files)
-	if s.cur.Load() != nil && (sameSigs(sigs, s.sigs) || sameSigs(sigs, s.failed)) {
+	if s.cur.Load() != nil && sameSigs(sigsOf(s.okFiles), s.sigs) {
 		return false, nil
 	}
-	v, err := s.load()
+	if s.failed != nil && sameSigs(sigsOf(s.failFiles), s.failed) {
+		return false, nil
+	}
+	// The signatures are taken before the load, so that a change while it
+	// reads is seen at the next check; files the load names for the
+	// first time are signed after it.
+	prev := s.okFiles
+	if s.failed != nil {
+		prev = s.failFiles
+	}
+	before := map[string]fileSig{}
+	for i, sig := range sigsOf(prev) {
+		before[prev[i]] = sig
+	}
+	v, extra, err := s.load()
+	files := append(slices.Clone(s.files), extra...)
+	sigs := make([]fileSig, len(files))
+	for i, f := range files {
+		sig, ok := before[f]
+		if !ok {
+			sig = sigOf(f)
+		}
+		sigs[i] = sig
+	}
 	if err != nil {
-		s.failed = sigs
+		s.failFiles, s.failed = files, sigs
 		return true, err
 	}
 	s.cur.Store(v)
-	s.sigs, s.failed = sigs, nil
+	s.okFiles, s.sigs = files, sigs
+	s.failFiles, s.failed = nil, nil
 	return true, nil
 }
 
@@ -109,7 +150,10 @@ func newTLSStore(certFile, keyFile, caFile string) *fileStore[tls.Config] {
 	if caFile != "" {
 		files = append(files, caFile)
 	}
-	return newFileStore(files, func() (*tls.Config, error) { return loadTLS(certFile, keyFile, caFile) })
+	return newFileStore(files, func() (*tls.Config, []string, error) {
+		cfg, err := loadTLS(certFile, keyFile, caFile)
+		return cfg, nil, err
+	})
 }
 
 func loadTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
@@ -144,45 +188,56 @@ func loadTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
 }
 
 // newPolicyStore holds the policy of file, or the built-in default (never
-// reloaded) when file is "".
+// reloaded) when file is "". The key files the policy names are watched
+// with it: a rotated key takes effect as an edited policy does.
 func newPolicyStore(file string) *fileStore[policy.Policy] {
 	if file == "" {
-		return newFileStore(nil, func() (*policy.Policy, error) { return policy.Default(), nil })
+		return newFileStore(nil, func() (*policy.Policy, []string, error) { return policy.Default(), nil, nil })
 	}
-	return newFileStore([]string{file}, func() (*policy.Policy, error) {
-		p, err := policy.Load(file)
+	return newFileStore([]string{file}, func() (*policy.Policy, []string, error) {
+		p, read, err := policy.LoadFiles(file)
 		if err != nil {
-			return nil, err
+			return nil, read, err
 		}
 		if err := gate.CheckPolicy(p); err != nil {
-			return nil, fmt.Errorf("policy %s: %w", file, err)
+			return nil, read, fmt.Errorf("policy %s: %w", file, err)
 		}
-		return p, nil
+		return p, read, nil
 	})
 }
 
 // watch calls check whenever something changes in the directories of
-// files (fsnotify, debounced), and at least every interval as a fallback
-// for file systems without notifications. It returns when ctx is done.
-func watch(ctx context.Context, log *slog.Logger, files []string, interval time.Duration, check func()) {
+// the files (fsnotify, debounced), and at least every interval as a
+// fallback for file systems without notifications. files is asked again
+// after every check, so that files a reload names for the first time are
+// watched from then on. It returns when ctx is done.
+func watch(ctx context.Context, log *slog.Logger, files func() []string, interval time.Duration, check func()) {
 	var events <-chan fsnotify.Event
 	var errs <-chan error
+	addDirs := func() {}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		log.Warn("file notifications unavailable, polling", "interval", interval, "error", err)
 	} else {
 		defer w.Close()
 		dirs := map[string]bool{}
-		for _, f := range files {
-			dirs[filepath.Dir(f)] = true
-		}
-		for d := range dirs {
-			if err := w.Add(d); err != nil {
-				log.Warn("cannot watch directory, polling", "dir", d, "interval", interval, "error", err)
+		addDirs = func() {
+			for _, f := range files() {
+				d := filepath.Dir(f)
+				if dirs[d] {
+					continue
+				}
+				dirs[d] = true
+				if err := w.Add(d); err != nil {
+					log.Warn("cannot watch directory, polling", "dir", d, "interval", interval, "error", err)
+				}
 			}
 		}
+		addDirs()
 		events, errs = w.Events, w.Errors
 	}
+	// A change between the first load and the watch is not notified.
+	check()
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	// Writers replace files in several steps (key, then certificate);
@@ -209,8 +264,10 @@ func watch(ctx context.Context, log *slog.Logger, files []string, interval time.
 			log.Warn("file watch error", "error", err)
 		case <-debounce.C:
 			check()
+			addDirs()
 		case <-tick.C:
 			check()
+			addDirs()
 		}
 	}
 }

@@ -173,7 +173,7 @@ func Serve(ctx context.Context, o Options) error {
 
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
-	files := append(slices.Clone(certs.files), pols.files...)
+	files := func() []string { return append(slices.Clone(certs.files), pols.watched()...) }
 	go watch(watchCtx, log, files, o.ReloadInterval, func() {
 		if changed, err := certs.reload(); err != nil {
 			m.certReloads.WithLabelValues("error").Inc()
