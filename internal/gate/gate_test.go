@@ -2,12 +2,7 @@ package gate
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -25,6 +20,7 @@ import (
 	"github.com/tollgate-dev/tollgate/internal/inventory"
 	"github.com/tollgate-dev/tollgate/internal/policy"
 	"github.com/tollgate-dev/tollgate/internal/registrytest"
+	"github.com/tollgate-dev/tollgate/internal/signature/cosigntest"
 )
 
 const digestA = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -335,15 +331,7 @@ func BenchmarkCachedDecision(b *testing.B) {
 // TestCheckPolicy: a policy whose signature key is not a public key is
 // refused when loaded; a real key passes.
 func TestCheckPolicy(t *testing.T) {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	good := strings.ReplaceAll(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), "\n", "\\n")
+	good := strings.ReplaceAll(string(cosigntest.PublicKeyPEM(t)), "\n", "\\n")
 	for _, c := range []struct {
 		key, want string
 	}{

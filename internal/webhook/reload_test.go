@@ -2,11 +2,6 @@ package webhook
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,20 +10,8 @@ import (
 
 	"github.com/tollgate-dev/tollgate/internal/certs"
 	"github.com/tollgate-dev/tollgate/internal/policy"
+	"github.com/tollgate-dev/tollgate/internal/signature/cosigntest"
 )
-
-func publicKeyPEM(t *testing.T) []byte {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-}
 
 // replaceFile writes a file as tools and Kubernetes do: a new file renamed
 // over the old one.
@@ -86,7 +69,7 @@ func TestPolicyStoreKeyFiles(t *testing.T) {
 		t.Errorf("watched %v, want the key file among them", got)
 	}
 
-	k1 := publicKeyPEM(t)
+	k1 := cosigntest.PublicKeyPEM(t)
 	replaceFile(t, keyFile, k1)
 	if changed, err := st.reload(); !changed || err != nil {
 		t.Fatalf("after the key appeared: changed %v, %v", changed, err)
@@ -98,7 +81,7 @@ func TestPolicyStoreKeyFiles(t *testing.T) {
 		t.Error("reloaded with nothing changed")
 	}
 
-	k2 := publicKeyPEM(t)
+	k2 := cosigntest.PublicKeyPEM(t)
 	replaceFile(t, keyFile, k2)
 	if changed, err := st.reload(); !changed || err != nil {
 		t.Fatalf("after rotating the key: changed %v, %v", changed, err)
@@ -129,10 +112,10 @@ func TestServeReloadsKeyFiles(t *testing.T) {
 	os.Mkdir(keyDir, 0o755)
 	polFile, keyFile := filepath.Join(polDir, "policy.yaml"), filepath.Join(keyDir, "cosign.pub")
 	replaceFile(t, polFile, []byte(keyPolicy))
-	replaceFile(t, keyFile, publicKeyPEM(t))
+	replaceFile(t, keyFile, cosigntest.PublicKeyPEM(t))
 	s := startServerIn(t, dir, Options{PolicyFile: polFile, ReloadInterval: time.Hour})
 
-	replaceFile(t, keyFile, publicKeyPEM(t))
+	replaceFile(t, keyFile, cosigntest.PublicKeyPEM(t))
 	waitFor(t, "the reload after the key rotation", func() bool {
 		return strings.Contains(s.metrics(t), `tollgate_policy_reloads_total{result="success"} 1`)
 	})
