@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -264,10 +265,9 @@ func Load(path string) (*Policy, error) {
 // policy), even when loading failed, so that a server reloading the policy
 // can watch them too.
 func LoadFiles(path string) (*Policy, []string, error) {
-	data, err := os.ReadFile(path)
+	data, err := readCapped(path, maxPolicyBytes)
 	if err != nil {
-		// The path once, and the reason (still a not-exist error to errors.Is).
-		return nil, nil, fmt.Errorf("reading policy %s: %w", path, errors.Unwrap(err))
+		return nil, nil, fmt.Errorf("reading policy %s: %w", path, err)
 	}
 	var read []string
 	p, err := ParseFile(data, func(name string) ([]byte, error) {
@@ -275,16 +275,50 @@ func LoadFiles(path string) (*Policy, []string, error) {
 			name = filepath.Join(filepath.Dir(path), name)
 		}
 		read = append(read, name)
-		b, err := os.ReadFile(name)
+		b, err := readCapped(name, maxKeyFileBytes)
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s does not exist", name)
 		}
-		return b, err
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", name, err)
+		}
+		return b, nil
 	})
 	if err != nil {
 		return nil, read, fmt.Errorf("policy %s: %w", path, err)
 	}
 	return p, read, nil
+}
+
+// Read limits: a policy is a page or two of YAML, a public key in PEM a
+// few hundred bytes (RSA 4096: 800). A path to something endless
+// (/dev/zero, a FIFO left open) is refused at the limit instead of
+// filling memory.
+const (
+	maxPolicyBytes  = 4 << 20
+	maxKeyFileBytes = 64 << 10
+)
+
+// readCapped reads at most limit bytes of the file at path; a longer file
+// is an error. Errors are the reason alone (the caller names the file);
+// a missing file is still a not-exist error to errors.Is.
+func readCapped(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errors.Unwrap(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("larger than %d KiB", limit>>10)
+	}
+	return b, nil
 }
 
 // Parse parses a policy document (YAML or JSON). Unknown fields, an unknown
