@@ -62,7 +62,7 @@ type options struct {
 	tollgate, route, policy string
 	duration, warmup        time.Duration
 	conns                   int
-	soak, http1, raw        bool
+	soak, http1, raw, rawH2 bool
 	// open loop and first sight
 	rate                             float64
 	workers                          int
@@ -82,6 +82,7 @@ func run() error {
 	flag.IntVar(&o.conns, "conns", 2, "keep-alive connections, one request in flight each")
 	flag.BoolVar(&o.soak, "soak", false, "report RSS over time and goroutines before and after")
 	flag.BoolVar(&o.http1, "http1", false, "HTTP/1.1 instead of HTTP/2")
+	flag.BoolVar(&o.rawH2, "raw-h2", false, "with -raw: HTTP/2 (one stream at a time a connection, frames read on the sender's thread) instead of HTTP/1.1")
 	flag.BoolVar(&o.raw, "raw", false, "open loop: HTTP/1.1 from senders of our own, one connection and one thread each, blocking sockets (rawloop.go; -conns senders) instead of Go's HTTP client")
 	flag.Float64Var(&o.rate, "rate", 0, "open loop: requests per second on a fixed schedule over the routes of -route (0: closed loop)")
 	flag.IntVar(&o.workers, "workers", 256, "open loop: most requests in flight")

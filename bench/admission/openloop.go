@@ -356,7 +356,7 @@ func runOther(o options, tlsCfg *tls.Config, base string, targets []target, pid 
 // runRaw is the open loop over the raw client (rawloop.go): o.conns
 // senders, each with a connection of its own.
 func runRaw(o options, tlsCfg *tls.Config, addr string, targets []target, pid int, routes []string, metrics func() (string, error)) error {
-	senders := make([]*rawSender, o.conns)
+	senders := make([]sender, o.conns)
 	defer func() {
 		for _, s := range senders {
 			if s != nil {
@@ -364,19 +364,36 @@ func runRaw(o options, tlsCfg *tls.Config, addr string, targets []target, pid in
 			}
 		}
 	}()
+	proto := "HTTP/1.1"
+	if !o.http1 && o.rawH2 {
+		proto = "HTTP/2"
+	}
 	for i := range senders {
-		s, err := newRawSender(addr, tlsCfg)
+		var s sender
+		var err error
+		if proto == "HTTP/2" {
+			s, err = newH2Sender(addr, tlsCfg, targets)
+		} else {
+			s, err = newH1Sender(addr, tlsCfg, targets)
+		}
 		if err != nil {
 			return err
 		}
 		senders[i] = s
 	}
-	fmt.Printf("routes %s (workload %s), image %s, policy %s, HTTP/1.1 over TLS with client certificate, raw client: %d connection(s), one sender each\n",
-		strings.Join(routes, " "), o.workload, o.image, o.policy, o.conns)
+	fmt.Printf("routes %s (workload %s), image %s, policy %s, %s over TLS with client certificate, raw client: %d connection(s), one sender each\n",
+		strings.Join(routes, " "), o.workload, o.image, o.policy, proto, o.conns)
 	fmt.Printf("open loop: %.0f req/s, warm-up %v, measured %v, at most %d in flight\n", o.rate, o.warmup, o.duration, o.conns)
 	var body bytes.Buffer
-	warm := func(tg target) error { return senders[0].do(rawRequest(addr, tg), []byte(tg.want), &body) }
-	loop := func(d time.Duration) openResult { return rawLoop(senders, addr, targets, o.rate, d) }
+	warm := func(tg target) error {
+		for i, t := range targets {
+			if t.route == tg.route {
+				return senders[0].do(i, &body)
+			}
+		}
+		return fmt.Errorf("no target /%s", tg.route)
+	}
+	loop := func(d time.Duration) openResult { return rawLoop(senders, targets, o.rate, d) }
 	return runOpen(o, warm, loop, pid, targets, metrics)
 }
 

@@ -108,30 +108,61 @@ func (c *rawConn) SetDeadline(time.Time) error      { return nil }
 func (c *rawConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *rawConn) SetWriteDeadline(time.Time) error { return nil }
 
-// rawSender is one connection of the raw client with its reader.
-type rawSender struct {
-	conn *tls.Conn
-	br   *bufio.Reader
+// sender is one connection of the raw client.
+type sender interface {
+	// do sends the request of target t and reads the whole answer into
+	// body; an answer that is not 200 or lacks the target's fragment is an
+	// error.
+	do(t int, body *bytes.Buffer) error
+	close()
 }
 
-func newRawSender(addr string, cfg *tls.Config) (*rawSender, error) {
+// dialTLS opens a blocking socket to addr and makes the TLS handshake,
+// offering proto alone.
+func dialTLS(addr string, cfg *tls.Config, proto string) (*tls.Conn, error) {
 	rc, err := dialRaw(addr)
 	if err != nil {
 		return nil, err
 	}
 	cfg = cfg.Clone()
-	cfg.NextProtos = []string{"http/1.1"}
+	cfg.NextProtos = []string{proto}
 	cfg.ServerName = "127.0.0.1"
 	tc := tls.Client(rc, cfg)
 	if err := tc.Handshake(); err != nil {
 		rc.Close()
 		return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
 	}
-	return &rawSender{conn: tc, br: bufio.NewReaderSize(tc, 64<<10)}, nil
+	// No ALPN at all means HTTP/1.1.
+	if got := tc.ConnectionState().NegotiatedProtocol; got != proto && (got != "" || proto != "http/1.1") {
+		tc.Close()
+		return nil, fmt.Errorf("the server at %s did not agree to %s (got %q)", addr, proto, got)
+	}
+	return tc, nil
 }
 
-// rawRequest is a request as it goes on the wire.
-func rawRequest(addr string, tg target) []byte {
+// h1Sender speaks HTTP/1.1, one request at a time, keep-alive.
+type h1Sender struct {
+	conn  *tls.Conn
+	br    *bufio.Reader
+	reqs  [][]byte
+	wants [][]byte
+}
+
+func newH1Sender(addr string, cfg *tls.Config, targets []target) (*h1Sender, error) {
+	tc, err := dialTLS(addr, cfg, "http/1.1")
+	if err != nil {
+		return nil, err
+	}
+	s := &h1Sender{conn: tc, br: bufio.NewReaderSize(tc, 64<<10)}
+	for _, tg := range targets {
+		s.reqs = append(s.reqs, h1Request(addr, tg))
+		s.wants = append(s.wants, []byte(tg.want))
+	}
+	return s, nil
+}
+
+// h1Request is a request as it goes on the wire.
+func h1Request(addr string, tg target) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "POST /%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tollgate-bench\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: %d\r\n\r\n",
 		tg.route, addr, len(tg.body))
@@ -139,10 +170,8 @@ func rawRequest(addr string, tg target) []byte {
 	return b.Bytes()
 }
 
-// do sends one request and reads the whole answer; it checks the status
-// and the fragment every answer must hold.
-func (s *rawSender) do(req []byte, want []byte, body *bytes.Buffer) error {
-	if _, err := s.conn.Write(req); err != nil {
+func (s *h1Sender) do(t int, body *bytes.Buffer) error {
+	if _, err := s.conn.Write(s.reqs[t]); err != nil {
 		return fmt.Errorf("sending: %w", err)
 	}
 	resp, err := http.ReadResponse(s.br, nil)
@@ -158,23 +187,21 @@ func (s *rawSender) do(req []byte, want []byte, body *bytes.Buffer) error {
 	if resp.Close {
 		return errors.New("the server closed the connection")
 	}
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(body.Bytes(), want) {
-		return fmt.Errorf("status %d, body %s", resp.StatusCode, body.Bytes())
+	return checkAnswer(resp.StatusCode, body.Bytes(), s.wants[t])
+}
+
+func checkAnswer(status int, body, want []byte) error {
+	if status != http.StatusOK || !bytes.Contains(body, want) {
+		return fmt.Errorf("status %d, body %s", status, body)
 	}
 	return nil
 }
 
-func (s *rawSender) close() { s.conn.Close() }
+func (s *h1Sender) close() { s.conn.Close() }
 
 // rawLoop is openLoop's schedule over the raw senders.
-func rawLoop(senders []*rawSender, addr string, targets []target, rate float64, d time.Duration) openResult {
+func rawLoop(senders []sender, targets []target, rate float64, d time.Duration) openResult {
 	total := int(rate * d.Seconds())
-	reqs := make([][]byte, len(targets))
-	wants := make([][]byte, len(targets))
-	for i, tg := range targets {
-		reqs[i] = rawRequest(addr, tg)
-		wants[i] = []byte(tg.want)
-	}
 	lat := make([]time.Duration, total)
 	pickup := make([]time.Duration, total)
 	ok := make([]bool, total)
@@ -206,7 +233,7 @@ func rawLoop(senders []*rawSender, addr string, targets []target, rate float64, 
 					late.Add(1)
 				}
 				tg := i % len(targets)
-				err := s.do(reqs[tg], wants[tg], &body)
+				err := s.do(tg, &body)
 				lat[i] = time.Since(due)
 				if err != nil {
 					mu.Lock()

@@ -33,6 +33,8 @@
 # client certificate, a keep-alive connection per concurrent request (16),
 # from bench/admission's own client (-raw: one thread and one blocking
 # socket a sender, so the generator adds no scheduling delay of its own).
+# PROTO=h2 sends HTTP/2 instead (the ImagePolicyWebhook's client may use
+# it), still one stream at a time a connection, from the sender's thread.
 # CLIENT=go uses Go's HTTP client instead (HTTP/2 unless LOAD_FLAGS has
 # -http1; its hand-offs between goroutines add up to milliseconds to the
 # p99 on 2 cores). IDLE_POLL=1 holds /dev/cpu_dma_latency at 0 for the run
@@ -185,6 +187,7 @@ fresh_cache() { # an empty layer cache over the imported DB
 serve_args="--cache-dir $cache --scan-budget $budget --log-level warn"
 # LOAD_FLAGS: more bench/admission flags, e.g. "-conns 32".
 client=(-raw -conns 16)
+[ "${PROTO:-}" = h2 ] && client+=(-raw-h2)
 [ "${CLIENT:-raw}" = go ] && client=()
 [ -n "${IDLE_POLL:-}" ] && client+=(-cpu-dma-latency 0)
 # shellcheck disable=SC2206
