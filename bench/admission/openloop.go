@@ -101,33 +101,54 @@ func openLoop(clients []*http.Client, base string, targets []target, rate float6
 		// own sleeps wake on the netpoller's 1 ms poll, which would add
 		// the generator's lateness to every latency at intervals under
 		// 1 ms. (Not a busy wait: safe under the real-time scheduler.)
-		if w := time.Until(due); spin > 0 && w > 0 {
-			ts := syscall.NsecToTimespec(int64(w))
-			syscall.Nanosleep(&ts, nil)
+		if spin > 0 {
+			sleepUntil(due)
 		}
 		jobs <- job{i, due}
 	}
 	close(jobs)
 	wg.Wait()
-	res := openResult{lat: make([][]time.Duration, len(targets)), errors: errs.Load(), firstErr: firstErr,
-		lateSends: late.Load(), pickup: pickup, elapsed: time.Since(t0)}
+	res := openResult{errors: errs.Load(), firstErr: firstErr, lateSends: late.Load(), pickup: pickup, elapsed: time.Since(t0)}
+	res.lat, res.service = answered(lat, pickup, ok, len(targets))
+	return res
+}
+
+// sleepUntil sleeps with nanosleep(2) on this thread until t. A signal
+// (the Go runtime's preemption, SIGCHLD) ends a nanosleep early with
+// EINTR: the loop sleeps again for what is left, so that no request
+// leaves before its time (one sent early would shorten its latency).
+func sleepUntil(t time.Time) {
+	for {
+		w := time.Until(t)
+		if w <= 0 {
+			return
+		}
+		ts := syscall.NsecToTimespec(int64(w))
+		syscall.Nanosleep(&ts, nil)
+	}
+}
+
+// answered sorts the latencies of the answered slots by target (slot i
+// went to target i mod n) and gives each less its pickup delay.
+func answered(lat, pickup []time.Duration, ok []bool, n int) (byTarget [][]time.Duration, service []time.Duration) {
+	byTarget = make([][]time.Duration, n)
 	for i, l := range lat {
 		if ok[i] {
-			res.lat[i%len(targets)] = append(res.lat[i%len(targets)], l)
-			res.service = append(res.service, l-pickup[i])
+			byTarget[i%n] = append(byTarget[i%n], l)
+			service = append(service, l-pickup[i])
 		}
 	}
-	return res
+	return byTarget, service
 }
 
 // runOpen is -rate: warm the cache with one request per target (waited
 // for), run an unmeasured stretch of load, then the measured open loop.
-// warm sends one request and waits for its answer; loop runs the open loop
-// for a duration.
-func runOpen(o options, warm func(target) error, loop func(time.Duration) openResult, pid int, targets []target, metrics func() (string, error)) error {
-	for _, tg := range targets {
+// warm sends targets[i] once and waits for its answer; loop runs the open
+// loop for a duration.
+func runOpen(o options, warm func(i int) error, loop func(time.Duration) openResult, pid int, targets []target, metrics func() (string, error)) error {
+	for i, tg := range targets {
 		t := time.Now()
-		if err := warm(tg); err != nil {
+		if err := warm(i); err != nil {
 			return fmt.Errorf("warming the cache with /%s: %w", tg.route, err)
 		}
 		fmt.Printf("first /%s (cache warm-up): %s\n", tg.route, ms(time.Since(t)))
@@ -279,9 +300,9 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// cpuTimes is the machine's CPU time so far by state, from /proc/stat
-// (zero where it cannot be read).
-type cpuTimes struct{ busy, idle, steal float64 }
+// cpuTimes is the machine's CPU time so far, all of it and the part
+// stolen, from /proc/stat (zero where it cannot be read).
+type cpuTimes struct{ total, steal float64 }
 
 func readCPUTimes() cpuTimes {
 	b, err := os.ReadFile("/proc/stat")
@@ -293,18 +314,22 @@ func readCPUTimes() cpuTimes {
 	if len(f) < 9 || f[0] != "cpu" {
 		return cpuTimes{}
 	}
-	v := make([]float64, 9)
+	var t cpuTimes
 	for i := 1; i < 9; i++ {
-		v[i], _ = strconv.ParseFloat(f[i], 64)
+		v, _ := strconv.ParseFloat(f[i], 64)
+		t.total += v
+		if i == 8 {
+			t.steal = v
+		}
 	}
-	return cpuTimes{busy: v[1] + v[2] + v[3] + v[6] + v[7], idle: v[4] + v[5], steal: v[8]}
+	return t
 }
 
 // since describes the CPU time between two readings: the share the
 // hypervisor gave to others while this machine's CPUs wanted to run
 // ("steal"), the mark of a shared host.
 func (t cpuTimes) since(before cpuTimes) string {
-	total := (t.busy + t.idle + t.steal) - (before.busy + before.idle + before.steal)
+	total := t.total - before.total
 	if total <= 0 {
 		return "CPU time not readable"
 	}
@@ -346,7 +371,9 @@ func runOther(o options, tlsCfg *tls.Config, base string, targets []target, pid 
 		return runFirstSight(clients, base, targets, metrics)
 	}
 	fmt.Printf("open loop: %.0f req/s, warm-up %v, measured %v, at most %d in flight\n", o.rate, o.warmup, o.duration, o.workers)
-	warm := func(tg target) error { return call(clients[0], base+"/"+tg.route, tg.body, tg.want) }
+	warm := func(i int) error {
+		return call(clients[0], base+"/"+targets[i].route, targets[i].body, targets[i].want)
+	}
 	loop := func(d time.Duration) openResult {
 		return openLoop(clients, base, targets, o.rate, d, o.workers, o.spin)
 	}
@@ -385,14 +412,7 @@ func runRaw(o options, tlsCfg *tls.Config, addr string, targets []target, pid in
 		strings.Join(routes, " "), o.workload, o.image, o.policy, proto, o.conns)
 	fmt.Printf("open loop: %.0f req/s, warm-up %v, measured %v, at most %d in flight\n", o.rate, o.warmup, o.duration, o.conns)
 	var body bytes.Buffer
-	warm := func(tg target) error {
-		for i, t := range targets {
-			if t.route == tg.route {
-				return senders[0].do(i, &body)
-			}
-		}
-		return fmt.Errorf("no target /%s", tg.route)
-	}
+	warm := func(i int) error { return senders[0].do(i, &body) }
 	loop := func(d time.Duration) openResult { return rawLoop(senders, targets, o.rate, d) }
 	return runOpen(o, warm, loop, pid, targets, metrics)
 }

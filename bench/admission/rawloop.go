@@ -224,10 +224,7 @@ func rawLoop(senders []sender, targets []target, rate float64, d time.Duration) 
 			var body bytes.Buffer
 			for i := k; i < total; i += len(senders) {
 				due := t0.Add(time.Duration(i) * interval)
-				if w := time.Until(due); w > 0 {
-					ts := syscall.NsecToTimespec(int64(w))
-					syscall.Nanosleep(&ts, nil)
-				}
+				sleepUntil(due)
 				pickup[i] = time.Since(due)
 				if pickup[i] > time.Millisecond {
 					late.Add(1)
@@ -250,15 +247,12 @@ func rawLoop(senders []sender, targets []target, rate float64, d time.Duration) 
 	wg.Wait()
 	// Every slot without an answer counts: failed, or never sent because
 	// its sender stopped at an earlier error.
-	res := openResult{lat: make([][]time.Duration, len(targets)), pickup: pickup, lateSends: late.Load(),
-		firstErr: firstErr, elapsed: time.Since(t0)}
-	for i, l := range lat {
-		if !ok[i] {
+	res := openResult{pickup: pickup, lateSends: late.Load(), firstErr: firstErr, elapsed: time.Since(t0)}
+	res.lat, res.service = answered(lat, pickup, ok, len(targets))
+	for _, answered := range ok {
+		if !answered {
 			res.errors++
-			continue
 		}
-		res.lat[i%len(targets)] = append(res.lat[i%len(targets)], l)
-		res.service = append(res.service, l-pickup[i])
 	}
 	return res
 }

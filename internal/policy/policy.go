@@ -292,8 +292,9 @@ func LoadFiles(path string) (*Policy, []string, error) {
 
 // Read limits: a policy is a page or two of YAML, a public key in PEM a
 // few hundred bytes (RSA 4096: 800). A path to something endless
-// (/dev/zero, a FIFO left open) is refused at the limit instead of
-// filling memory.
+// (/dev/zero, a pipe that never closes) is refused at the limit instead
+// of filling memory. Pipes stay readable (--policy <(…)); a FIFO nobody
+// writes to blocks the open, as any reader of it would, until interrupted.
 const (
 	maxPolicyBytes  = 4 << 20
 	maxKeyFileBytes = 64 << 10
